@@ -41,11 +41,12 @@ let package = Package(
             ]),
 
         // Tests
+        .target(name: "MoodTestSupport", path: "Tests/MoodTestSupport"),
         .testTarget(name: "MoodCoreTests", dependencies: ["MoodCore"]),
-        .testTarget(name: "MoodAudioTests", dependencies: ["MoodAudio", "MoodCore"],
+        .testTarget(name: "MoodAudioTests", dependencies: ["MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MoodSpectrogramTests",
-                    dependencies: ["MoodSpectrogram", "MoodAudio", "MoodCore"],
+                    dependencies: ["MoodSpectrogram", "MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,73 +1,8 @@
 import Foundation
 import MoodCore
 import MoodAudio
+import MoodTestSupport
 import Testing
-
-/// Bad files, made here: every public entry point must answer each with an
-/// `InputError` naming the file and the reason, never a crash, hang or garbage.
-struct CorruptInputCorpus {
-    /// A file (or missing path, or folder) and words its error must contain.
-    struct Case: CustomStringConvertible {
-        var name: String
-        var path: String
-        var reason: String
-        var description: String { name }
-    }
-
-    let folder: URL
-    let cases: [Case]
-
-    init() throws {
-        let root = try temporaryFolder("corpus")
-        var made = [Case]()
-        func add(_ name: String, _ data: Data?, _ reason: String) throws {
-            let url = root.appendingPathComponent(name)
-            if let data { try data.write(to: url) }
-            made.append(Case(name: name, path: url.path, reason: reason))
-        }
-        let good = try Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3")))
-        var generator = SplitMix64(seed: 20221)
-        let random = Data((0..<65536).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
-        // An ID3v2.4 tag holding one text frame, and no audio after it.
-        let id3 = Data([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 15]) + Data("TIT2".utf8) + Data([0, 0, 0, 5, 0, 0, 3]) + Data("song".utf8)
-        var corruptMiddle = good
-        for i in 20000 ..< 30000 { corruptMiddle[i] = UInt8(truncatingIfNeeded: generator.next()) }
-
-        try add("truncated.mp3", good.prefix(good.count * 2 / 5), "truncated")
-        try add("corrupt-middle.mp3", corruptMiddle, "corrupt")
-        try add("empty.mp3", Data(), "empty file")
-        try add("id3-only.mp3", id3, "no MPEG audio frame")
-        try add("random.mp3", random, "no MPEG audio frame")
-        try add("text.mp3", Data(String(repeating: "This is a text file, not a song.\n", count: 300).utf8), "no MPEG audio frame")
-        try add("no-fmt.wav", Data("RIFF".utf8) + Data([40, 0, 0, 0]) + Data("WAVEdata".utf8) + Data([4, 0, 0, 0, 1, 2, 3, 4]), "no fmt chunk")
-        var overlong = wavData([0.1, 0.2, 0.3], channels: 1, sampleRate: 22050)
-        overlong[40] = 0xFF; overlong[41] = 0xFF; overlong[42] = 0x00  // data chunk claims 65535 bytes
-        try add("truncated.wav", overlong, "truncated WAV")
-        var zeroChannels = wavData([0.1, 0.2], channels: 1, sampleRate: 22050)
-        zeroChannels[22] = 0  // 0 channels
-        try add("zero-channels.wav", zeroChannels, "channels")
-        try add("riff-garbage.wav", Data("RIFF????WAVE".utf8) + random.prefix(100), "broken WAV header")
-        try add("text.wav", Data("not a wav".utf8), "no RIFF/WAVE header")
-        try add("missing.mp3", nil, "no such file")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("folder.mp3"), withIntermediateDirectories: true)
-        made.append(Case(name: "folder.mp3", path: root.appendingPathComponent("folder.mp3").path, reason: "directory"))
-        folder = root
-        cases = made
-    }
-}
-
-/// A tiny seeded generator for test data (SplitMix64).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Checks that `body` throws an InputError for `item` whose message names the file and the reason.
 func expectInputError(_ item: CorruptInputCorpus.Case, _ entry: String, _ body: () throws -> Any) {
@@ -85,7 +20,7 @@ func expectInputError(_ item: CorruptInputCorpus.Case, _ entry: String, _ body: 
 
 @Suite struct CorruptInputTests {
     @Test func everyEntryPointRejectsEveryBadFile() throws {
-        let corpus = try CorruptInputCorpus()
+        let corpus = try CorruptInputCorpus(goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
         defer { try? FileManager.default.removeItem(at: corpus.folder) }
         for item in corpus.cases {
             expectInputError(item, "info") { try AudioFile.info(item.path) }
@@ -97,7 +32,7 @@ func expectInputError(_ item: CorruptInputCorpus.Case, _ entry: String, _ body: 
     }
 
     @Test func errorMessagesReadWell() throws {
-        let corpus = try CorruptInputCorpus()
+        let corpus = try CorruptInputCorpus(goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
         defer { try? FileManager.default.removeItem(at: corpus.folder) }
         let truncated = corpus.cases.first { $0.name == "truncated.mp3" }!
         #expect(throws: InputError(truncated.path, "truncated or corrupt: its MPEG frames stop at 3.21 s of the 8.00 s its header announces")) {

@@ -1,6 +1,7 @@
 import Foundation
 import MoodCore
 @testable import MoodAudio
+import MoodTestSupport
 import Testing
 
 @Suite struct DecoderTests {

@@ -1,6 +1,7 @@
 import Foundation
 import MoodCore
 import MoodAudio
+import MoodTestSupport
 import Testing
 
 /// The data root as the suite sees it (`MOODDEX_DATA_ROOT`, else `../shared/data`).

@@ -1,0 +1,177 @@
+import Foundation
+import MoodAudio
+import MoodCore
+
+/// What is computed from an audio file: which segment, how short files are treated,
+/// and the spectrogram's parameters. Its `key` names all of it in one string.
+public struct FeatureRecipe: Sendable, Equatable {
+    public var parameters: SpectrogramParameters
+    public var segment: Segment
+    public var short: ShortAudioPolicy
+
+    /// Bumped whenever decoding or the spectrogram changes in a way that alters values.
+    public static let version = 1
+
+    public init(parameters: SpectrogramParameters = SpectrogramParameters(),
+                segment: Segment = .first(seconds: 30), short: ShortAudioPolicy = .pad) {
+        self.parameters = parameters
+        self.segment = segment
+        self.short = short
+    }
+
+    public var key: String { "mooddex-features v\(Self.version) segment=\(segment) short=\(short.rawValue) \(parameters)" }
+
+    /// Decodes `path` and computes its log-mel spectrogram (no cache).
+    public func compute(_ path: String, with computer: LogMelSpectrogram? = nil) throws -> Spectrogram {
+        let audio = try AudioFile.decode(path, sampleRate: parameters.sampleRate, segment: segment, short: short)
+        return try (computer ?? LogMelSpectrogram(parameters))(audio)
+    }
+}
+
+/// Log-mel spectrograms cached on disk, keyed by the audio file's SHA-256 and the recipe.
+///
+/// Entries are Float16 (half the bytes; values are dB with a 0.03 dB step near 64 dB,
+/// far below what a CNN notices); computation stays Float32, and a freshly computed
+/// spectrogram is rounded the same way, so a cold and a warm cache give identical
+/// numbers. A changed file has another
+/// hash and a changed parameter another key, so no stale entry is ever returned; an entry
+/// whose header does not match its key exactly is recomputed. Entries are written
+/// atomically, so an interrupted build leaves only whole entries and a rerun resumes.
+public struct FeatureCache: Sendable {
+    public let directory: URL
+    public let recipe: FeatureRecipe
+
+    static let magic = Array("MDXF".utf8)
+    static let formatVersion: UInt32 = 1
+
+    public init(directory: URL, recipe: FeatureRecipe = FeatureRecipe()) throws {
+        try recipe.parameters.validate()
+        self.directory = directory
+        self.recipe = recipe
+    }
+
+    /// How a build went.
+    public struct BuildReport: Sendable {
+        public var computed = 0
+        public var reused = 0
+        public var failures = [InputError]()
+        public var interrupted = false
+        public var seconds = 0.0
+    }
+
+    /// The spectrogram of `path`, from the cache when present, else computed and stored.
+    public func spectrogram(for path: String) throws -> Spectrogram {
+        try spectrogram(for: path, computer: nil).spectrogram
+    }
+
+    /// The spectrogram of `path` and whether it came from the cache.
+    func spectrogram(for path: String, computer: LogMelSpectrogram?) throws -> (spectrogram: Spectrogram, reused: Bool) {
+        let contentHash = try contentHash(path)
+        let entry = entryURL(contentHash: contentHash)
+        if let cached = load(entry, contentHash: contentHash) { return (cached, true) }
+        var spectrogram = try recipe.compute(path, with: computer)
+        // Hand back what a later hit will return, so results never depend on the cache's state.
+        spectrogram.values = spectrogram.values.map { Float(Float16($0)) }
+        try store(spectrogram, at: entry, contentHash: contentHash)
+        return (spectrogram, false)
+    }
+
+    /// Fills the cache for `paths` on `workers` threads with a progress bar. Bad files are
+    /// collected, not fatal; Ctrl-C (after `Interrupt.install()`) stops between files.
+    public func build(_ paths: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                      progress: Bool = true) -> BuildReport {
+        let start = Date()
+        let bar = ProgressBar("features", total: paths.count, enabled: progress)
+        let lock = NSLock()
+        var report = BuildReport()
+        var next = 0
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, paths.count))) { _ in
+            let computer = try? LogMelSpectrogram(recipe.parameters)
+            while true {
+                lock.lock()
+                if Interrupt.requested { report.interrupted = true }
+                let index = next
+                next += 1
+                lock.unlock()
+                guard index < paths.count, !Interrupt.requested else { return }
+                let outcome = Result { try spectrogram(for: paths[index], computer: computer) }
+                lock.lock()
+                switch outcome {
+                case .success(let result): if result.reused { report.reused += 1 } else { report.computed += 1 }
+                case .failure(let error as InputError): report.failures.append(error)
+                case .failure(let error): report.failures.append(InputError(paths[index], "\(error)"))
+                }
+                lock.unlock()
+                bar.advance()
+            }
+        }
+        bar.finish()
+        report.failures.sort { $0.path < $1.path }
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// Every .mp3 and .wav below `folder`, sorted; an empty or missing folder is an error.
+    public static func audioFiles(in folder: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else { throw InputError(folder, "no such folder") }
+        guard isDirectory.boolValue else { throw InputError(folder, "is a file, not a folder") }
+        let root = URL(fileURLWithPath: folder)
+        var found = [String]()
+        if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
+            for case let url as URL in walker where ["mp3", "wav"].contains(url.pathExtension.lowercased()) {
+                found.append(url.path)
+            }
+        }
+        guard !found.isEmpty else { throw InputError(folder, "no audio files (.mp3, .wav) in this folder") }
+        return found.sorted()
+    }
+
+    // MARK: - Entries
+
+    func contentHash(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError(path, "no such file") }
+        guard !isDirectory.boolValue else { throw InputError(path, "is a directory, not an audio file") }
+        return try SHA256.hex(ofFile: path)
+    }
+
+    func entryURL(contentHash: String) -> URL {
+        let name = SHA256.hex(Array((contentHash + "\n" + recipe.key).utf8))
+        return directory.appendingPathComponent(String(name.prefix(2))).appendingPathComponent(name + ".mdxf")
+    }
+
+    struct Header: Codable { var key: String; var contentHash: String; var bands: Int; var frames: Int }
+
+    func store(_ spectrogram: Spectrogram, at url: URL, contentHash: String) throws {
+        let header = try JSONEncoder().encode(Header(key: recipe.key, contentHash: contentHash,
+                                                     bands: spectrogram.bands, frames: spectrogram.frames))
+        var data = Data(Self.magic)
+        withUnsafeBytes(of: Self.formatVersion.littleEndian) { data.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(header)
+        let halves = spectrogram.values.map { Float16($0).bitPattern.littleEndian }
+        halves.withUnsafeBytes { data.append(contentsOf: $0) }
+        try AtomicFile.write(data, to: url)
+    }
+
+    /// The entry at `url` if it exists, is whole, and was made from this content and recipe.
+    func load(_ url: URL, contentHash: String) -> Spectrogram? {
+        guard let data = FileManager.default.contents(atPath: url.path), data.count >= 12,
+              Array(data.prefix(4)) == Self.magic else { return nil }
+        return data.withUnsafeBytes { raw -> Spectrogram? in
+            guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == Self.formatVersion else { return nil }
+            let headerLength = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+            guard 12 + headerLength <= raw.count,
+                  let header = try? JSONDecoder().decode(Header.self, from: Data(raw[12 ..< 12 + headerLength])),
+                  header.key == recipe.key, header.contentHash == contentHash,
+                  raw.count - 12 - headerLength == 2 * header.bands * header.frames else { return nil }
+            var values = [Float](repeating: 0, count: header.bands * header.frames)
+            let base = 12 + headerLength
+            for i in values.indices {
+                values[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))))
+            }
+            return Spectrogram(values: values, bands: header.bands, frames: header.frames)
+        }
+    }
+}
