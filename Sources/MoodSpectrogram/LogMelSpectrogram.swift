@@ -18,26 +18,52 @@ public final class LogMelSpectrogram {
     public let parameters: SpectrogramParameters
     public let filterbank: MelFilterbank
     private let plan: OpaquePointer
+    // Raw buffers, allocated once: the per-frame loop touches no Swift array storage.
     private let frame: UnsafeMutablePointer<Float>
     private let spectrum: UnsafeMutablePointer<fftwf_complex>
-    private let window: [Float]
-    private var power: [Float]
+    private let power: UnsafeMutablePointer<Float>
+    private let window: UnsafeMutablePointer<Float>
+    /// The filterbank flattened: filter m has `melLength[m]` weights from `melWeights + melOffset[m]`,
+    /// applied to bins from `melFirstBin[m]`.
+    private let melWeights: UnsafeMutablePointer<Float>
+    private let melOffset: UnsafeMutablePointer<Int>
+    private let melFirstBin: UnsafeMutablePointer<Int>
+    private let melLength: UnsafeMutablePointer<Int>
 
     public init(_ parameters: SpectrogramParameters = SpectrogramParameters()) throws {
         try parameters.validate()
         self.parameters = parameters
         filterbank = MelFilterbank(parameters)
         plan = FFTPlans.realForward(size: parameters.nFFT)
-        frame = fftwf_alloc_real(parameters.nFFT)!
-        spectrum = fftwf_alloc_complex(parameters.bins)!
-        let n = parameters.nFFT
-        window = (0..<n).map { Float(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n))) }
-        power = [Float](repeating: 0, count: parameters.bins)
+        let n = parameters.nFFT, bins = parameters.bins, bands = parameters.melBands
+        frame = fftwf_alloc_real(n)!
+        spectrum = fftwf_alloc_complex(bins)!
+        power = .allocate(capacity: bins)
+        window = .allocate(capacity: n)
+        for i in 0..<n { window[i] = Float(0.5 - 0.5 * cos(2 * Double.pi * Double(i) / Double(n))) }
+        let total = filterbank.filters.reduce(0) { $0 + $1.weights.count }
+        melWeights = .allocate(capacity: max(total, 1))
+        melOffset = .allocate(capacity: bands)
+        melFirstBin = .allocate(capacity: bands)
+        melLength = .allocate(capacity: bands)
+        var offset = 0
+        for (m, filter) in filterbank.filters.enumerated() {
+            melOffset[m] = offset
+            melFirstBin[m] = filter.firstBin
+            melLength[m] = filter.weights.count
+            for w in filter.weights { melWeights[offset] = w; offset += 1 }
+        }
     }
 
     deinit {
         fftwf_free(frame)
         fftwf_free(spectrum)
+        power.deallocate()
+        window.deallocate()
+        melWeights.deallocate()
+        melOffset.deallocate()
+        melFirstBin.deallocate()
+        melLength.deallocate()
     }
 
     /// Log-mel spectrogram (dB) of mono audio; its rate must be `parameters.sampleRate`.
@@ -57,21 +83,40 @@ public final class LogMelSpectrogram {
     }
 
     /// Mel power spectrogram (before dB), `melBands x frames`.
+    ///
+    /// Frames go eight at a time: their power spectra sit side by side (`bins x 8`), so each
+    /// filter weight multiplies eight frames in one SIMD operation and each band's eight
+    /// results are stored contiguously in its output row.
     public func melPower(_ samples: [Float]) -> Spectrogram {
         let frames = parameters.frameCount(forSamples: samples.count)
-        let bands = parameters.melBands
+        let bands = parameters.melBands, bins = parameters.bins
         var values = [Float](repeating: 0, count: bands * frames)
-        values.withUnsafeMutableBufferPointer { out in
-            for t in 0..<frames {
-                powerSpectrum(samples, frame: t)
-                power.withUnsafeBufferPointer { p in
-                    for (m, filter) in filterbank.filters.enumerated() {
-                        var sum: Float = 0
-                        filter.weights.withUnsafeBufferPointer { w in
-                            for j in 0..<w.count { sum += w[j] * p[filter.firstBin + j] }
+        let block = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: bins)
+        defer { block.deallocate() }
+        samples.withUnsafeBufferPointer { x in
+            values.withUnsafeMutableBufferPointer { out in
+                var t0 = 0
+                while t0 < frames {
+                    let width = min(8, frames - t0)
+                    block.update(repeating: SIMD8<Float>(), count: bins)
+                    block.withMemoryRebound(to: Float.self, capacity: 8 * bins) { lanes in
+                        for j in 0..<width {
+                            powerSpectrum(x, frame: t0 + j)
+                            for k in 0..<bins { lanes[8 * k + j] = power[k] }
                         }
-                        out[m * frames + t] = sum
                     }
+                    for m in 0..<bands {
+                        let w = melWeights + melOffset[m], p = block + melFirstBin[m]
+                        var sum = SIMD8<Float>()
+                        for j in 0..<melLength[m] { sum += w[j] * p[j] }
+                        let row = out.baseAddress! + m * frames + t0
+                        if width == 8 {
+                            UnsafeMutableRawPointer(row).storeBytes(of: sum, as: SIMD8<Float>.self)
+                        } else {
+                            for j in 0..<width { row[j] = sum[j] }
+                        }
+                    }
+                    t0 += 8
                 }
             }
         }
@@ -83,29 +128,30 @@ public final class LogMelSpectrogram {
         let frames = parameters.frameCount(forSamples: samples.count)
         let bins = parameters.bins
         var values = [Float](repeating: 0, count: bins * frames)
-        for t in 0..<frames {
-            powerSpectrum(samples, frame: t)
-            for k in 0..<bins { values[k * frames + t] = power[k] }
+        samples.withUnsafeBufferPointer { x in
+            for t in 0..<frames {
+                powerSpectrum(x, frame: t)
+                for k in 0..<bins { values[k * frames + t] = power[k] }
+            }
         }
         return Spectrogram(values: values, bands: bins, frames: frames)
     }
 
     /// Windows frame `t` into the FFT buffer, transforms it, and leaves |X|^2 in `power`.
-    private func powerSpectrum(_ samples: [Float], frame t: Int) {
+    @inline(__always)
+    private func powerSpectrum(_ x: UnsafeBufferPointer<Float>, frame t: Int) {
         let n = parameters.nFFT
         let start = t * parameters.hopLength - n / 2
-        samples.withUnsafeBufferPointer { x in
-            window.withUnsafeBufferPointer { w in
-                if start >= 0 && start + n <= x.count {
-                    for i in 0..<n { frame[i] = w[i] * x[start + i] }
-                } else {
-                    for i in 0..<n { frame[i] = w[i] * padded(x, start + i) }
-                }
-            }
+        if start >= 0 && start + n <= x.count {
+            let source = x.baseAddress! + start
+            for i in 0..<n { frame[i] = window[i] * source[i] }
+        } else {
+            for i in 0..<n { frame[i] = window[i] * padded(x, start + i) }
         }
         fftwf_execute_dft_r2c(plan, frame, spectrum)
-        spectrum.withMemoryRebound(to: Float.self, capacity: 2 * parameters.bins) { c in
-            for k in 0..<parameters.bins { power[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1] }
+        let bins = parameters.bins
+        spectrum.withMemoryRebound(to: Float.self, capacity: 2 * bins) { c in
+            for k in 0..<bins { power[k] = c[2 * k] * c[2 * k] + c[2 * k + 1] * c[2 * k + 1] }
         }
     }
 
@@ -133,10 +179,26 @@ public final class LogMelSpectrogram {
         let ref: Float = reference == .one ? 1 : values.max()!
         let offset = 10 * log10(max(amin, ref))
         var peak = -Float.infinity
-        for i in values.indices {
-            let db = 10 * log10(max(amin, values[i])) - offset
-            values[i] = db
-            peak = max(peak, db)
+        values.withUnsafeMutableBufferPointer { v in
+            let count = v.count, whole = count / 8 * 8
+            let floor = SIMD8<Float>(repeating: amin)
+            var peaks = SIMD8<Float>(repeating: -.infinity)
+            var i = 0
+            while i < whole {
+                let address = UnsafeMutableRawPointer(v.baseAddress! + i)
+                let x = address.loadUnaligned(as: SIMD8<Float>.self)
+                let db = 10 * log10Fast(x.replacing(with: floor, where: .!(x .>= floor))) - offset  // NaN-safe floor
+                address.storeBytes(of: db, as: SIMD8<Float>.self)
+                peaks = pointwiseMax(peaks, db)
+                i += 8
+            }
+            peak = peaks.max()
+            while i < count {
+                let db = 10 * log10(max(amin, v[i])) - offset
+                v[i] = db
+                peak = max(peak, db)
+                i += 1
+            }
         }
         if let topDB {
             let floor = peak - topDB

@@ -1,0 +1,40 @@
+import ArgumentParser
+import MoodAudio
+import MoodSpectrogram
+
+/// The spectrogram vocabulary on the command line, librosa's names in kebab case.
+struct SpectrogramOptions: ParsableArguments {
+    @Option(help: "Sample rate in Hz.") var sampleRate = 22050
+    @Option(name: .customLong("n-fft"), help: "FFT size in samples.") var nFFT = 1024
+    @Option(help: "Hop between frames in samples.") var hopLength = 512
+    @Option(help: "Number of mel bands.") var melBands = 96
+    @Option(name: .customLong("f-min"), help: "Lowest filterbank frequency in Hz.") var fMin = 0.0
+    @Option(name: .customLong("f-max"), help: "Highest filterbank frequency in Hz (default: sample-rate / 2).") var fMax: Double?
+    @Option(name: .customLong("top-db"), help: "Dynamic range kept below the peak, in dB.") var topDB: Float = 80
+    @Option(help: "Padding of centred frames: reflect or constant.") var padMode: SpectrogramParameters.PadMode = .reflect
+
+    var parameters: SpectrogramParameters {
+        SpectrogramParameters(sampleRate: sampleRate, nFFT: nFFT, hopLength: hopLength, melBands: melBands,
+                              fMin: fMin, fMax: fMax, topDB: topDB, padMode: padMode)
+    }
+}
+
+extension SpectrogramParameters.PadMode: ExpressibleByArgument {}
+extension ShortAudioPolicy: ExpressibleByArgument {}
+
+/// Which part of a file, on the command line.
+struct SegmentOptions: ParsableArguments {
+    enum Choice: String, ExpressibleByArgument, CaseIterable { case first, middle, whole }
+
+    @Option(help: "Which part of each file: first, middle or whole.") var segment: Choice = .first
+    @Option(help: "Segment length in seconds.") var seconds = 30.0
+    @Option(help: "Files shorter than the segment: pad (with zeros) or fail.") var short: ShortAudioPolicy = .pad
+
+    var value: Segment {
+        switch segment {
+        case .first: return .first(seconds: seconds)
+        case .middle: return .middle(seconds: seconds)
+        case .whole: return .whole
+        }
+    }
+}

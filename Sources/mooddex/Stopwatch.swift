@@ -1,0 +1,64 @@
+import Foundation
+
+/// Wall-clock timing for the benchmarks (never used in tests).
+enum Stopwatch {
+    /// Seconds taken by `body`.
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
+/// The machine, for benchmark reports.
+enum Machine {
+    static var description: String {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, Linux \(release)"
+    }
+}
+
+/// Finds the peers' Python: $MOODDEX_PEER_PYTHON, else .venv-peers/bin/python (scripts/setup-peers).
+enum Peers {
+    static var python: String? {
+        if let explicit = ProcessInfo.processInfo.environment["MOODDEX_PEER_PYTHON"], !explicit.isEmpty { return explicit }
+        let venv = FileManager.default.currentDirectoryPath + "/.venv-peers/bin/python"
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+    }
+
+    /// Runs a peer script and decodes the JSON object it prints.
+    static func run(script: String, arguments: [String]) throws -> [String: Any] {
+        guard let python else { throw PeerUnavailable(reason: "no peer Python: run scripts/setup-peers (or set MOODDEX_PEER_PYTHON)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        // Older-CPU workarounds slow a current numpy; unset them for the peer alone.
+        environment["OPENBLAS_CORETYPE"] = nil
+        environment["OPENBLAS_L2_SIZE"] = nil
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw PeerUnavailable(reason: "\(script) failed (exit \(process.terminationStatus))")
+        }
+        return object
+    }
+
+    struct PeerUnavailable: Error, CustomStringConvertible { let reason: String; var description: String { reason } }
+}
