@@ -4,6 +4,7 @@
 // Targets form one-way layers; each C library sits behind one thin shim target:
 //   MoodCore  <-  MoodAudio (libmpg123)  <-  MoodSpectrogram (FFTW3f)
 //   MoodCore  <-  MoodPlot (gnuplot through a pipe)
+//   MoodCore  <-  MoodTensor (OpenBLAS)  <-  MoodTraining
 //   mooddex (CLI) combines them.
 import PackageDescription
 
@@ -31,12 +32,14 @@ let package = Package(
         .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123"]),
         .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"]),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
+        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS"]),
+        .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"]),
 
         // Command-line tool
         .executableTarget(
             name: "mooddex",
             dependencies: [
-                "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot",
+                "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -44,6 +47,8 @@ let package = Package(
         .target(name: "MoodTestSupport", path: "Tests/MoodTestSupport"),
         .testTarget(name: "MoodCoreTests", dependencies: ["MoodCore"]),
         .testTarget(name: "MoodAudioTests", dependencies: ["MoodAudio", "MoodCore", "MoodTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "MoodTensorTests", dependencies: ["MoodTensor", "MoodTraining", "MoodCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MoodSpectrogramTests",
                     dependencies: ["MoodSpectrogram", "MoodAudio", "MoodCore", "MoodTestSupport"],

@@ -7,7 +7,7 @@ import Foundation
 /// every write is atomic, what was finished stays valid and a rerun resumes.
 /// A second signal exits immediately.
 public enum Interrupt {
-    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    nonisolated(unsafe) fileprivate static var flag: sig_atomic_t = 0
 
     public static var requested: Bool { flag != 0 }
 
@@ -21,4 +21,11 @@ public enum Interrupt {
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
     }
+}
+
+extension Interrupt {
+    /// Acts as if Ctrl-C had been pressed (for tests of interrupted runs).
+    public static func simulate() { flag = 1 }
+    /// Clears a request (for tests).
+    public static func reset() { flag = 0 }
 }

@@ -1,0 +1,73 @@
+import MoodCore
+
+/// `y = max(0, x)`; backward `dx = dy` where `y > 0`, else 0. A NaN input stays NaN
+/// (Swift's `max(0, .nan)` would return 0 and hide it).
+public final class ReLU: Layer {
+    private let output = Tensor(shape: [0])
+    private let inputGradient = Tensor(shape: [0])
+
+    public init() {}
+    public var parameters: [Parameter] { [] }
+    public func name(_ prefix: String) {}
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        output.resize(x.shape)
+        Compute.parallel(x.count) { _, range in
+            for i in range { let v = x.data[i]; output.data[i] = v < 0 ? 0 : v }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        inputGradient.resize(dy.shape)
+        Compute.parallel(dy.count) { _, range in
+            for i in range { inputGradient.data[i] = output.data[i] > 0 ? dy.data[i] : 0 }
+        }
+        return inputGradient
+    }
+}
+
+/// Layers that draw random numbers keep their own seeded generator, saved in checkpoints.
+public protocol RandomStateful: AnyObject {
+    var generator: SeededGenerator { get set }
+}
+
+/// Inverted dropout: in training each value is zeroed with probability `p` and the rest
+/// scaled by `1 / (1 - p)`; in evaluation it is the identity.
+public final class Dropout: Layer, RandomStateful {
+    public let probability: Float
+    public var generator: SeededGenerator
+    private let output = Tensor(shape: [0])
+    private let inputGradient = Tensor(shape: [0])
+    private let mask = Tensor(shape: [0])
+    private var trainedLast = false
+
+    public init(_ probability: Float, generator: inout SeededGenerator) {
+        precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1), got \(probability)")
+        self.probability = probability
+        self.generator = generator.split()
+    }
+
+    public var parameters: [Parameter] { [] }
+    public func name(_ prefix: String) {}
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        output.resize(x.shape)
+        trainedLast = training && probability > 0
+        if !trainedLast { output.copy(from: x); return output }
+        mask.resize(x.shape)
+        let keep = 1 / (1 - probability)
+        for i in 0..<x.count {
+            mask.data[i] = generator.nextUniform() < probability ? 0 : keep
+            output.data[i] = x.data[i] * mask.data[i]
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        inputGradient.resize(dy.shape)
+        if !trainedLast { inputGradient.copy(from: dy); return inputGradient }
+        for i in 0..<dy.count { inputGradient.data[i] = dy.data[i] * mask.data[i] }
+        return inputGradient
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+
+/// Batch normalisation over the channels of `[N, C, H, W]` (PyTorch's `BatchNorm2d`).
+///
+/// Training: per channel c, over the M = N H W values, `mu = mean x`, `var = mean (x - mu)^2`,
+/// `xhat = (x - mu) / sqrt(var + eps)`, `y = gamma xhat + beta`; the running statistics move
+/// by `momentum` toward `mu` and the unbiased variance `var M / (M - 1)`.
+/// Evaluation uses the running statistics instead.
+/// Backward (training): `dgamma = sum dy xhat`, `dbeta = sum dy`,
+/// `dx = gamma / (M sqrt(var + eps)) (M dy - dbeta - xhat dgamma)`; in evaluation mode
+/// the statistics are constants and `dx = gamma dy / sqrt(running_var + eps)`.
+/// Sums run in Double per channel.
+public final class BatchNorm2D: Layer {
+    public let channels: Int
+    public let epsilon: Float
+    public let momentum: Float
+    public let gamma: Parameter
+    public let beta: Parameter
+    public let runningMean: Tensor
+    public let runningVariance: Tensor
+    private var prefix = ""
+
+    private let output = Tensor(shape: [0])
+    private let inputGradient = Tensor(shape: [0])
+    private var input: Tensor?
+    private var mean = [Float](), inverseStd = [Float]()
+    private var trainedLast = true
+
+    public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        self.channels = channels
+        self.epsilon = epsilon
+        self.momentum = momentum
+        gamma = Parameter(name: "weight", shape: [channels], decays: false)
+        gamma.value.fill(1)
+        beta = Parameter(name: "bias", shape: [channels], decays: false)
+        runningMean = Tensor(shape: [channels])
+        runningVariance = Tensor(shape: [channels])
+        runningVariance.fill(1)
+    }
+
+    public var parameters: [Parameter] { [gamma, beta] }
+    public var buffers: [(name: String, tensor: Tensor)] {
+        [(prefix + "running_mean", runningMean), (prefix + "running_var", runningVariance)]
+    }
+
+    public func name(_ prefix: String) {
+        self.prefix = prefix
+        gamma.name = prefix + "weight"
+        beta.name = prefix + "bias"
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count >= 2 && x.shape[1] == channels, "BatchNorm2D expects [N, \(channels), ...], got \(x.shape)")
+        input = x
+        trainedLast = training
+        let n = x.shape[0], plane = x.count / (n * channels), m = n * plane
+        output.resize(x.shape)
+        mean = [Float](repeating: 0, count: channels)
+        inverseStd = [Float](repeating: 0, count: channels)
+        Compute.parallel(channels) { _, range in
+            for c in range {
+                var mu: Float, invStd: Float
+                if training {
+                    var sum = 0.0, squares = 0.0
+                    for s in 0..<n {
+                        let p = x.data + (s * channels + c) * plane
+                        var partial: Float = 0
+                        for i in 0..<plane { partial += p[i] }
+                        sum += Double(partial)
+                    }
+                    let meanD = sum / Double(m)
+                    for s in 0..<n {
+                        let p = x.data + (s * channels + c) * plane
+                        let mf = Float(meanD)
+                        var partial: Float = 0
+                        for i in 0..<plane { let d = p[i] - mf; partial += d * d }
+                        squares += Double(partial)
+                    }
+                    let variance = squares / Double(m)
+                    mu = Float(meanD)
+                    invStd = Float(1 / (variance + Double(epsilon)).squareRoot())
+                    runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mu
+                    runningVariance.data[c] = (1 - momentum) * runningVariance.data[c]
+                        + momentum * Float(variance * Double(m) / Double(max(m - 1, 1)))
+                } else {
+                    mu = runningMean.data[c]
+                    invStd = 1 / (runningVariance.data[c] + epsilon).squareRoot()
+                }
+                mean[c] = mu
+                inverseStd[c] = invStd
+                let scale = gamma.value.data[c] * invStd, shift = beta.value.data[c] - mu * scale
+                for s in 0..<n {
+                    let p = x.data + (s * channels + c) * plane, y = output.data + (s * channels + c) * plane
+                    for i in 0..<plane { y[i] = p[i] * scale + shift }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("BatchNorm2D.backward before forward") }
+        let n = x.shape[0], plane = x.count / (n * channels), m = Float(n * plane)
+        inputGradient.resize(x.shape)
+        Compute.parallel(channels) { _, range in
+            for c in range {
+                let mu = mean[c], invStd = inverseStd[c], g = gamma.value.data[c]
+                var sumDy = 0.0, sumDyXhat = 0.0
+                for s in 0..<n {
+                    let p = x.data + (s * channels + c) * plane, d = dy.data + (s * channels + c) * plane
+                    var a: Float = 0, b: Float = 0
+                    for i in 0..<plane { a += d[i]; b += d[i] * (p[i] - mu) }
+                    sumDy += Double(a); sumDyXhat += Double(b) * Double(invStd)
+                }
+                gamma.gradient.data[c] += Float(sumDyXhat)
+                beta.gradient.data[c] += Float(sumDy)
+                for s in 0..<n {
+                    let p = x.data + (s * channels + c) * plane, d = dy.data + (s * channels + c) * plane
+                    let out = inputGradient.data + (s * channels + c) * plane
+                    if trainedLast {
+                        let k = g * invStd / m, meanDy = Float(sumDy), meanDyXhat = Float(sumDyXhat)
+                        for i in 0..<plane { out[i] = k * (m * d[i] - meanDy - (p[i] - mu) * invStd * meanDyXhat) }
+                    } else {
+                        let k = g * invStd
+                        for i in 0..<plane { out[i] = k * d[i] }
+                    }
+                }
+            }
+        }
+        return inputGradient
+    }
+}

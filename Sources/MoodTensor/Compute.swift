@@ -1,0 +1,40 @@
+import COpenBLAS
+import Foundation
+
+/// How the layers use the CPU's cores.
+///
+/// The layers split each batch across `threads` workers themselves and call OpenBLAS
+/// with one thread: OpenBLAS's own workers spin for about 0.1 s after each call, so
+/// running our threads beside 2 BLAS threads would fight for the 2 cores. Work is
+/// split by a fixed rule and partial sums are added in a fixed order, so results do not
+/// depend on scheduling: a given seed and thread count give bit-identical numbers.
+public enum Compute {
+    nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
+    private static let setup: Void = { openblas_set_num_threads(1) }()
+
+    /// Sets the worker count (1 or more). OpenBLAS itself always runs on one thread here.
+    public static func setThreads(_ count: Int) {
+        _ = setup
+        threads = max(1, count)
+    }
+
+    /// Runs `body(worker, range)` for `workers` contiguous, fixed slices of `0..<count`.
+    public static func parallel(_ count: Int, workers: Int? = nil, _ body: (Int, Range<Int>) -> Void) {
+        _ = setup
+        let n = max(1, min(workers ?? threads, count))
+        if n == 1 { body(0, 0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: n) { w in
+            body(w, (count * w / n) ..< (count * (w + 1) / n))
+        }
+    }
+
+    /// C = alpha op(A) op(B) + beta C, row-major (`cblas_sgemm`).
+    @inline(__always)
+    public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = setup
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
