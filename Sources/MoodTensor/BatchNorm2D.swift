@@ -61,22 +61,24 @@ public final class BatchNorm2D: Layer {
             for c in range {
                 var mu: Float, invStd: Float
                 if training {
+                    // One pass: sums of (x - k) and (x - k)^2 with k the channel's first value, so the
+                    // variance E[(x-k)^2] - E[x-k]^2 does not cancel catastrophically.
+                    let k = x.data[c * plane]
                     var sum = 0.0, squares = 0.0
                     for s in 0..<n {
                         let p = x.data + (s * channels + c) * plane
-                        var partial: Float = 0
-                        for i in 0..<plane { partial += p[i] }
-                        sum += Double(partial)
+                        var start = 0
+                        while start < plane {  // Float sums over 256 values, Double across them
+                            let end = min(plane, start + 256)
+                            var partial: Float = 0, partialSquares: Float = 0
+                            for i in start..<end { let d = p[i] - k; partial += d; partialSquares += d * d }
+                            sum += Double(partial); squares += Double(partialSquares)
+                            start = end
+                        }
                     }
-                    let meanD = sum / Double(m)
-                    for s in 0..<n {
-                        let p = x.data + (s * channels + c) * plane
-                        let mf = Float(meanD)
-                        var partial: Float = 0
-                        for i in 0..<plane { let d = p[i] - mf; partial += d * d }
-                        squares += Double(partial)
-                    }
-                    let variance = squares / Double(m)
+                    let shiftedMean = sum / Double(m)
+                    let meanD = Double(k) + shiftedMean
+                    let variance = max(0, squares / Double(m) - shiftedMean * shiftedMean)
                     mu = Float(meanD)
                     invStd = Float(1 / (variance + Double(epsilon)).squareRoot())
                     runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mu

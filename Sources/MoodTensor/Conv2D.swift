@@ -67,13 +67,18 @@ public final class Conv2D: Layer {
         output.resize([n, outChannels, ho, wo])
         let rows = inChannels * kernel.h * kernel.w, plane = ho * wo
         let workers = min(Compute.threads, n)
-        workspaces(workers, rows: rows, columns: plane)
+        let tile = tileRows(rows: rows, outHeight: ho, outWidth: wo)
+        workspaces(workers, rows: rows, columns: tile * wo)
         Compute.parallel(n, workers: workers) { worker, samples in
             let col = columns[worker].data
             for s in samples {
-                im2col(x.data + s * inChannels * h * w, height: h, width: w, into: col, outHeight: ho, outWidth: wo)
                 let y = output.data + s * outChannels * plane
-                Compute.sgemm(m: outChannels, n: plane, k: rows, a: weight.value.data, lda: rows, b: col, ldb: plane, c: y, ldc: plane)
+                for top in Swift.stride(from: 0, to: ho, by: tile) {
+                    let bottom = min(ho, top + tile), width = (bottom - top) * wo
+                    im2col(x.data + s * inChannels * h * w, height: h, width: w, into: col, outRows: top ..< bottom, outWidth: wo)
+                    Compute.sgemm(m: outChannels, n: width, k: rows, a: weight.value.data, lda: rows, b: col, ldb: width,
+                                  c: y + top * wo, ldc: plane)
+                }
                 if let bias {
                     for o in 0..<outChannels {
                         let b = bias.value.data[o], row = y + o * plane
@@ -91,7 +96,8 @@ public final class Conv2D: Layer {
         let (ho, wo) = (dy.shape[2], dy.shape[3])
         let rows = inChannels * kernel.h * kernel.w, plane = ho * wo
         let workers = min(Compute.threads, n)
-        workspaces(workers, rows: rows, columns: plane)
+        let tile = tileRows(rows: rows, outHeight: ho, outWidth: wo)
+        workspaces(workers, rows: rows, columns: tile * wo)
         if computesInputGradient { inputGradient.resize(x.shape) }
         Compute.parallel(n, workers: workers) { worker, samples in
             let col = columns[worker].data
@@ -100,20 +106,25 @@ public final class Conv2D: Layer {
             dB.resize([outChannels]); dB.zero()
             for s in samples {
                 let g = dy.data + s * outChannels * plane
-                im2col(x.data + s * inChannels * h * w, height: h, width: w, into: col, outHeight: ho, outWidth: wo)
-                Compute.sgemm(transposeB: true, m: outChannels, n: rows, k: plane, a: g, lda: plane, b: col, ldb: plane,
-                              beta: 1, c: dW.data, ldc: rows)
+                let dx = inputGradient.data + s * inChannels * h * w
+                if computesInputGradient { dx.update(repeating: 0, count: inChannels * h * w) }
+                for top in Swift.stride(from: 0, to: ho, by: tile) {
+                    let bottom = min(ho, top + tile), width = (bottom - top) * wo
+                    im2col(x.data + s * inChannels * h * w, height: h, width: w, into: col, outRows: top ..< bottom, outWidth: wo)
+                    Compute.sgemm(transposeB: true, m: outChannels, n: rows, k: width, a: g + top * wo, lda: plane, b: col, ldb: width,
+                                  beta: 1, c: dW.data, ldc: rows)
+                    if computesInputGradient {
+                        Compute.sgemm(transposeA: true, m: rows, n: width, k: outChannels, a: weight.value.data, lda: rows,
+                                      b: g + top * wo, ldb: plane, c: col, ldc: width)
+                        col2im(col, height: h, width: w, into: dx, outRows: top ..< bottom, outWidth: wo)
+                    }
+                }
                 if bias != nil {
                     for o in 0..<outChannels {
                         var sum: Float = 0
                         for p in 0..<plane { sum += g[o * plane + p] }
                         dB.data[o] += sum
                     }
-                }
-                if computesInputGradient {
-                    Compute.sgemm(transposeA: true, m: rows, n: plane, k: outChannels, a: weight.value.data, lda: rows,
-                                  b: g, ldb: plane, c: col, ldc: plane)
-                    col2im(col, height: h, width: w, into: inputGradient.data + s * inChannels * h * w, outHeight: ho, outWidth: wo)
                 }
             }
         }
@@ -125,17 +136,23 @@ public final class Conv2D: Layer {
         return inputGradient
     }
 
-    /// `col[(c kh + i) kw + j, oh Wo + ow] = x[c, oh sh - ph + i, ow sw - pw + j]` (0 outside).
+    /// Output rows per im2col tile: the tile (`rows x tile Wo` floats) stays within about
+    /// 1 MiB, so it is still in cache when sgemm reads it.
+    func tileRows(rows: Int, outHeight: Int, outWidth: Int) -> Int {
+        max(1, min(outHeight, (1 << 18) / max(1, rows * outWidth)))
+    }
+
+    /// For output rows `outRows`: `col[(c kh + i) kw + j, (oh - first) Wo + ow] = x[c, oh sh - ph + i, ow sw - pw + j]` (0 outside).
     private func im2col(_ x: UnsafePointer<Float>, height h: Int, width w: Int, into col: UnsafeMutablePointer<Float>,
-                        outHeight ho: Int, outWidth wo: Int) {
-        let plane = ho * wo
+                        outRows: Range<Int>, outWidth wo: Int) {
+        let plane = outRows.count * wo
         for c in 0..<inChannels {
             for i in 0..<kernel.h {
                 for j in 0..<kernel.w {
                     let row = col + ((c * kernel.h + i) * kernel.w + j) * plane
-                    for oh in 0..<ho {
+                    for oh in outRows {
                         let ih = oh * stride.h - padding.h + i
-                        let out = row + oh * wo
+                        let out = row + (oh - outRows.lowerBound) * wo
                         guard ih >= 0 && ih < h else { out.update(repeating: 0, count: wo); continue }
                         let source = x + (c * h + ih) * w
                         if stride.w == 1 {
@@ -156,19 +173,19 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// The adjoint of im2col: adds each column entry back to the input position it came from.
+    /// The adjoint of im2col for output rows `outRows`: adds each column entry back to the
+    /// input position it came from (into `dx`, which the caller zeroed).
     private func col2im(_ col: UnsafePointer<Float>, height h: Int, width w: Int, into dx: UnsafeMutablePointer<Float>,
-                        outHeight ho: Int, outWidth wo: Int) {
-        dx.update(repeating: 0, count: inChannels * h * w)
-        let plane = ho * wo
+                        outRows: Range<Int>, outWidth wo: Int) {
+        let plane = outRows.count * wo
         for c in 0..<inChannels {
             for i in 0..<kernel.h {
                 for j in 0..<kernel.w {
                     let row = col + ((c * kernel.h + i) * kernel.w + j) * plane
-                    for oh in 0..<ho {
+                    for oh in outRows {
                         let ih = oh * stride.h - padding.h + i
                         guard ih >= 0 && ih < h else { continue }
-                        let target = dx + (c * h + ih) * w, source = row + oh * wo
+                        let target = dx + (c * h + ih) * w, source = row + (oh - outRows.lowerBound) * wo
                         if stride.w == 1 {
                             let first = max(0, padding.w - j), last = min(wo, w + padding.w - j)
                             if last > first {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A layer: forward and backward side by side.
 ///
 /// `forward` returns a tensor the layer owns (valid until it runs again); `backward`
@@ -22,18 +24,36 @@ extension Layer {
 /// Layers applied one after another.
 public final class Sequential: Layer {
     public let layers: [Layer]
+    /// When set, seconds spent in each layer's forward and backward are added here.
+    public var profile: LayerProfile?
 
     public init(_ layers: [Layer]) { self.layers = layers }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = input
-        for layer in layers { x = layer.forward(x, training: training) }
+        for (i, layer) in layers.enumerated() {
+            if let profile {
+                let start = DispatchTime.now().uptimeNanoseconds
+                x = layer.forward(x, training: training)
+                profile.forward[i, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } else {
+                x = layer.forward(x, training: training)
+            }
+        }
         return x
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var g = outputGradient
-        for layer in layers.reversed() { g = layer.backward(g) }
+        for (i, layer) in layers.enumerated().reversed() {
+            if let profile {
+                let start = DispatchTime.now().uptimeNanoseconds
+                g = layer.backward(g)
+                profile.backward[i, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } else {
+                g = layer.backward(g)
+            }
+        }
         return g
     }
 
@@ -43,4 +63,11 @@ public final class Sequential: Layer {
     public func name(_ prefix: String) {
         for (i, layer) in layers.enumerated() { layer.name("\(prefix)\(i).") }
     }
+}
+
+/// Time per layer of a `Sequential` (for benchmarks, never for tests).
+public final class LayerProfile {
+    public var forward: [Int: Double] = [:]
+    public var backward: [Int: Double] = [:]
+    public init() {}
 }

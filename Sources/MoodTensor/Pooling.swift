@@ -12,30 +12,42 @@ public final class MaxPool2D: Layer {
     public var parameters: [Parameter] { [] }
     public func name(_ prefix: String) {}
 
+    /// Scans each window in row-major order, keeping the value and position of the first
+    /// maximum with selects rather than branches (a branch per element mispredicts often on
+    /// real data). A window holding NaN or infinity gives NaN, so a broken value never
+    /// disappears silently.
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let ho = h / window.h, wo = w / window.w
-        precondition(ho > 0 && wo > 0, "MaxPool2D(\(window.h)x\(window.w)) needs at least that much input, got \(h)x\(w)")
+        let (kh, kw) = window
+        let ho = h / kh, wo = w / kw
+        precondition(ho > 0 && wo > 0, "MaxPool2D(\(kh)x\(kw)) needs at least that much input, got \(h)x\(w)")
         inputShape = x.shape
         output.resize([n, c, ho, wo])
         if argmax.count < output.count { argmax = [Int32](repeating: 0, count: output.count) }
+        let source = x.data, y = output.data
         argmax.withUnsafeMutableBufferPointer { arg in
+            let indices = arg.baseAddress!
             Compute.parallel(n * c) { _, planes in
                 for p in planes {
-                    let source = x.data + p * h * w, y = output.data + p * ho * wo, a = arg.baseAddress! + p * ho * wo
+                    let plane = source + p * h * w
                     for oh in 0..<ho {
+                        let row = y + p * ho * wo + oh * wo, at = indices + p * ho * wo + oh * wo
                         for ow in 0..<wo {
-                            var at = (oh * window.h) * w + ow * window.w
-                            var best = source[at]
-                            for i in 0..<window.h {
-                                let row = (oh * window.h + i) * w + ow * window.w
-                                for j in 0..<window.w {
-                                    let v = source[row + j]
-                                    if v > best || (v.isNaN && !best.isNaN) { best = v; at = row + j }  // NaN wins, as in PyTorch
+                            let start = oh * kh * w + ow * kw
+                            var best = plane[start], index = start
+                            var poison: Float = 0  // v * 0 is 0 for numbers, NaN for NaN or infinity
+                            for i in 0..<kh {
+                                let line = start + i * w
+                                for j in 0..<kw {
+                                    let v = plane[line + j]
+                                    let greater = v > best  // strict: the first maximum wins, as in PyTorch
+                                    index = greater ? line + j : index
+                                    best = greater ? v : best
+                                    poison += v * 0
                                 }
                             }
-                            y[oh * wo + ow] = best
-                            a[oh * wo + ow] = Int32(at)
+                            row[ow] = best + poison
+                            at[ow] = Int32(truncatingIfNeeded: index)
                         }
                     }
                 }
@@ -44,17 +56,20 @@ public final class MaxPool2D: Layer {
         return output
     }
 
+    /// Each output's gradient goes to the position that held its maximum.
     public func backward(_ dy: Tensor) -> Tensor {
         let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let planeOut = dy.shape[2] * dy.shape[3]
         inputGradient.resize(inputShape)
+        let g = dy.data, dx = inputGradient.data
         argmax.withUnsafeBufferPointer { arg in
+            let indices = arg.baseAddress!
             Compute.parallel(n * c) { _, planes in
                 for p in planes {
-                    let dx = inputGradient.data + p * h * w
-                    dx.update(repeating: 0, count: h * w)
-                    let g = dy.data + p * planeOut, a = arg.baseAddress! + p * planeOut
-                    for i in 0..<planeOut { dx[Int(a[i])] += g[i] }
+                    let grad = dx + p * h * w
+                    grad.update(repeating: 0, count: h * w)
+                    let gp = g + p * planeOut, a = indices + p * planeOut
+                    for i in 0..<planeOut { grad[Int(a[i])] += gp[i] }
                 }
             }
         }

@@ -32,11 +32,22 @@ extension Optimizer {
     var allParameters: [Parameter] { groups.flatMap(\.parameters) }
 }
 
+/// Per-parameter optimiser state, allocated on the first step and updated in place after.
+final class Moments {
+    var first: [Float]
+    var second: [Float]
+    var steps = 0
+    init(count: Int, second: Bool) {
+        first = [Float](repeating: 0, count: count)
+        self.second = second ? [Float](repeating: 0, count: count) : []
+    }
+}
+
 /// SGD with momentum: `v = mu v + g (+ wd p)`, `p -= lr v`.
 public final class SGD: Optimizer {
     public var groups: [ParameterGroup]
     public let weightDecay: Float
-    private var velocity: [String: [Float]] = [:]
+    private var velocity: [String: Moments] = [:]
 
     public init(_ groups: [ParameterGroup], weightDecay: Float = 0) {
         self.groups = groups
@@ -47,20 +58,30 @@ public final class SGD: Optimizer {
         for group in groups {
             let lr = learningRate * group.learningRateScale
             for p in group.parameters where !p.frozen {
-                var v = velocity[p.name] ?? [Float](repeating: 0, count: p.value.count)
+                let state = velocity[p.name] ?? Moments(count: p.value.count, second: false)
+                velocity[p.name] = state
                 let wd = p.decays ? weightDecay : 0
-                for i in 0..<p.value.count {
-                    v[i] = momentum * v[i] + p.gradient.data[i] + wd * p.value.data[i]
-                    p.value.data[i] -= lr * v[i]
+                let value = p.value.data, gradient = p.gradient.data
+                state.first.withUnsafeMutableBufferPointer { v in
+                    for i in 0..<v.count {
+                        v[i] = momentum * v[i] + gradient[i] + wd * value[i]
+                        value[i] -= lr * v[i]
+                    }
                 }
-                velocity[p.name] = v
             }
         }
     }
 
     public var state: [String: [Float]] {
-        get { velocity.reduce(into: [:]) { $0["velocity." + $1.key] = $1.value } }
-        set { velocity = newValue.reduce(into: [:]) { if $1.key.hasPrefix("velocity.") { $0[String($1.key.dropFirst(9))] = $1.value } } }
+        get { velocity.reduce(into: [:]) { $0["velocity." + $1.key] = $1.value.first } }
+        set {
+            velocity = [:]
+            for (key, values) in newValue where key.hasPrefix("velocity.") {
+                let m = Moments(count: values.count, second: false)
+                m.first = values
+                velocity[String(key.dropFirst(9))] = m
+            }
+        }
     }
 }
 
@@ -76,9 +97,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float
     public let decoupled: Bool
-    private var first: [String: [Float]] = [:]
-    private var second: [String: [Float]] = [:]
-    private var steps: [String: Int] = [:]
+    private var moments: [String: Moments] = [:]
 
     public init(_ groups: [ParameterGroup], beta2: Float = 0.99, epsilon: Float = 1e-5,
                 weightDecay: Float = 0.01, decoupled: Bool = true) {
@@ -98,24 +117,27 @@ public final class Adam: Optimizer {
         for group in groups {
             let lr = learningRate * group.learningRateScale
             for p in group.parameters where !p.frozen {
-                let n = p.value.count
-                var m = first[p.name] ?? [Float](repeating: 0, count: n)
-                var v = second[p.name] ?? [Float](repeating: 0, count: n)
-                let t = (steps[p.name] ?? 0) + 1
-                steps[p.name] = t
+                let state = moments[p.name] ?? Moments(count: p.value.count, second: true)
+                moments[p.name] = state
+                state.steps += 1
+                let t = state.steps
                 let wd = p.decays ? weightDecay : 0
                 let correction1 = 1 - Float(pow(Double(beta1), Double(t)))
                 let correction2 = 1 - Float(pow(Double(beta2), Double(t)))
                 let stepSize = lr / correction1, rootCorrection2 = correction2.squareRoot()
-                for i in 0..<n {
-                    var g = p.gradient.data[i]
-                    if decoupled { p.value.data[i] *= 1 - lr * wd } else { g += wd * p.value.data[i] }
-                    m[i] = beta1 * m[i] + (1 - beta1) * g
-                    v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                    p.value.data[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + epsilon)
+                let value = p.value.data, gradient = p.gradient.data
+                let decoupled = self.decoupled, beta2 = self.beta2, epsilon = self.epsilon
+                state.first.withUnsafeMutableBufferPointer { m in
+                    state.second.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<m.count {
+                            var g = gradient[i]
+                            if decoupled { value[i] *= 1 - lr * wd } else { g += wd * value[i] }
+                            m[i] = beta1 * m[i] + (1 - beta1) * g
+                            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                            value[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + epsilon)
+                        }
+                    }
                 }
-                first[p.name] = m
-                second[p.name] = v
             }
         }
     }
@@ -123,17 +145,22 @@ public final class Adam: Optimizer {
     public var state: [String: [Float]] {
         get {
             var all = [String: [Float]]()
-            for (k, v) in first { all["exp_avg." + k] = v }
-            for (k, v) in second { all["exp_avg_sq." + k] = v }
-            for (k, v) in steps { all["step." + k] = [Float(v)] }
+            for (k, m) in moments {
+                all["exp_avg." + k] = m.first
+                all["exp_avg_sq." + k] = m.second
+                all["step." + k] = [Float(m.steps)]
+            }
             return all
         }
         set {
-            first = [:]; second = [:]; steps = [:]
-            for (k, v) in newValue {
-                if k.hasPrefix("exp_avg_sq.") { second[String(k.dropFirst(11))] = v }
-                else if k.hasPrefix("exp_avg.") { first[String(k.dropFirst(8))] = v }
-                else if k.hasPrefix("step.") { steps[String(k.dropFirst(5))] = Int(v[0]) }
+            moments = [:]
+            for (key, values) in newValue where key.hasPrefix("exp_avg.") {
+                let name = String(key.dropFirst(8))
+                let m = Moments(count: values.count, second: true)
+                m.first = values
+                m.second = newValue["exp_avg_sq." + name] ?? m.second
+                m.steps = Int(newValue["step." + name]?.first ?? 0)
+                moments[name] = m
             }
         }
     }

@@ -1,0 +1,66 @@
+"""PyTorch peer for `mooddex bench cnn`: MoodCNN on random inputs, same shapes and threads.
+
+Called by the Swift benchmark (with jemalloc preloaded when installed); prints one JSON
+object. Development tool only: scripts/setup-peers torch installs PyTorch in .venv-peers.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--batch", type=int, default=32)
+parser.add_argument("--steps", type=int, default=5)
+parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--classes", type=int, default=4)
+args = parser.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(0)
+
+
+class GlobalAveragePool(torch.nn.Module):
+    def forward(self, x):
+        return x.mean(dim=(2, 3))
+
+
+def mood_cnn(classes):
+    layers, width = [], 1
+    for c, pool in zip((32, 64, 128, 128), [(2, 4), (2, 4), (2, 4), (3, 5)]):
+        layers += [torch.nn.Conv2d(width, c, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c),
+                   torch.nn.ReLU(), torch.nn.MaxPool2d(pool)]
+        width = c
+    layers += [GlobalAveragePool(), torch.nn.Dropout(0.3), torch.nn.Linear(width, classes)]
+    return torch.nn.Sequential(*layers)
+
+
+def measure(memory_format):
+    model = mood_cnn(args.classes).to(memory_format=memory_format)
+    x = torch.randn(args.batch, 1, 96, 1292).to(memory_format=memory_format)
+    y = torch.arange(args.batch) % args.classes
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)
+
+    def train_step():
+        optimiser.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimiser.step()
+
+    model.train()
+    train_step()  # warm-up
+    train = []
+    for _ in range(args.steps):
+        t = time.perf_counter(); train_step(); train.append(time.perf_counter() - t)
+    model.eval()
+    with torch.inference_mode():
+        model(x)
+        infer = []
+        for _ in range(args.steps):
+            t = time.perf_counter(); model(x); infer.append(time.perf_counter() - t)
+    return args.batch / statistics.median(train), args.batch / statistics.median(infer)
+
+
+result = {"version": torch.__version__.split("+")[0], "threads": torch.get_num_threads()}
+for name, layout in [("contiguous", torch.contiguous_format), ("channels_last", torch.channels_last)]:
+    result[f"{name}_train"], result[f"{name}_infer"] = measure(layout)
+print(json.dumps(result))
