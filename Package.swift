@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
         .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS"]),
         .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"]),
+        .target(name: "MoodMetrics", dependencies: ["MoodCore"]),
 
         // Command-line tool
         .executableTarget(
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "MoodCoreTests", dependencies: ["MoodCore"]),
         .testTarget(name: "MoodAudioTests", dependencies: ["MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "MoodMetricsTests", dependencies: ["MoodMetrics", "MoodCore"]),
         .testTarget(name: "MoodTensorTests", dependencies: ["MoodTensor", "MoodTraining", "MoodCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MoodSpectrogramTests",
