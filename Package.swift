@@ -8,6 +8,10 @@
 //   mooddex (CLI) combines them.
 import PackageDescription
 
+// Numeric code is optimised in debug builds too: at -Onone the CNN and the feature MLP run
+// 10-50x slower, which would make `swift test` (a debug build) take far longer than CI allows.
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "MoodDex",
     platforms: [.macOS(.v13)],
@@ -28,19 +32,33 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         // Library layers
-        .target(name: "MoodCore"),
-        .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123"]),
-        .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"]),
+        .target(name: "MoodCore", swiftSettings: optimised),
+        .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123"], swiftSettings: optimised),
+        .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"], swiftSettings: optimised),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
-        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS"]),
-        .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"]),
-        .target(name: "MoodMetrics", dependencies: ["MoodCore"]),
+        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS"], swiftSettings: optimised),
+        .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"], swiftSettings: optimised),
+        .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),
+        .target(name: "MoodDatasets", dependencies: ["MoodCore"], swiftSettings: optimised),
+        .target(name: "MoodNotebook", dependencies: ["MoodCore", "MoodPlot"]),
+
+        // Experiments: the chapters, written literately, and one small executable each.
+        .target(name: "MoodExperiments",
+                dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
+                               "MoodMetrics", "MoodDatasets", "MoodNotebook"],
+                path: "experiments", exclude: ["run", "expectations.json"],
+                resources: [.copy("ch3-keras-comparison/sklearn-reference.json")], swiftSettings: optimised),
+        .executableTarget(name: "ch3-keras-comparison", dependencies: ["MoodExperiments", "MoodNotebook"],
+                          path: "experiments/run/ch3-keras-comparison"),
+        .executableTarget(name: "ch3-mtg-jamendo-labels", dependencies: ["MoodExperiments", "MoodNotebook"],
+                          path: "experiments/run/ch3-mtg-jamendo-labels"),
 
         // Command-line tool
         .executableTarget(
             name: "mooddex",
             dependencies: [
                 "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
+                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -50,6 +68,8 @@ let package = Package(
         .testTarget(name: "MoodAudioTests", dependencies: ["MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MoodMetricsTests", dependencies: ["MoodMetrics", "MoodCore"]),
+        .testTarget(name: "MoodNotebookTests", dependencies: ["MoodNotebook", "MoodCore", "MoodExperiments"],
+                    resources: [.copy("Snapshots")]),
         .testTarget(name: "MoodTensorTests", dependencies: ["MoodTensor", "MoodTraining", "MoodCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MoodSpectrogramTests",

@@ -38,6 +38,7 @@ public enum Gnuplot {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let text = script.replacingOccurrences(of: "$OUTPUT", with: quoted(temporary.path))
+        if ProcessInfo.processInfo.environment["MOODDEX_GNUPLOT_DEBUG"] != nil { FileHandle.standardError.write(Data(text.utf8)) }
         input.fileHandleForWriting.write(Data(text.utf8))
         try input.fileHandleForWriting.close()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -18,10 +18,12 @@ public enum Compute {
         threads = max(1, count)
     }
 
-    /// Runs `body(worker, range)` for `workers` contiguous, fixed slices of `0..<count`.
-    public static func parallel(_ count: Int, workers: Int? = nil, _ body: (Int, Range<Int>) -> Void) {
+    /// Runs `body(worker, range)` for `workers` contiguous, fixed slices of `0..<count`,
+    /// each at least `grain` long (small jobs run on the calling thread: starting workers
+    /// costs more than a few thousand multiply-adds).
+    public static func parallel(_ count: Int, workers: Int? = nil, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         _ = setup
-        let n = max(1, min(workers ?? threads, count))
+        let n = max(1, min(workers ?? threads, count / max(grain, 1)))
         if n == 1 { body(0, 0..<count); return }
         DispatchQueue.concurrentPerform(iterations: n) { w in
             body(w, (count * w / n) ..< (count * (w + 1) / n))

@@ -21,6 +21,13 @@ public final class Linear: Layer {
         for i in 0..<outFeatures { bias.value[i] = (2 * generator.nextUniform() - 1) * bound }
     }
 
+    /// Keras's default instead: Glorot-uniform weights, `U(-sqrt(6 / (in + out)), +)`, zero biases.
+    public func glorotUniform(generator: inout SeededGenerator) {
+        let limit = (6 / Float(inFeatures + outFeatures)).squareRoot()
+        for i in 0..<weight.value.count { weight.value[i] = (2 * generator.nextUniform() - 1) * limit }
+        bias.value.zero()
+    }
+
     public var parameters: [Parameter] { [weight, bias] }
     public func name(_ prefix: String) { weight.name = prefix + "weight"; bias.name = prefix + "bias" }
 
@@ -29,7 +36,8 @@ public final class Linear: Layer {
         input = x
         let n = x.shape[0]
         output.resize([n, outFeatures])
-        for s in 0..<n { (output.data + s * outFeatures).update(from: bias.value.data, count: outFeatures) }
+        let y = output.data, b = bias.value.data
+        for s in 0..<n { (y + s * outFeatures).update(from: b, count: outFeatures) }
         Compute.sgemm(transposeB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
                       b: weight.value.data, ldb: inFeatures, beta: 1, c: output.data, ldc: outFeatures)
         return output
@@ -40,7 +48,8 @@ public final class Linear: Layer {
         let n = x.shape[0]
         Compute.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dy.data, lda: outFeatures,
                       b: x.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)
-        for s in 0..<n { for o in 0..<outFeatures { bias.gradient.data[o] += dy.data[s * outFeatures + o] } }
+        let db = bias.gradient.data, g = dy.data
+        for s in 0..<n { for o in 0..<outFeatures { db[o] += g[s * outFeatures + o] } }
         inputGradient.resize(x.shape)
         Compute.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight.value.data,
                       ldb: inFeatures, c: inputGradient.data, ldc: inFeatures)

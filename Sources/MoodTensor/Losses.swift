@@ -9,20 +9,22 @@ public enum SoftmaxCrossEntropy {
     public static func loss(_ logits: Tensor, targets: [Int], gradient: Tensor? = nil) -> Float {
         let (n, c) = (logits.shape[0], logits.shape[1])
         precondition(targets.count == n, "\(targets.count) targets for \(n) rows")
+        precondition(targets.allSatisfy { $0 >= 0 && $0 < c }, "targets must lie in 0..<\(c)")
         gradient?.resize(logits.shape)
+        let z = logits.data, g = gradient?.data
         var total = 0.0
+        var exps = [Float](repeating: 0, count: c)
         for s in 0..<n {
-            let z = logits.data + s * c
-            precondition(targets[s] >= 0 && targets[s] < c, "target \(targets[s]) outside 0..<\(c)")
+            let row = z + s * c
             var peak = -Float.infinity
-            for j in 0..<c { peak = max(peak, z[j]) }
+            for j in 0..<c { peak = max(peak, row[j]) }
             var sum: Float = 0
-            for j in 0..<c { sum += exp(z[j] - peak) }
-            let logSum = peak + log(sum)
-            total += Double(logSum - z[targets[s]])
-            if let gradient {
-                let g = gradient.data + s * c
-                for j in 0..<c { g[j] = (exp(z[j] - logSum) - (j == targets[s] ? 1 : 0)) / Float(n) }
+            for j in 0..<c { exps[j] = exp(row[j] - peak); sum += exps[j] }
+            total += Double(peak + log(sum) - row[targets[s]])
+            if let g {
+                let scale = 1 / (sum * Float(n)), out = g + s * c
+                for j in 0..<c { out[j] = exps[j] * scale }
+                out[targets[s]] -= 1 / Float(n)
             }
         }
         return Float(total / Double(n))

@@ -101,8 +101,23 @@ public final class Learner {
         return Array(history[startHistory.count...])
     }
 
+    /// Keras-style `fit`: `epochs` epochs at a constant learning rate and momentum (beta1).
+    /// With `validate: false` the per-epoch validation pass is skipped (its loss and metric read NaN).
+    @discardableResult
+    public func fit(epochs: Int, learningRate: Float, momentum: Float = 0.9, validate: Bool = true) throws -> [EpochRecord] {
+        guard train.count > 0 else { throw InputError("training data", "no training samples") }
+        let batches = (train.count + batchSize - 1) / batchSize
+        let start = history.count
+        for epoch in 0..<epochs {
+            let record = try runEpoch(epoch, displayEpoch: start + epoch, batches: batches, validate: validate) { _ in (learningRate, momentum) }
+            history.append(record)
+            callbacks.forEach { $0(.epoch(record)) }
+        }
+        return Array(history[start...])
+    }
+
     /// One pass over the training data in a freshly shuffled order, then validation.
-    func runEpoch(_ epoch: Int, displayEpoch: Int, batches: Int, rates: (Int) -> (Float, Float)) throws -> EpochRecord {
+    func runEpoch(_ epoch: Int, displayEpoch: Int, batches: Int, validate: Bool = true, rates: (Int) -> (Float, Float)) throws -> EpochRecord {
         let start = Date()
         var order = Array(0..<train.count)
         order.shuffle(using: &generator)
@@ -119,7 +134,7 @@ public final class Learner {
             bar.advance()
         }
         bar.finish()
-        let (validLoss, metric) = evaluate(valid)
+        let (validLoss, metric) = validate ? evaluate(valid) : (Float.nan, Float.nan)
         return EpochRecord(epoch: displayEpoch, trainLoss: Float(totalLoss / Double(max(seen, 1))), validLoss: validLoss,
                            metric: metric, seconds: Date().timeIntervalSince(start))
     }

@@ -35,29 +35,38 @@ public protocol TrainingData {
     func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator)
 }
 
-/// Samples held in memory as Float16 (half the bytes of Float32; computation stays Float32).
+/// Samples held in memory: Float16 by default (half the bytes of Float32, ample for log-mel
+/// dB values; computation stays Float32), or Float32 for tabular features that need it.
 public struct InMemoryData: TrainingData {
+    public enum Storage: Sendable { case float16, float32 }
+
     public let sampleShape: [Int]
     public let targets: Targets
-    private let storage: [Float16]
+    private let halves: [Float16]
+    private let singles: [Float]
     public var count: Int { targets.sampleCount }
 
-    public init(samples: [[Float]], sampleShape: [Int], targets: Targets) {
+    public init(samples: [[Float]], sampleShape: [Int], targets: Targets, storage: Storage = .float16) {
         let size = sampleShape.reduce(1, *)
         precondition(samples.count == targets.sampleCount, "\(samples.count) samples for \(targets.sampleCount) targets")
         precondition(samples.allSatisfy { $0.count == size }, "every sample must hold \(size) values")
         self.sampleShape = sampleShape
         self.targets = targets
-        storage = samples.flatMap { $0.map { Float16($0) } }
+        halves = storage == .float16 ? samples.flatMap { $0.map { Float16($0) } } : []
+        singles = storage == .float32 ? samples.flatMap { $0 } : []
     }
 
     /// Bytes the inputs take in memory.
-    public var inputBytes: Int { storage.count * MemoryLayout<Float16>.size }
+    public var inputBytes: Int { halves.count * MemoryLayout<Float16>.size + singles.count * MemoryLayout<Float>.size }
 
     public func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator) {
         let size = sampleShape.reduce(1, *)
-        storage.withUnsafeBufferPointer { s in
-            for i in 0..<size { destination[i] = Float(s[index * size + i]) }
+        if !singles.isEmpty {
+            singles.withUnsafeBufferPointer { s in destination.update(from: s.baseAddress! + index * size, count: size) }
+        } else {
+            halves.withUnsafeBufferPointer { s in
+                for i in 0..<size { destination[i] = Float(s[index * size + i]) }
+            }
         }
     }
 }

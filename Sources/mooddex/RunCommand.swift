@@ -2,30 +2,71 @@ import ArgumentParser
 import Foundation
 import MoodAudio
 import MoodCore
+import MoodNotebook
 import MoodSpectrogram
 
-/// Runs the project's jobs. Until the experiment runner lands, the one job is the audio
-/// front end: every 4Q clip through decoding and the log-mel cache, and the thesis's
-/// spectrogram figures (7 and 20) for one clip per quadrant. Without the 4Q data it runs
-/// on its embedded default, a synthetic signal of tones and a chirp.
+/// Runs experiments (and the audio front end job) and writes their reports and figures.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a job (frontend) or all of them.")
+        commandName: "run", abstract: "Run experiments by name, or all of them, writing reports/ and figures/.",
+        discussion: "An experiment whose data is missing is skipped with a note saying how to get it.")
 
-    @Argument(help: "frontend, or all.") var name = "all"
+    @Argument(help: "Experiment names (see `mooddex list`), `frontend`, or `all`.") var names: [String] = ["all"]
+    @Flag(help: "Quick variants: fewer seeds and epochs; reports go to reports/<name>.quick.*.") var quick = false
+    @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
+    @Option(help: "Folder for reports.") var reports = "reports"
     @Option(help: "Folder for figures.") var figures = "figures"
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        guard ["all", "frontend"].contains(name) else {
-            throw ValidationError("unknown job '\(name)': the jobs are: frontend (and all)")
-        }
         Interrupt.install()
-        let fourQ = data.root.appendingPathComponent("4q")
-        let figureFolder = URL(fileURLWithPath: figures)
+        var selected = [String]()
+        for name in names {
+            if name == "all" { selected += ["frontend"] + Catalog.experiments.map { $0.name } }
+            else if name == "frontend" || Catalog.find(name) != nil { selected.append(name) }
+            else { throw ValidationError("unknown experiment '\(name)'; known: frontend, \(Catalog.experiments.map { $0.name }.joined(separator: ", "))") }
+        }
+        let options = RunOptions(quick: quick, seed: seed, dataRoot: data.root, cacheDirectory: data.cache,
+                                 reports: URL(fileURLWithPath: reports), figures: URL(fileURLWithPath: figures))
+        var failures = 0
+        for name in selected {
+            if Interrupt.requested { break }
+            if name == "frontend" {
+                do { try FrontendJob(options: options).run() } catch { warn("frontend: failed: \(error)"); failures += 1 }
+                continue
+            }
+            let experiment = Catalog.find(name)!
+            print("\(name): running\(quick ? " (quick)" : "")")
+            switch ExperimentRunner.run(experiment, options: options) {
+            case .written(let metrics, let seconds):
+                print(String(format: "\(name): wrote \(reports)/\(name)\(quick ? ".quick" : "").md, %d metrics, %.1f s", metrics, seconds))
+            case .skipped(let reason):
+                print("\(name): skipped: \(reason)")
+            case .failed(let message):
+                warn("\(name): failed: \(message)")
+                failures += 1
+            }
+        }
+        if !quick {
+            try ReportsIndex.write(reports: URL(fileURLWithPath: reports), expectations: URL(fileURLWithPath: "experiments/expectations.json"))
+        }
+        if Interrupt.requested { throw ExitCode(130) }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// The audio front end: every 4Q clip through decoding and the log-mel cache, and the thesis's
+/// spectrogram figures (7 and 20) for one clip per quadrant. Without the 4Q data it runs on its
+/// embedded default, a synthetic signal of tones and a chirp.
+struct FrontendJob {
+    let options: RunOptions
+
+    func run() throws {
+        let fourQ = options.dataRoot.appendingPathComponent("4q")
+        let figureFolder = options.figures
         let parameters = SpectrogramParameters()
         guard FileManager.default.fileExists(atPath: fourQ.appendingPathComponent("metadata.csv").path) else {
-            print("frontend: 4Q clips not found under \(data.root.path) (set --data-root or MOODDEX_DATA_ROOT; see README, Data)")
+            print("frontend: 4Q clips not found under \(options.dataRoot.path) (set --data-root or MOODDEX_DATA_ROOT; see README, Data)")
             print("frontend: running on the embedded default, a synthetic 30 s signal")
             let samples = SyntheticSignal.tonesAndChirp(seconds: 30, sampleRate: parameters.sampleRate)
             let spectrogram = try LogMelSpectrogram(parameters)(samples)
@@ -36,12 +77,12 @@ struct RunCommand: ParsableCommand {
             return
         }
         let paths = try FeatureCache.audioFiles(in: fourQ.path)
-        let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"), recipe: FeatureRecipe(parameters: parameters))
-        let report = cache.build(paths)
+        let cache = try FeatureCache(directory: options.cacheDirectory.appendingPathComponent("features"), recipe: FeatureRecipe(parameters: parameters))
+        let report = cache.build(paths, progress: options.showProgress)
         print(String(format: "frontend: %d clips, %d computed, %d cached already, %d failed, %.1f s",
                      paths.count, report.computed, report.reused, report.failures.count, report.seconds))
         for failure in report.failures { warn("mooddex: \(failure)") }
-        if report.interrupted { throw ExitCode(130) }
+        if report.interrupted { throw CancellationError() }
         for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
             guard let clip = paths.first(where: { $0.contains("/\(quadrant)/") }) else { continue }
             for (label, segment) in [("first", Segment.first(seconds: 30)), ("middle", Segment.middle(seconds: 10))] {
@@ -51,10 +92,10 @@ struct RunCommand: ParsableCommand {
                 try SpectrogramPicture.figure(spectrogram, parameters: parameters,
                                               title: "\(quadrant): \(URL(fileURLWithPath: clip).lastPathComponent), \(segment)")
                     .render(to: output)
-                print("frontend: wrote \(output.path)")
             }
         }
-        if !report.failures.isEmpty { throw ExitCode(1) }
+        print("frontend: wrote figures/frontend-q*-first.png and -middle.png")
+        if !report.failures.isEmpty { throw InputError(fourQ.path, "\(report.failures.count) clips failed") }
     }
 }
 

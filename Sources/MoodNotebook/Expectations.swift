@@ -1,0 +1,86 @@
+import Foundation
+import MoodCore
+
+/// Pinned bands for experiment metrics (`experiments/expectations.json`), tinygrad-style:
+/// a band the value must stay in, with the value observed when the band was set beside it.
+///
+/// Format: `{ "<experiment>": { "<metric key>": { "min": .., "max": .., "observed": ..,
+/// "quick_min": .., "quick_max": .. } } }` (quick bounds apply to `--quick` runs; without
+/// them the full bounds apply to both).
+public struct Expectations {
+    public struct Band: Codable, Sendable {
+        public var min: Double
+        public var max: Double
+        public var observed: Double?
+        public var quick_min: Double?
+        public var quick_max: Double?
+    }
+
+    public var bands: [String: [String: Band]]
+
+    public init(contentsOf url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw InputError(url.path, "cannot read the expectations file") }
+        do { bands = try JSONDecoder().decode([String: [String: Band]].self, from: data) }
+        catch { throw InputError(url.path, "not a valid expectations file: \(error)") }
+    }
+
+    public struct Finding: Sendable {
+        public var experiment: String
+        public var metric: String
+        public var value: Double?
+        public var low: Double
+        public var high: Double
+        public var observed: Double?
+        public var passed: Bool
+        public var problem: String?
+    }
+
+    /// Compares each pinned metric with the run summary `reports/<experiment>[.quick].json` in `folder`.
+    public func check(reports folder: URL, quick: Bool = false) -> [Finding] {
+        var findings = [Finding]()
+        for experiment in bands.keys.sorted() {
+            let file = folder.appendingPathComponent("\(experiment)\(quick ? ".quick" : "").json")
+            let values = Self.metricValues(file)
+            for key in bands[experiment]!.keys.sorted() {
+                let band = bands[experiment]![key]!
+                let low = quick ? (band.quick_min ?? band.min) : band.min
+                let high = quick ? (band.quick_max ?? band.max) : band.max
+                guard let values else {
+                    findings.append(Finding(experiment: experiment, metric: key, value: nil, low: low, high: high, observed: band.observed,
+                                            passed: false, problem: "no report \(file.lastPathComponent): run `mooddex run \(experiment)\(quick ? " --quick" : "")`"))
+                    continue
+                }
+                guard let value = values[key] else {
+                    findings.append(Finding(experiment: experiment, metric: key, value: nil, low: low, high: high, observed: band.observed,
+                                            passed: false, problem: "the report has no metric \(key)"))
+                    continue
+                }
+                findings.append(Finding(experiment: experiment, metric: key, value: value, low: low, high: high, observed: band.observed,
+                                        passed: value >= low && value <= high, problem: nil))
+            }
+        }
+        return findings
+    }
+
+    static func metricValues(_ url: URL) -> [String: Double]? {
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let metrics = object["metrics"] as? [[String: Any]] else { return nil }
+        var values = [String: Double]()
+        for m in metrics { if let k = m["key"] as? String, let v = m["value"] as? Double { values[k] = v } }
+        return values
+    }
+
+    /// A readable table of findings, failures first.
+    public static func table(_ findings: [Finding]) -> String {
+        var lines = ["status  experiment / metric                                  value      band"]
+        for f in findings.sorted(by: { !$0.passed && $1.passed }) {
+            let name = "\(f.experiment) / \(f.metric)".padding(toLength: 52, withPad: " ", startingAt: 0)
+            let value = f.value.map { String(format: "%.4f", $0) } ?? "-"
+            let status = f.passed ? "ok    " : "FAIL  "
+            lines.append("\(status)  \(name) \(value.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(String(format: "%.4f", f.low)), \(String(format: "%.4f", f.high))]"
+                + (f.problem.map { "  \($0)" } ?? ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

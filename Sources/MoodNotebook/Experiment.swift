@@ -1,0 +1,52 @@
+import Foundation
+import MoodCore
+
+/// A data set an experiment reads, and how a user gets it.
+public struct DataRequirement: Sendable {
+    /// A path under the data root that must exist, e.g. `spotify-moods/data_moods.csv`.
+    public var path: String
+    public var howToGet: String
+
+    public init(_ path: String, howToGet: String) {
+        self.path = path
+        self.howToGet = howToGet
+    }
+
+    public func isPresent(in root: URL) -> Bool {
+        FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path)
+    }
+}
+
+/// One thesis experiment, written literately: `run` tells the chapter's story into a notebook.
+public protocol Experiment {
+    /// The report's file name, e.g. `ch3-keras-comparison`.
+    static var name: String { get }
+    static var title: String { get }
+    /// Where in the thesis this stands, e.g. `3.3.9`.
+    static var thesisSection: String { get }
+    static var requirements: [DataRequirement] { get }
+    static func run(_ notebook: Notebook) throws
+}
+
+/// How a run is asked for.
+public struct RunOptions: Sendable {
+    public var quick: Bool
+    public var seed: UInt64
+    public var dataRoot: URL
+    public var cacheDirectory: URL
+    public var reports: URL
+    public var figures: URL
+    public var showProgress: Bool
+
+    public init(quick: Bool = false, seed: UInt64 = 2022, dataRoot: URL, cacheDirectory: URL,
+                reports: URL = URL(fileURLWithPath: "reports"), figures: URL = URL(fileURLWithPath: "figures"),
+                showProgress: Bool = true) {
+        self.quick = quick
+        self.seed = seed
+        self.dataRoot = dataRoot
+        self.cacheDirectory = cacheDirectory
+        self.reports = reports
+        self.figures = figures
+        self.showProgress = showProgress
+    }
+}

