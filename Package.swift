@@ -30,6 +30,7 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
 
         // Library layers
         .target(name: "MoodCore", swiftSettings: optimised),
@@ -40,6 +41,7 @@ let package = Package(
         .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"], swiftSettings: optimised),
         .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),
         .target(name: "MoodDatasets", dependencies: ["MoodCore"], swiftSettings: optimised),
+        .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl"]),
         .target(name: "MoodNotebook", dependencies: ["MoodCore", "MoodPlot"]),
 
         // Experiments: the chapters, written literately, and one small executable each.
@@ -58,7 +60,7 @@ let package = Package(
             name: "mooddex",
             dependencies: [
                 "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
-                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments",
+                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "MoodCoreTests", dependencies: ["MoodCore"]),
         .testTarget(name: "MoodAudioTests", dependencies: ["MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "MoodFetchTests", dependencies: ["MoodFetch", "MoodCore"]),
         .testTarget(name: "MoodMetricsTests", dependencies: ["MoodMetrics", "MoodCore"]),
         .testTarget(name: "MoodNotebookTests", dependencies: ["MoodNotebook", "MoodCore", "MoodExperiments"],
                     resources: [.copy("Snapshots")]),
