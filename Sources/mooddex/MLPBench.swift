@@ -13,6 +13,7 @@ struct MLPBench: ParsableCommand {
 
     @Option(help: "Timed fits (the median is reported).") var repeats = 10
     @Flag(help: "Skip the Python peers.") var noPeers = false
+    @Option(help: "Also write the results to this JSON file.") var json: String?
     @OptionGroup var data: DataOptions
 
     func run() throws {
@@ -41,10 +42,17 @@ struct MLPBench: ParsableCommand {
         let ours = Stopwatch.median(times)
         print("machine: \(Machine.description)")
         print(String(format: "mlp: %.4f s per 300-epoch fit (686 rows, batch 200, 1 thread); training accuracy %.2f %%", ours, 100 * accuracy))
+        var results: [String: Any] = ["machine": Machine.description, "mlp_s": ours]
+        defer {
+            if let json, let data = try? JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]) {
+                try? AtomicFile.write(data, to: URL(fileURLWithPath: json))
+            }
+        }
         guard !noPeers else { return }
         do {
             let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_mlp.py"
             let peer = try Peers.run(script: script, arguments: [path, "\(repeats)"])
+            results.merge(peer) { $1 }
             for (key, name) in [("sklearn", "scikit-learn"), ("pytorch", "PyTorch")] {
                 guard let seconds = peer["\(key)_s"] as? Double else { continue }
                 print("\(name) \(peer["\(key)_version"] as? String ?? ""): " + String(format: "%.4f s per fit | ours %.1fx faster", seconds, seconds / ours))
