@@ -21,7 +21,7 @@ public struct Audio: Sendable {
 
 /// What a file holds, read without decoding all of it.
 public struct AudioInfo: Sendable, Equatable {
-    public enum Format: String, Sendable { case mp3, wav }
+    public enum Format: String, Sendable { case mp3, wav, ogg }
     public var path: String
     public var format: Format
     /// The file's own rate and channel count.

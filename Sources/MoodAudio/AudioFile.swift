@@ -1,7 +1,8 @@
 import Foundation
 import MoodCore
 
-/// Decoding of audio files (MP3 through libmpg123, WAV read directly) into mono
+/// Decoding of audio files (MP3 through libmpg123, Ogg Vorbis through libvorbisfile, WAV
+/// read directly) into mono
 /// Float samples at a target rate, whole or in segments.
 ///
 /// Every failure is an ``InputError`` naming the file and the reason: a missing
@@ -20,6 +21,9 @@ public enum AudioFile {
             let source = try MP3Source(path: path, sampleRate: nil, mono: false)
             return AudioInfo(path: path, format: .mp3, sampleRate: source.sourceRate,
                              channels: source.sourceChannels, frameCount: source.outputFrameCount)
+        case .ogg:
+            let source = try OggSource(path: path, sampleRate: nil)
+            return AudioInfo(path: path, format: .ogg, sampleRate: source.sourceRate, channels: source.sourceChannels, frameCount: source.sourceFrameCount)
         }
     }
 
@@ -53,7 +57,7 @@ public enum AudioFile {
 
     // MARK: - Internals
 
-    enum Sniffed { case wav(Data), mp3 }
+    enum Sniffed { case wav(Data), ogg, mp3 }
 
     /// Checks that `path` is a readable, non-empty file and tells WAV from (presumed) MP3.
     static func sniff(_ path: String) throws -> Sniffed {
@@ -71,6 +75,7 @@ public enum AudioFile {
             try handle.seek(toOffset: 0)
             return .wav(try handle.readToEnd() ?? Data())
         }
+        if head.prefix(4) == Data("OggS".utf8) || path.lowercased().hasSuffix(".ogg") { return .ogg }
         return .mp3
     }
 
@@ -78,19 +83,27 @@ public enum AudioFile {
     enum Source {
         case mp3(MP3Source)
         case wav(WAVSource)
+        case ogg(OggSource)
 
-        var path: String { switch self { case .mp3(let s): return s.path; case .wav(let s): return s.path } }
-        var outputRate: Int { switch self { case .mp3(let s): return s.outputRate; case .wav(let s): return s.outputRate } }
-        var outputChannels: Int { switch self { case .mp3(let s): return s.outputChannels; case .wav(let s): return s.outputChannels } }
-        var outputFrameCount: Int { switch self { case .mp3(let s): return s.outputFrameCount; case .wav(let s): return s.outputFrameCount } }
-        func seek(toFrame frame: Int) throws { switch self { case .mp3(let s): try s.seek(toFrame: frame); case .wav(let s): try s.seek(toFrame: frame) } }
-        func read(frames: Int?) throws -> [Float] { switch self { case .mp3(let s): return try s.read(frames: frames); case .wav(let s): return try s.read(frames: frames) } }
+        var path: String { switch self { case .mp3(let s): return s.path; case .wav(let s): return s.path; case .ogg(let s): return s.path } }
+        var outputRate: Int { switch self { case .mp3(let s): return s.outputRate; case .wav(let s): return s.outputRate; case .ogg(let s): return s.outputRate } }
+        var outputChannels: Int { switch self { case .mp3(let s): return s.outputChannels; case .wav(let s): return s.outputChannels; case .ogg(let s): return s.outputChannels } }
+        var outputFrameCount: Int { switch self { case .mp3(let s): return s.outputFrameCount; case .wav(let s): return s.outputFrameCount; case .ogg(let s): return s.outputFrameCount } }
+        func seek(toFrame frame: Int) throws {
+            switch self { case .mp3(let s): try s.seek(toFrame: frame); case .wav(let s): try s.seek(toFrame: frame); case .ogg(let s): try s.seek(toFrame: frame) }
+        }
+        func read(frames: Int?) throws -> [Float] {
+            switch self { case .mp3(let s): return try s.read(frames: frames); case .wav(let s): return try s.read(frames: frames); case .ogg(let s): return try s.read(frames: frames) }
+        }
     }
 
     static func open(_ path: String, sampleRate: Int?, mono: Bool) throws -> Source {
         switch try sniff(path) {
         case .wav(let data): return .wav(try WAVSource(path: path, data: data, sampleRate: sampleRate, mono: mono))
         case .mp3: return .mp3(try MP3Source(path: path, sampleRate: sampleRate, mono: mono))
+        case .ogg:
+            guard mono else { throw InvalidParameter("mono", mono, "Ogg Vorbis input is always mixed to mono") }
+            return .ogg(try OggSource(path: path, sampleRate: sampleRate))
         }
     }
 

@@ -49,3 +49,35 @@ public struct MTGJamendo: Sendable {
         return tags
     }
 }
+
+extension MTGJamendo {
+    /// An official split whose audio is on disk: the tracks of `split-N/<part>.tsv` found under
+    /// `audioFolder` at their `PATH` (the layout `mooddex fetch mtg-jamendo` unpacks), with
+    /// 0/1 targets over `tags` (the 56 of `moodtheme_split.txt`).
+    public struct AudioSplit: Sendable {
+        public var paths: [String]
+        public var artists: [String]
+        public var targets: [[Float]]
+        /// Tracks listed in the split whose audio is missing.
+        public var missing: Int
+    }
+
+    public static func audioSplit(metadata: URL, split: Int, part: String, audioFolder: URL, tags: [String]) throws -> AudioSplit {
+        let file = metadata.appendingPathComponent("splits/split-\(split)/autotagging_moodtheme-\(part).tsv")
+        let tracks = try Self.tracks(file.path)
+        var result = AudioSplit(paths: [], artists: [], targets: [], missing: 0)
+        for track in tracks {
+            var path = audioFolder.appendingPathComponent(track.path).path
+            if !FileManager.default.fileExists(atPath: path) {
+                // The low-quality archives name files <id>.low.mp3.
+                let low = audioFolder.appendingPathComponent(track.path.replacingOccurrences(of: ".mp3", with: ".low.mp3")).path
+                guard FileManager.default.fileExists(atPath: low) else { result.missing += 1; continue }
+                path = low
+            }
+            result.paths.append(path)
+            result.artists.append(track.artist)
+            result.targets.append(tags.map { track.tags.contains($0) ? 1 : 0 })
+        }
+        return result
+    }
+}

@@ -53,6 +53,8 @@ public final class Learner {
     public var showProgress = true
     /// Whether training batches are augmented (the data decides how).
     public var augment = false
+    /// Per-tag weights of the positive class in the multi-label loss (rare tags weigh more); nil: 1.
+    public var positiveWeights: [Float]?
     /// Polled after every epoch; true ends the run there (its checkpoint lets a rerun resume).
     public var shouldStop: () -> Bool = { Interrupt.requested }
 
@@ -169,7 +171,7 @@ public final class Learner {
         case .classes(let labels, _):
             return SoftmaxCrossEntropy.loss(logits, targets: indices.map { labels[$0] }, gradient: gradient)
         case .tags(let rows):
-            return SigmoidBinaryCrossEntropy.loss(logits, targets: indices.flatMap { rows[$0] }, gradient: gradient)
+            return SigmoidBinaryCrossEntropy.loss(logits, targets: indices.flatMap { rows[$0] }, positiveWeights: positiveWeights, gradient: gradient)
         }
     }
 

@@ -159,3 +159,33 @@ import Testing
         #expect(residual < 0.01, "residual amplitude \(residual)")
     }
 }
+
+@Suite struct OggTests {
+    /// The steps fixture as Ogg Vorbis at 44.1 kHz stereo: libvorbisfile, mono mix, resampling, seeking.
+    @Test func oggDecodesResamplesAndSeeks() throws {
+        let path = try fixture("steps-8s-44100-stereo.ogg")
+        let info = try AudioFile.info(path)
+        #expect(info.format == .ogg && info.sampleRate == 44100 && info.channels == 2)
+        #expect(info.frameCount == 8 * 44100)
+        let whole = try AudioFile.decode(path)
+        #expect(whole.sampleRate == 22050 && whole.frameCount == 8 * 22050)
+        #expect(abs(zeroCrossingFrequency(whole.samples[30000 ..< 40000], sampleRate: 22050) - 600) < 10)
+        let middle = try AudioFile.decode(path, segment: .middle(seconds: 2))
+        #expect(middle.frameCount == 2 * 22050)
+        let start = 3 * 22050
+        let worst = zip(middle.samples, whole.samples[start ..< start + 2 * 22050]).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-3, "largest difference to the whole decode: \(worst)")
+        #expect(abs(zeroCrossingFrequency(middle.samples[2000 ..< 20000], sampleRate: 22050) - 1200) < 10)
+    }
+
+    @Test func brokenOggIsNamed() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = try Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-44100-stereo.ogg")))
+        let url = folder.appendingPathComponent("broken.ogg")
+        try (Data("OggS".utf8) + Data(repeating: 7, count: 500)).write(to: url)
+        #expect(throws: InputError.self) { try AudioFile.decode(url.path) }
+        try good.prefix(3000).write(to: url)
+        #expect(throws: InputError.self) { try AudioFile.decode(url.path) }
+    }
+}

@@ -1,4 +1,4 @@
-"""Makes the small MP3 fixtures of the decoder tests from known signals, with lame.
+"""Makes the small MP3 (lame) and Ogg Vorbis (ffmpeg) fixtures of the decoder tests from known signals.
 
 Run once by a developer (needs `lame` and numpy; scripts/setup-peers installs both):
     .venv-peers/bin/python Tests/Scripts/make_mp3_fixtures.py
@@ -55,3 +55,12 @@ encode("left440-right1500-44100.mp3", [sine(440, 1, 44100, 0.6), sine(1500, 1, 4
 steps = np.concatenate([sine(300 * (k + 1), 1, 22050, 0.4) for k in range(8)])
 encode("steps-8s-22050-mono.mp3", [steps], 22050, 64)
 print("\n".join(f"{n}: {os.path.getsize(os.path.join(out, n))} bytes" for n in sorted(os.listdir(out)) if n.endswith(".mp3")))
+
+# The same steps as Ogg Vorbis at 44.1 kHz stereo (ffmpeg's libvorbis encoder), for the Ogg decoder.
+with tempfile.TemporaryDirectory() as tmp:
+    wav = os.path.join(tmp, "steps.wav")
+    steps44 = np.concatenate([sine(300 * (k + 1), 1, 44100, 0.4) for k in range(8)])
+    write_wav(wav, [steps44, steps44], 44100)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libvorbis", "-q:a", "2",
+                    os.path.join(out, "steps-8s-44100-stereo.ogg")], check=True)
+print("steps-8s-44100-stereo.ogg:", os.path.getsize(os.path.join(out, "steps-8s-44100-stereo.ogg")), "bytes")

@@ -1,0 +1,55 @@
+import Foundation
+import MoodCore
+
+/// An M3U / M3U8 playlist, or a plain list of paths: entries in order, each with the lines
+/// that described it (`#EXTINF`), relative paths resolved against the playlist's folder.
+public struct Playlist: Sendable {
+    public struct Entry: Sendable {
+        /// The line as written in the playlist.
+        public var line: String
+        /// The file it names.
+        public var path: String
+        /// `#EXTINF` and other comment lines just before it.
+        public var comments: [String]
+    }
+
+    public let path: String
+    public let entries: [Entry]
+
+    public init(contentsOf path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw InputError(path, isDirectory.boolValue ? "is a folder, not a playlist" : "no such playlist")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the playlist") }
+        let text = String(decoding: data, as: UTF8.self)
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var entries = [Entry](), comments = [String]()
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line.hasPrefix("#") { if line != "#EXTM3U" { comments.append(line) }; continue }
+            var target = line
+            if target.hasPrefix("file://") { target = URL(string: target)?.path ?? String(target.dropFirst(7)) }
+            let resolved = target.hasPrefix("/") ? target : folder.appendingPathComponent(target).standardized.path
+            entries.append(Entry(line: line, path: resolved, comments: comments))
+            comments = []
+        }
+        guard !entries.isEmpty else { throw InputError(path, "the playlist names no files") }
+        self.path = path
+        self.entries = entries
+    }
+
+    /// Writes `entries` as an extended M3U, atomically.
+    public static func write(_ entries: [Entry], to url: URL) throws {
+        var lines = ["#EXTM3U"]
+        for e in entries { lines += e.comments; lines.append(e.line) }
+        try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: url)
+    }
+
+    /// The mood a playlist's file name carries (`calm evening.m3u` -> calm), if any.
+    public static func mood(ofName name: String, moods: [String]) -> Int? {
+        let words = name.lowercased().split { !$0.isLetter }.map(String.init)
+        return moods.firstIndex { words.contains($0) }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import MoodClassifier
+import MoodCore
+import MoodDatasets
+import MoodSpectrogram
+import MoodTensor
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.")
+    @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
+    @Option(help: "Epochs of one-cycle training.") var epochs = 40
+    @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        Interrupt.install()
+        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
+        var settings = MoodModel.Settings()
+        settings.epochs = epochs
+        settings.seed = seed
+        let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"), recipe: settings.recipe)
+        let (model, learner) = try MoodModel.train(paths: fourQ.clips.map(\.path), labels: fourQ.clips.map(\.mood), settings: settings,
+                                                   cache: cache, progress: true) { r in
+            print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
+        }
+        try model.save(to: URL(fileURLWithPath: output))
+        print("saved \(output): \(fourQ.clips.count) clips, \(learner.history.count) epochs, moods \(settings.moods.joined(separator: ", "))")
+    }
+}
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "classify", abstract: "Print each audio file's moods with their probabilities.")
+    enum Format: String, ExpressibleByArgument { case text, csv, json }
+    @Option(help: "A model folder from `mooddex train`.") var model: String
+    @Option(help: "text, csv or json.") var format: Format = .text
+    @Argument(help: "MP3 or WAV files.") var files: [String]
+
+    func run() throws {
+        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let model = try MoodModel.load(from: URL(fileURLWithPath: model))
+        let moods = model.settings.moods
+        let results = model.classify(files)
+        var failed = 0
+        var rows = [[String: Any]]()
+        if format == .csv { print((["path", "mood"] + moods).joined(separator: ",")) }
+        for (file, result) in zip(files, results) {
+            switch result {
+            case .failure(let error):
+                failed += 1
+                warn("mooddex: \(error)")
+            case .success(let p):
+                let top = p.indices.max { p[$0] < p[$1] }!
+                switch format {
+                case .text:
+                    let ranked = p.indices.sorted { p[$0] > p[$1] }.map { "\(moods[$0]) \(String(format: "%.3f", p[$0]))" }
+                    print("\(file)\t\(moods[top])\t(\(ranked.joined(separator: ", ")))")
+                case .csv:
+                    let quoted = file.contains(",") || file.contains("\"") ? "\"" + file.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : file
+                    print(([quoted, moods[top]] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
+                case .json:
+                    rows.append(["path": file, "mood": moods[top], "probabilities": Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))])
+                }
+            }
+        }
+        if format == .json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+struct FilterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter", abstract: "Keep the tracks of a playlist whose predicted mood is one of those asked for.",
+        discussion: "Reads M3U/M3U8 or a plain list of paths; keeps order; unreadable entries are reported and left out.")
+    @Option(help: "Moods to keep, comma-separated: happy, sad, calm, energetic.") var mood: String
+    @Option(help: "A model folder from `mooddex train`.") var model: String
+    @Argument(help: "The playlist.") var playlist: String
+    @Option(name: .shortAndLong, help: "The playlist to write.") var output: String
+
+    func run() throws {
+        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let model = try MoodModel.load(from: URL(fileURLWithPath: model))
+        let wanted = try mood.split(separator: ",").map { name -> Int in
+            let m = name.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let i = model.settings.moods.firstIndex(of: m) else {
+                throw ValidationError("--mood \(m): must be among \(model.settings.moods.joined(separator: ", "))")
+            }
+            return i
+        }
+        let list = try Playlist(contentsOf: playlist)
+        let results = model.classify(list.entries.map(\.path))
+        var kept = [Playlist.Entry](), unreadable = 0
+        for (entry, result) in zip(list.entries, results) {
+            switch result {
+            case .failure(let error): unreadable += 1; warn("mooddex: skipped \(entry.line): \(error.problem)")
+            case .success(let p): if wanted.contains(p.indices.max { p[$0] < p[$1] }!) { kept.append(entry) }
+            }
+        }
+        try Playlist.write(kept, to: URL(fileURLWithPath: output))
+        print("\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)" + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import MoodClassifier
+import MoodCore
+import MoodSpectrogram
+import MoodTensor
+import MoodTestSupport
+import Testing
+
+@Suite(.serialized) struct ClassifierTests {
+    let folder: URL
+    init() throws { folder = try temporaryFolder("classifier") }
+
+    /// Two-second WAVs: low tones labelled calm, high ones energetic.
+    func clips() throws -> (paths: [String], labels: [Int]) {
+        var paths = [String](), labels = [Int]()
+        for i in 0..<8 {
+            let high = i % 2 == 1
+            let url = folder.appendingPathComponent("clip\(i).wav")
+            try wavData(sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 2, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: url)
+            paths.append(url.path)
+            labels.append(high ? 3 : 2)
+        }
+        return (paths, labels)
+    }
+
+    func tinySettings() -> MoodModel.Settings {
+        var s = MoodModel.Settings()
+        s.channels = [4, 4, 4, 4]
+        s.epochs = 8
+        s.batchSize = 4
+        s.maxLR = 1e-2
+        s.augment = false
+        s.seed = 5
+        return s
+    }
+
+    @Test func trainSaveLoadAndClassifyWithBadEntries() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        Compute.setThreads(2)
+        let (paths, labels) = try clips()
+        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: tinySettings().recipe)
+        let (model, _) = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache)
+        let saved = folder.appendingPathComponent("model")
+        try model.save(to: saved)
+        let loaded = try MoodModel.load(from: saved)
+        #expect(loaded.settings == model.settings)
+
+        let broken = folder.appendingPathComponent("broken.mp3")
+        try Data("not audio".utf8).write(to: broken)
+        let inputs = paths + [broken.path, folder.appendingPathComponent("missing.wav").path]
+        let a = model.classify(inputs), b = loaded.classify(inputs)
+        for (x, y) in zip(a.prefix(8), b.prefix(8)) { #expect(try x.get() == y.get()) }
+        #expect(throws: InputError.self) { try b[8].get() }
+        #expect(throws: InputError.self) { try b[9].get() }
+        let probabilities = try b.prefix(8).map { try $0.get() }
+        #expect(probabilities.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-5 })
+        // Separable toy data: the trained model gets most of it right.
+        let correct = zip(probabilities, labels).filter { p, l in p.indices.max { p[$0] < p[$1] }! == l }.count
+        #expect(correct >= 6, "\(correct) of 8")
+    }
+
+    @Test func playlistsKeepOrderResolvePathsAndCarryTheirComments() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let list = folder.appendingPathComponent("calm evening.m3u")
+        try """
+        #EXTM3U
+        #EXTINF:30,Artist - First
+        songs/a.mp3
+
+        /absolute/b.mp3
+        file:///music/c%20d.mp3
+        """.write(to: list, atomically: true, encoding: .utf8)
+        let playlist = try Playlist(contentsOf: list.path)
+        #expect(playlist.entries.map(\.path) == [folder.appendingPathComponent("songs/a.mp3").path, "/absolute/b.mp3", "/music/c d.mp3"])
+        #expect(playlist.entries[0].comments == ["#EXTINF:30,Artist - First"])
+        #expect(Playlist.mood(ofName: "calm evening.m3u", moods: ["happy", "sad", "calm", "energetic"]) == 2)
+        #expect(Playlist.mood(ofName: "mix.m3u", moods: ["happy"]) == nil)
+        let out = folder.appendingPathComponent("out.m3u")
+        try Playlist.write([playlist.entries[0], playlist.entries[2]], to: out)
+        #expect(try String(contentsOf: out, encoding: .utf8) == "#EXTM3U\n#EXTINF:30,Artist - First\nsongs/a.mp3\nfile:///music/c%20d.mp3\n")
+        try "#EXTM3U\n".write(to: list, atomically: true, encoding: .utf8)
+        #expect(throws: InputError(list.path, "the playlist names no files")) { try Playlist(contentsOf: list.path) }
+        #expect(throws: InputError.self) { try Playlist(contentsOf: folder.path) }
+    }
+
+    @Test func aMissingModelFolderIsNamed() {
+        #expect(throws: InputError.self) { try MoodModel.load(from: URL(fileURLWithPath: "/nonexistent/model")) }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import MoodClassifier
+import MoodCore
+import MoodDatasets
+import MoodMetrics
+import MoodNotebook
+import MoodPlot
+import MoodSpectrogram
+import MoodTensor
+import MoodTraining
+
+/// Thesis 3.3.8's first approach: a multi-label CNN over mood tags, done so that its numbers mean something.
+public enum Ch3MultiLabel: Experiment {
+    public static let name = "ch3-multilabel"
+    public static let title = "Multi-label mood tags: the collapse the thesis saw, and doing it right"
+    public static let thesisSection = "3.3.8"
+    public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
+
+    struct Outcome {
+        var report: MultiLabelReport
+        var accuracy: Double
+        var nothing: Double
+        var scores: [[Double]]
+        var truth: [[Bool]]
+        var thresholdF1: Double
+        var popularityAP: Double
+        var rocInterval: Estimate
+        var apInterval: Estimate
+        var perTag: [(tag: String, positives: Int, auc: Double, ap: Double, threshold: Double, f1: Double)]
+    }
+
+    public static func run(_ nb: Notebook) throws {
+        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
+        try nb.dataFile(fourQ.folder.appendingPathComponent("metadata.csv"))
+        let clips = fourQ.clips
+        var counts = [String: Int]()
+        for c in clips { for t in Set(c.tags) { counts[t, default: 0] += 1 } }
+        let minimum = 30
+        let tags = counts.filter { $0.value >= minimum }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map(\.key)
+        var settings = MoodModel.Settings()
+        settings.seed = nb.seed
+        settings.epochs = nb.quick ? 5 : 40
+        nb.markdown("""
+            The thesis first trained a CNN on the 56 MTG-Jamendo mood/theme tags with a sigmoid per tag and
+            reported `accuracy_multi` 0.9704, while every predicted score stayed below 0.01: the model had
+            learnt to say "no" to every tag, which is exactly what that accuracy rewards (see
+            `ch3-mtg-jamendo-labels`). The MTG-Jamendo audio is not on this machine, but the 4Q clips carry
+            AllMusic mood tags (about \(String(format: "%.1f", Double(clips.reduce(0) { $0 + $1.tags.count }) / Double(clips.count))) per clip): a real
+            multi-label problem of the same kind. We keep the \(tags.count) tags with at least \(minimum) clips
+            (of \(counts.count) distinct tags).
+            """)
+        nb.parameter("tags kept", tags.count)
+        nb.parameter("epochs", settings.epochs)
+
+        var generator = SeededGenerator(seed: nb.seed &+ 6)
+        let folds = CrossValidation.groupKFold(groups: clips.map(\.artist), folds: 5, generator: &generator)
+        let test = folds[0], valid = folds[1], train = Array(folds[2...].joined()).sorted()
+        nb.markdown("Artist-disjoint split: \(train.count) clips to train, \(valid.count) to choose per-tag thresholds, \(test.count) to test. Same log-mel input and network body as the four-mood CNN, with one sigmoid output per tag and binary cross-entropy.")
+
+        let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
+        let pooled = try SpectrogramData.load(clips.map(\.path), cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: nb.options.showProgress)
+        func targets(_ rows: [Int], _ tags: [String]) -> [[Float]] { rows.map { i in tags.map { clips[i].tags.contains($0) ? 1 : 0 } } }
+
+        let started = Date()
+        let full = try fit(tags: tags, weighted: true, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid, test: test, targets: targets)
+        let plain = try fit(tags: tags, weighted: false, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid, test: test, targets: targets)
+        let fewTags = Array(tags.prefix(10))
+        let few = try fit(tags: fewTags, weighted: true, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid, test: test, targets: targets)
+        nb.timing("training", seconds: Date().timeIntervalSince(started))
+
+        nb.markdown("## Results on the test artists")
+        func row(_ name: String, _ o: Outcome) -> [String] {
+            [name, String(format: "%.4f", o.accuracy), String(format: "%.4f", o.nothing), o.rocInterval.formatted(3), o.apInterval.formatted(3),
+             String(format: "%.3f", o.report.rocAUCMicro), String(format: "%.3f", o.report.averagePrecisionMicro), String(format: "%.3f", o.popularityAP), String(format: "%.3f", o.thresholdF1)]
+        }
+        nb.table(["model", "accuracy_multi at 0.5", "predicting nothing", "ROC-AUC macro [95 %]", "PR-AUC macro [95 %]", "ROC-AUC micro", "PR-AUC micro", "popularity PR-AUC macro", "macro-F1, tuned thresholds"],
+                 [row("\(tags.count) tags, positive weights", full), row("\(tags.count) tags, unweighted", plain), row("10 most frequent tags", few)])
+        nb.metric("accuracy_multi", full.accuracy, label: "accuracy_multi at 0.5 (4Q tags)", thesis: 0.9704, unit: "plain", note: "thesis: MTG-Jamendo, 56 tags")
+        nb.metric("nothing_accuracy_multi", full.nothing, label: "accuracy_multi of predicting nothing (4Q tags)", unit: "plain")
+        nb.metric("roc_auc_macro", full.report.rocAUCMacro, label: "ROC-AUC macro (4Q tags)", thesis: 0.7258, unit: "plain", note: "MediaEval 2019 VGGish baseline on MTG-Jamendo")
+        nb.metric("roc_auc_macro_low", full.rocInterval.low, label: "ROC-AUC macro, lower end of the 95 % interval", unit: "plain")
+        nb.metric("pr_auc_macro", full.report.averagePrecisionMacro, label: "PR-AUC macro (4Q tags)", thesis: 0.1077, unit: "plain", note: "MediaEval 2019 VGGish baseline on MTG-Jamendo")
+        nb.metric("popularity_pr_auc_macro", full.popularityAP, label: "PR-AUC macro of the popularity baseline (4Q tags)", unit: "plain")
+        nb.metric("tuned_macro_f1", full.thresholdF1, label: "macro-F1 with per-tag thresholds from validation", unit: "plain")
+        nb.metric("few_tags_roc_auc_macro", few.report.rocAUCMacro, label: "ROC-AUC macro, 10 most frequent tags", unit: "plain")
+
+        try nb.figure("score-histogram", caption: "Predicted scores on the test clips: do they collapse towards zero as the thesis's did?") { url in
+            var h = Histogram(title: "Distribution of predicted tag scores (test clips, all tags)", xLabel: "predicted score",
+                              series: [("positive cells", zip(full.scores.joined(), full.truth.joined()).filter { $0.1 }.map(\.0)),
+                                       ("negative cells", zip(full.scores.joined(), full.truth.joined()).filter { !$0.1 }.map(\.0))],
+                              bins: 40, range: 0 ... 1)
+            h.logY = true
+            try h.render(to: url)
+        }
+        let below = Double(full.scores.joined().filter { $0 < 0.01 }.count) / Double(full.scores.joined().count)
+        let above = Double(full.scores.joined().filter { $0 > 0.5 }.count) / Double(full.scores.joined().count)
+        nb.markdown("""
+            \(String(format: "%.1f", 100 * below)) % of the scores are below 0.01 and \(String(format: "%.1f", 100 * above)) % above 0.5.
+            `accuracy_multi` (\(String(format: "%.4f", full.accuracy))) sits next to what predicting nothing scores
+            (\(String(format: "%.4f", full.nothing))) whatever the model does, while the ranking metrics show
+            whether it learnt anything: a ROC-AUC macro of \(String(format: "%.3f", full.report.rocAUCMacro)) with its interval
+            \(full.rocInterval.low > 0.5 ? "clear of" : "touching") 0.5, and a PR-AUC macro of \(String(format: "%.3f", full.report.averagePrecisionMacro))
+            against \(String(format: "%.3f", full.popularityAP)) for the popularity baseline (each tag's training frequency as its score).
+            Positive weights (the ratio of negatives to positives per tag, capped at 10) keep rare tags from being
+            ignored; the unweighted run shows what they change. Thresholds of 0.5 suit no tag here: choosing one
+            per tag on the validation artists (the F1-best) gives the macro-F1 in the last column.
+            """)
+        nb.markdown("## Per tag (test artists)")
+        nb.table(["tag", "test positives", "ROC-AUC", "PR-AUC", "threshold (validation)", "F1 (test)"],
+                 full.perTag.map { [$0.tag, "\($0.positives)", String(format: "%.3f", $0.auc), String(format: "%.3f", $0.ap), String(format: "%.2f", $0.threshold), String(format: "%.3f", $0.f1)] })
+
+        // MTG-Jamendo audio, when fetched.
+        let audio = nb.dataRoot.appendingPathComponent("mtg-jamendo/audio")
+        nb.markdown("## MTG-Jamendo")
+        if FileManager.default.fileExists(atPath: audio.path) {
+            let metadata = nb.dataRoot.appendingPathComponent("mtg-jamendo/data")
+            let splitTags = try MTGJamendo.tagList(metadata.appendingPathComponent("tags/moodtheme_split.txt").path)
+            let part = try MTGJamendo.audioSplit(metadata: metadata, split: 0, part: "test", audioFolder: audio, tags: splitTags)
+            nb.markdown("Audio found under `mtg-jamendo/audio`: \(part.paths.count) of split-0's test tracks (\(part.missing) missing). Training on MTG-Jamendo audio is left for a machine that holds it; the dataset reader is tested on a fake tree in the official layout.")
+        } else {
+            nb.markdown("""
+                The MTG-Jamendo audio (46 GB for the low-quality set) is not under the data root. With it
+                (`mooddex fetch mtg-jamendo --type audio-low --parts 0-99 --to <data root>/mtg-jamendo/audio`)
+                the official splits are read by `MTGJamendo.audioSplit`. For comparison, the MediaEval 2019 VGGish
+                baseline scored ROC-AUC 0.7258 and PR-AUC 0.1077 (macro) there, the best submission 0.7729 and
+                0.1546. Those numbers come from another data set with 56 tags and 3.1 % positive cells; ours come
+                from 4Q clips with \(tags.count) tags and \(String(format: "%.1f", 100 * (1 - full.nothing))) % positive cells.
+                """)
+        }
+    }
+
+    static func fit(tags: [String], weighted: Bool, nb: Notebook, settings: MoodModel.Settings, pooled: [[Float]],
+                    train: [Int], valid: [Int], test: [Int], targets: ([Int], [String]) -> [[Float]]) throws -> Outcome {
+        let stats = SpectrogramData.statistics(train.map { pooled[$0] })
+        func data(_ rows: [Int]) -> SpectrogramData {
+            SpectrogramData(samples: rows.map { pooled[$0] }, shape: settings.shape, targets: .tags(targets(rows, tags)), mean: stats.mean, std: stats.std)
+        }
+        let model = MoodCNN(classes: tags.count, channels: settings.channels, dropout: settings.dropout, seed: settings.seed)
+        let learner = Learner(network: model.network, train: data(train), valid: data(valid), batchSize: settings.batchSize,
+                              optimizer: Adam.adamW([ParameterGroup(model.parameters)]), seed: settings.seed &+ 1)
+        learner.augment = true
+        learner.showProgress = false
+        let trainTargets = targets(train, tags)
+        let frequency = tags.indices.map { t in Double(trainTargets.filter { $0[t] > 0 }.count) / Double(train.count) }
+        if weighted { learner.positiveWeights = frequency.map { Float(min(10, (1 - $0) / max($0, 1e-3))) } }
+        try learner.fitOneCycle(epochs: settings.epochs, maxLR: settings.maxLR)
+        func scores(_ rows: [Int]) -> [[Double]] {
+            learner.predictLogits(data(rows)).map { $0.map { 1 / (1 + exp(-Double($0))) } }
+        }
+        let testScores = scores(test), validScores = scores(valid)
+        let testTruth = targets(test, tags).map { $0.map { $0 > 0 } }, validTruth = targets(valid, tags).map { $0.map { $0 > 0 } }
+        let report = MultiLabelReport(scores: testScores, truth: testTruth)
+        var generator = SeededGenerator(seed: settings.seed &+ 9)
+        let resamples = nb.quick ? 50 : 300
+        let roc = Intervals.bootstrap(count: test.count, resamples: resamples, generator: &generator) { idx in
+            MultiLabelReport(scores: idx.map { testScores[$0] }, truth: idx.map { testTruth[$0] }).rocAUCMacro
+        }
+        let ap = Intervals.bootstrap(count: test.count, resamples: resamples, generator: &generator) { idx in
+            MultiLabelReport(scores: idx.map { testScores[$0] }, truth: idx.map { testTruth[$0] }).averagePrecisionMacro
+        }
+        let popularity = MultiLabelReport(scores: testTruth.map { _ in frequency }, truth: testTruth)
+        var perTag = [(tag: String, positives: Int, auc: Double, ap: Double, threshold: Double, f1: Double)]()
+        for t in tags.indices {
+            // The F1-best threshold on the validation artists, applied to the test artists.
+            var best = (f1: -1.0, threshold: 0.5)
+            for th in stride(from: 0.02, through: 0.98, by: 0.02) {
+                let f = f1(validScores.map { $0[t] > th }, validTruth.map { $0[t] })
+                if f > best.f1 { best = (f, th) }
+            }
+            perTag.append((tags[t], testTruth.filter { $0[t] }.count, report.rocAUCPerTag[t], report.averagePrecisionPerTag[t], best.threshold,
+                           f1(testScores.map { $0[t] > best.threshold }, testTruth.map { $0[t] })))
+        }
+        return Outcome(report: report, accuracy: MultiLabelReport.accuracyMulti(scores: testScores, truth: testTruth),
+                       nothing: MultiLabelReport.accuracyMulti(scores: testScores.map { $0.map { _ in 0 } }, truth: testTruth),
+                       scores: testScores, truth: testTruth, thresholdF1: perTag.map(\.f1).reduce(0, +) / Double(perTag.count),
+                       popularityAP: popularity.averagePrecisionMacro, rocInterval: roc, apInterval: ap, perTag: perTag)
+    }
+
+    static func f1(_ predicted: [Bool], _ truth: [Bool]) -> Double {
+        let tp = zip(predicted, truth).filter { $0 && $1 }.count, fp = zip(predicted, truth).filter { $0 && !$1 }.count
+        let fn = zip(predicted, truth).filter { !$0 && $1 }.count
+        return tp == 0 ? 0 : 2 * Double(tp) / Double(2 * tp + fp + fn)
+    }
+}
