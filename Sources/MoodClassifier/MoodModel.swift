@@ -82,11 +82,21 @@ public final class MoodModel {
     // MARK: Prediction
 
     /// Mood probabilities for spectrograms already pooled (unstandardised). All must have the
-    /// same length; it may differ from the training length (global pooling makes the network
-    /// accept any), e.g. for 10-s segments.
+    /// same length. Longer inputs than the training length are fine (global pooling); shorter
+    /// ones (a 10-s segment) are repeated in time up to the training length, since the
+    /// network's pools need a minimum width and repeating keeps the statistics of music
+    /// where zero padding would add silence.
     public func probabilities(pooled samples: [[Float]]) -> [[Float]] {
         guard let first = samples.first else { return [] }
-        let shape = (bands: settings.shape.bands, frames: first.count / settings.shape.bands)
+        let bands = settings.shape.bands, frames = first.count / bands
+        if frames < settings.shape.frames {
+            let target = settings.shape.frames
+            let tiled = samples.map { s in
+                (0..<bands).flatMap { b in (0..<target).map { f in s[b * frames + f % frames] } }
+            }
+            return probabilities(pooled: tiled)
+        }
+        let shape = (bands: bands, frames: frames)
         let data = SpectrogramData(samples: samples, shape: shape, targets: .classes(Array(repeating: 0, count: samples.count), count: settings.moods.count),
                                    mean: settings.mean, std: settings.std)
         let learner = Learner(network: cnn.network, train: data, valid: data, batchSize: settings.batchSize, seed: 0)

@@ -5,8 +5,8 @@ import MoodCore
 /// a band the value must stay in, with the value observed when the band was set beside it.
 ///
 /// Format: `{ "<experiment>": { "<metric key>": { "min": .., "max": .., "observed": ..,
-/// "quick_min": .., "quick_max": .. } } }` (quick bounds apply to `--quick` runs; without
-/// them the full bounds apply to both).
+/// "quick_min": .., "quick_max": .., "full_only": true } } }` (quick bounds apply to `--quick`
+/// runs; without them the full bounds apply to both; `full_only` metrics are not checked in quick runs).
 public struct Expectations {
     public struct Band: Codable, Sendable {
         public var min: Double
@@ -14,6 +14,8 @@ public struct Expectations {
         public var observed: Double?
         public var quick_min: Double?
         public var quick_max: Double?
+        /// Not computed by `--quick` runs (e.g. an ablation they leave out).
+        public var full_only: Bool?
     }
 
     public var bands: [String: [String: Band]]
@@ -43,6 +45,7 @@ public struct Expectations {
             let values = Self.metricValues(file)
             for key in bands[experiment]!.keys.sorted() {
                 let band = bands[experiment]![key]!
+                if quick && band.full_only == true { continue }
                 let low = quick ? (band.quick_min ?? band.min) : band.min
                 let high = quick ? (band.quick_max ?? band.max) : band.max
                 guard let values else {

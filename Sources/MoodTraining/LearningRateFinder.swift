@@ -8,7 +8,7 @@ import MoodTensor
 /// 4x its minimum (or turns NaN), then put the model and optimiser back as they were.
 ///
 /// Suggestions: `steepest` is the rate where the smoothed loss falls fastest (the most
-/// negative slope against log10 of the rate); `minimumOverTen` is the rate at the
+/// negative slope against log10 of the rate, after the first tenth of the sweep); `minimumOverTen` is the rate at the
 /// lowest smoothed loss divided by 10 (fastai's two classic suggestions).
 public struct LearningRateFinder {
     public var start = 1e-7
@@ -64,10 +64,13 @@ public struct LearningRateFinder {
             best = min(best, value)
             if value > 4 * best && i > 0 { break }
         }
+        // The first tenth of the sweep is skipped (the debiased average is still noisy there, as
+        // fastai's plot skips its start), and slopes are taken over five points.
         var steepest = rates.first ?? start, slope = Double.infinity
-        if rates.count >= 3 {
-            for i in 1 ..< rates.count - 1 {
-                let s = (smoothed[i + 1] - smoothed[i - 1]) / (log10(rates[i + 1]) - log10(rates[i - 1]))
+        let skip = max(2, rates.count / 10)
+        if rates.count > skip + 2 {
+            for i in skip ..< rates.count - 2 {
+                let s = (smoothed[i + 2] - smoothed[i - 2]) / (log10(rates[i + 2]) - log10(rates[i - 2]))
                 if s < slope { slope = s; steepest = rates[i] }
             }
         }

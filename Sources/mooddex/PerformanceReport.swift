@@ -24,11 +24,13 @@ struct PerformanceReport: ParsableCommand {
         try cnn.run()
         var mlp = try MLPBench.parse(root + ["--json", scratch.appendingPathComponent("mlp.json").path] + (quick ? ["--repeats", "3"] : []))
         try mlp.run()
+        var classify = try ClassifyBench.parse(root + ["--json", scratch.appendingPathComponent("classify.json").path])
+        try classify.run()
 
         func load(_ name: String) -> [String: Any] {
             (try? JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(name)))) as? [String: Any] ?? [:]
         }
-        let a = load("audio.json"), c = load("cnn.json"), m = load("mlp.json")
+        let a = load("audio.json"), c = load("cnn.json"), m = load("mlp.json"), k = load("classify.json")
         func f(_ v: Any?, _ digits: Int = 2) -> String { (v as? Double).map { String(format: "%.\(digits)f", $0) } ?? "-" }
         func ratio(_ theirs: Any?, _ ours: Any?) -> String {
             guard let t = theirs as? Double, let o = ours as? Double, o > 0 else { return "-" }
@@ -53,7 +55,12 @@ struct PerformanceReport: ParsableCommand {
         }
         lines += ["", "## Feature MLP (10 -> 8 -> 4, 300 epochs, 686 rows, batch 200, 1 thread)", "",
                   "| MoodDex | scikit-learn | PyTorch |", "|---:|---:|---:|",
-                  "| \(f(m["mlp_s"], 4)) s | \(f(m["sklearn_s"], 4)) s (\(ratio(m["sklearn_s"], m["mlp_s"]))) | \(f(m["pytorch_s"], 4)) s (\(ratio(m["pytorch_s"], m["mlp_s"]))) |", ""]
+                  "| \(f(m["mlp_s"], 4)) s | \(f(m["sklearn_s"], 4)) s (\(ratio(m["sklearn_s"], m["mlp_s"]))) | \(f(m["pytorch_s"], 4)) s (\(ratio(m["pytorch_s"], m["mlp_s"]))) |", "",
+                  "## The four-mood model (decode + log-mel + CNN)", "",
+                  "| task | time |", "|---|---:|",
+                  "| `mooddex classify` of one 30-s MP3, 1 core, after start-up | \(f(k["classify_one_ms"], 1)) ms |",
+                  "| 100 files, \(k["cores"] ?? 2) cores | \(f(k["classify_100_s"])) s (\(f((k["classify_100_s"] as? Double).map { 100 / $0 }, 1)) files/s) |",
+                  "| one training epoch over the \(k["clips"] ?? 628) 4Q clips (cached spectrograms) | \(f(k["epoch_s"], 1)) s |", ""]
         try AtomicFile.write(lines.joined(separator: "\n"), to: URL(fileURLWithPath: reports).appendingPathComponent("performance.md"))
         print("wrote \(reports)/performance.md")
     }

@@ -115,6 +115,21 @@ func temporaryFolder(_ label: String) throws -> URL {
     @Test(.enabled(if: Ch3KerasComparison.requirements.allSatisfy { $0.isPresent(in: root) },
                    "Spotify moods absent: set MOODDEX_DATA_ROOT to a folder holding spotify-moods/ (see README, Data)"))
     func kerasComparison() throws { try runQuick(Ch3KerasComparison.self) }
+
+    static let fourQPresent = Ch3FourMoods.requirements.allSatisfy { $0.isPresent(in: root) }
+    static let fourQAbsent = "4Q clips absent: set MOODDEX_DATA_ROOT to a folder holding 4q/ (see README, Data)"
+
+    @Test(.enabled(if: fourQPresent, Comment(rawValue: fourQAbsent)))
+    func fourMoods() throws { try runQuick(Ch3FourMoods.self) }
+
+    @Test(.enabled(if: fourQPresent, Comment(rawValue: fourQAbsent)))
+    func multiLabel() throws { try runQuick(Ch3MultiLabel.self) }
+
+    @Test(.enabled(if: fourQPresent, Comment(rawValue: fourQAbsent)))
+    func segments() throws { try runQuick(Ch3Segments.self) }
+
+    @Test(.enabled(if: fourQPresent, Comment(rawValue: fourQAbsent)))
+    func playlists() throws { try runQuick(Ch4Playlists.self) }
 }
 
 /// The committed reports agree with the pinned bands (what `mooddex check` enforces).

@@ -96,11 +96,13 @@ public enum Ch3MultiLabel: Experiment {
         let below = Double(full.scores.joined().filter { $0 < 0.01 }.count) / Double(full.scores.joined().count)
         let above = Double(full.scores.joined().filter { $0 > 0.5 }.count) / Double(full.scores.joined().count)
         nb.markdown("""
-            \(String(format: "%.1f", 100 * below)) % of the scores are below 0.01 and \(String(format: "%.1f", 100 * above)) % above 0.5.
-            `accuracy_multi` (\(String(format: "%.4f", full.accuracy))) sits next to what predicting nothing scores
-            (\(String(format: "%.4f", full.nothing))) whatever the model does, while the ranking metrics show
-            whether it learnt anything: a ROC-AUC macro of \(String(format: "%.3f", full.report.rocAUCMacro)) with its interval
-            \(full.rocInterval.low > 0.5 ? "clear of" : "touching") 0.5, and a PR-AUC macro of \(String(format: "%.3f", full.report.averagePrecisionMacro))
+            \(String(format: "%.1f", 100 * below)) % of the weighted model's scores are below 0.01 and \(String(format: "%.1f", 100 * above)) % above 0.5:
+            \(below > 0.9 ? "the scores collapse towards zero, as the thesis's did" : "no collapse to zero"). `accuracy_multi` cannot tell the models apart, or tells them apart the wrong way
+            round: the unweighted model scores \(String(format: "%.4f", plain.accuracy)) against \(String(format: "%.4f", plain.nothing)) for
+            predicting nothing, and the weighted model, which ranks better by every threshold-free measure,
+            scores lower (\(String(format: "%.4f", full.accuracy))) because it says "yes" more often. The ranking metrics show
+            what was learnt: ROC-AUC macro \(String(format: "%.3f", full.report.rocAUCMacro)) with its interval
+            \(full.rocInterval.low > 0.5 ? "clear of" : "touching") 0.5, and PR-AUC macro \(String(format: "%.3f", full.report.averagePrecisionMacro))
             against \(String(format: "%.3f", full.popularityAP)) for the popularity baseline (each tag's training frequency as its score).
             Positive weights (the ratio of negatives to positives per tag, capped at 10) keep rare tags from being
             ignored; the unweighted run shows what they change. Thresholds of 0.5 suit no tag here: choosing one

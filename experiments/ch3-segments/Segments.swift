@@ -31,7 +31,8 @@ public enum Ch3Segments: Experiment {
             Here the question is asked of the four-mood CNN directly: trained on the 4Q clips of four fifths of
             the artists (\(settings.epochs) epochs, first 30 s), it labels (1) full-length tracks by their first 30 s,
             their middle 30 s and the average of five evenly spaced 30-s crops, and (2) the held-out artists'
-            4Q clips by their first and their middle 10 s, where the true mood is known.
+            4Q clips by their first and their middle 10 s, where the true mood is known (a 10-s excerpt is
+            repeated to 30 s before the network, which was trained on 30 s).
             """)
         var generator = SeededGenerator(seed: nb.seed)
         let folds = CrossValidation.groupKFold(groups: clips.map(\.artist), folds: 5, generator: &generator)
@@ -52,6 +53,7 @@ public enum Ch3Segments: Experiment {
 
         // MARK: Full-length tracks
         nb.markdown("## Full-length tracks")
+        var trackAgreement: Double? = nil
         let music = ((try? FileManager.default.contentsOfDirectory(atPath: musicFolder.path)) ?? []).filter { $0.hasSuffix(".ogg") }.sorted()
             .map { musicFolder.appendingPathComponent($0).path }
             .filter { ((try? AudioFile.info($0).duration) ?? 0) >= 90 }
@@ -78,6 +80,7 @@ public enum Ch3Segments: Experiment {
             let agreement = Intervals.wilson(successes: agree, trials: tracks.count)
             nb.markdown("First and middle 30 s give the same mood for \(agree) of \(tracks.count) tracks (\(agreement.formatted(1, scale: 100)) %); middle 30 s and the five-crop average agree for \(agreeCrops).")
             nb.metric("tracks_first_middle_agreement", agreement.value, label: "full-length tracks: first and middle 30 s agree")
+            trackAgreement = agreement.value
             try nb.figure("track-moods", caption: "Predicted moods of the full-length tracks by segment") { url in
                 try BarChart(title: "Full-length tracks: predicted mood by segment", yLabel: "tracks", categories: moods,
                              groups: [("first 30 s", first), ("middle 30 s", middle), ("5 crops", crops)].map { name, p in
@@ -106,15 +109,19 @@ public enum Ch3Segments: Experiment {
         nb.metric("clips_accuracy_first10", accuracy(first10).value, label: "held-out 4Q clips, first 10 s")
         nb.metric("clips_accuracy_middle10", accuracy(middle10).value, label: "held-out 4Q clips, middle 10 s")
         nb.metric("clips_first_middle_agreement", Double(agree10) / Double(held.count), label: "held-out 4Q clips: first and middle 10 s agree")
+        let (a30, a1, a2) = (accuracy(full), accuracy(first10), accuracy(middle10))
+        let overlapping = max(a30.low, a1.low, a2.low) < min(a30.high, a1.high, a2.high)
         nb.markdown("""
             ## What the segment changes
 
-            A 30-s preview is a sample of a song, and songs change: the table of full-length tracks shows how
-            often a different 30 s would have given a different label. For a mood label meant to describe a
-            whole track, averaging the model's probabilities over a few crops spread across it is the robust
-            choice; it costs one decode with seeking, since each crop is reached through the file's index
-            rather than by decoding what precedes it. On the 4Q previews, shorter excerpts lose accuracy
-            against the whole 30 s, and where in the preview they come from matters less than how long they are.
+            A 30-s excerpt is a sample of a song, and songs change: on the full-length tracks a different 30 s
+            gave a different label \(trackAgreement.map { String(format: "for %.0f %% of them", 100 * (1 - $0)) } ?? "(not measured this time)"). For a mood label meant to describe a whole
+            track, averaging the model's probabilities over a few crops spread across it is the robust choice;
+            it costs little, since each crop is reached through the file's index rather than by decoding what
+            precedes it. On the held-out 4Q previews the whole 30 s, the first 10 s and the middle 10 s score
+            \(String(format: "%.1f", 100 * a30.value)), \(String(format: "%.1f", 100 * a1.value)) and \(String(format: "%.1f", 100 * a2.value)) %:
+            \(overlapping ? "differences well inside each other's 95 % intervals, so these \(held.count) clips cannot tell the choices apart" : "the intervals separate, so the choice matters here").
+            The thesis's 0.9704 vs 0.9705 could not have shown a difference either way.
             """)
     }
 }
