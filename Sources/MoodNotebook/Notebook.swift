@@ -7,7 +7,7 @@ import MoodCore
 ///   so two runs diff cleanly (no timings, dates or host names in it);
 /// - `reports/<name>.json`: metrics with the thesis's values, parameters, seed, data hashes;
 /// - `reports/<name>.run.json`: what varies between runs: commit, machine, durations;
-/// - `figures/<name>-*.png`.
+/// - `figures/<name>-*.png` (`figures/<name>.quick-*.png` for `--quick` runs).
 /// Every file is written atomically.
 public final class Notebook {
     public let experiment: Experiment.Type
@@ -62,7 +62,8 @@ public final class Notebook {
     public func figure(_ name: String, caption: String, draw: (URL) throws -> Void) throws {
         precondition(!figureNames.contains(name), "figure \(name) drawn twice")
         figureNames.insert(name)
-        let file = "\(experiment.name)-\(name).png"
+        // Quick runs draw beside, never over, the committed figures of full runs.
+        let file = "\(experiment.name)\(quick ? ".quick" : "")-\(name).png"
         try draw(options.figures.appendingPathComponent(file))
         let relative = options.figures.lastPathComponent == "figures" ? "../figures/\(file)" : options.figures.appendingPathComponent(file).path
         cells.append("![\(caption)](\(relative))\n\n*\(caption)*")

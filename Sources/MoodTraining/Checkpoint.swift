@@ -6,12 +6,7 @@ import MoodTensor
 /// (`model.*`, named as PyTorch would), optimiser moments (`optimizer.*`), random
 /// generator states (`rng.*`, U64), and in the metadata the schedule, the epoch reached
 /// and the history so far. Written atomically.
-public struct Checkpoint {
-    public var tensors: [String: Safetensors.Entry] = [:]
-    public var metadata: [String: String] = [:]
-
-    public init() {}
-
+public enum Checkpoint {
     public static func modelTensors(_ network: Layer) -> [String: Safetensors.Entry] {
         var tensors = [String: Safetensors.Entry]()
         for p in network.parameters { tensors["model." + p.name] = Safetensors.Entry(shape: p.value.shape, values: .f32(p.value.values)) }

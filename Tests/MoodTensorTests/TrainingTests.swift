@@ -142,6 +142,18 @@ func temporaryURL(_ name: String) -> URL {
         #expect(zip(zip(body[1].value.values, bnBefore), gb).allSatisfy { abs(($0.1 - $0.0) - 0.001 * $1) < 1e-7 })
     }
 
+    /// fastai's freeze: the body's weights stop, its batch norm and the head keep training.
+    @Test func moodCNNFreezesItsBodyButNotBatchNorm() {
+        let model = MoodCNN(classes: 4, channels: [4, 4, 4, 4], seed: 1)
+        model.freezeBody()
+        let frozen = model.bodyParameters.filter(\.frozen).map(\.name)
+        #expect(frozen == ["0.weight", "4.weight", "8.weight", "12.weight"])
+        #expect(model.headParameters.allSatisfy { !$0.frozen })
+        model.unfreeze()
+        #expect(model.parameters.allSatisfy { !$0.frozen })
+        #expect(abs(MoodCNN(classes: 4, seed: 1).forwardFLOPs() / 1e9 - 1.0) < 0.01)
+    }
+
     @Test func checkpointsAreSafetensorsAndBadOnesAreNamed() throws {
         let data = stripes(count: 8, seed: 2)
         let learner = Learner(network: tinyNetwork(seed: 3), train: data, valid: data, batchSize: 8, seed: 4)

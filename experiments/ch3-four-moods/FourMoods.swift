@@ -82,7 +82,11 @@ public enum Ch3FourMoods: Experiment {
                 plot.markers = [(found.steepest, "steepest"), (settings.maxLR, "chosen")]
                 try plot.render(to: url)
             }
-            nb.markdown(String(format: "The loss falls fastest near %.1e; the minimum divided by ten is %.1e. We train with a one-cycle schedule peaking at %.0e, between the two, for %d epochs (AdamW, weight decay 0.01, batch 32).", found.steepest, found.minimumOverTen, settings.maxLR, settings.epochs))
+            let between = min(found.steepest, found.minimumOverTen) <= settings.maxLR && settings.maxLR <= max(found.steepest, found.minimumOverTen)
+            nb.markdown(String(format: "The loss falls fastest near %.1e; the minimum divided by ten is %.1e. We train with a one-cycle schedule peaking at %.0e",
+                               found.steepest, found.minimumOverTen, settings.maxLR)
+                        + (between ? ", between the two," : " (outside that range this time)")
+                        + " for \(settings.epochs) epochs (AdamW, weight decay 0.01, batch 32).")
         }
 
         // MARK: Cross-validation
