@@ -12,6 +12,9 @@ import PackageDescription
 // 10-50x slower, which would make `swift test` (a debug build) take far longer than CI allows.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
+/// One small executable per experiment, at experiments/run/<name>/main.swift.
+let experiments = ["ch3-keras-comparison", "ch3-mtg-jamendo-labels", "ch3-four-moods", "ch3-multilabel", "ch3-segments", "ch4-playlists"]
+
 let package = Package(
     name: "MoodDex",
     platforms: [.macOS(.v13)],
@@ -54,19 +57,6 @@ let package = Package(
                                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodClassifier"],
                 path: "experiments", exclude: ["run", "expectations.json"],
                 resources: [.copy("ch3-keras-comparison/sklearn-reference.json")], swiftSettings: optimised),
-        .executableTarget(name: "ch3-keras-comparison", dependencies: ["MoodExperiments", "MoodNotebook"],
-                          path: "experiments/run/ch3-keras-comparison"),
-        .executableTarget(name: "ch3-mtg-jamendo-labels", dependencies: ["MoodExperiments", "MoodNotebook"],
-                          path: "experiments/run/ch3-mtg-jamendo-labels"),
-        .executableTarget(name: "ch3-four-moods", dependencies: ["MoodExperiments", "MoodNotebook"],
-                          path: "experiments/run/ch3-four-moods"),
-        .executableTarget(name: "ch4-playlists", dependencies: ["MoodExperiments", "MoodNotebook"],
-                          path: "experiments/run/ch4-playlists"),
-        .executableTarget(name: "ch3-multilabel", dependencies: ["MoodExperiments", "MoodNotebook"],
-                          path: "experiments/run/ch3-multilabel"),
-        .executableTarget(name: "ch3-segments", dependencies: ["MoodExperiments", "MoodNotebook"],
-                          path: "experiments/run/ch3-segments"),
-
         // Command-line tool
         .executableTarget(
             name: "mooddex",
@@ -92,6 +82,8 @@ let package = Package(
         .testTarget(name: "MoodSpectrogramTests",
                     dependencies: ["MoodSpectrogram", "MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
-    ],
+    ] + experiments.map { name in
+        .executableTarget(name: name, dependencies: ["MoodExperiments", "MoodNotebook"], path: "experiments/run/\(name)")
+    },
     swiftLanguageModes: [.v5]
 )

@@ -65,9 +65,6 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         set { data[i] = newValue }
     }
 
-    /// Bytes in use (for memory reports).
-    public var bytes: Int { capacity * MemoryLayout<Float>.size }
-
     /// The first index of a NaN or infinity, if any.
     public var firstNonFinite: Int? {
         for i in 0..<count where !data[i].isFinite { return i }

@@ -245,14 +245,4 @@ public final class Learner {
         history = try JSONDecoder().decode([EpochRecord].self, from: Data((metadata["history"] ?? "[]").utf8))
         return Int(metadata["epochs_done"] ?? "0") ?? 0
     }
-
-    /// fastai's epoch table: `epoch  train_loss  valid_loss  accuracy  time`.
-    public static func table(_ records: [EpochRecord], metricName: String = "accuracy") -> String {
-        var lines = ["| epoch | train_loss | valid_loss | \(metricName) | time |", "|---:|---:|---:|---:|---:|"]
-        for r in records {
-            let time = String(format: "%02d:%02d", Int(r.seconds) / 60, Int(r.seconds) % 60)
-            lines.append(String(format: "| %d | %.6f | %.6f | %.6f | ", r.epoch, r.trainLoss, r.validLoss, r.metric) + time + " |")
-        }
-        return lines.joined(separator: "\n")
-    }
 }
