@@ -53,7 +53,7 @@ public final class MoodModel {
     /// Trains on `paths` with mood indices `labels`, reading spectrograms through `cache`.
     /// `validation` (paths, labels) is scored after every epoch when given.
     public static func train(paths: [String], labels: [Int], validation: ([String], [Int])? = nil, settings: Settings,
-                             cache: FeatureCache, progress: Bool = false,
+                             cache: FeatureCache, threads: Int, progress: Bool = false,
                              onEpoch: ((EpochRecord) -> Void)? = nil) throws -> (model: MoodModel, learner: Learner) {
         var settings = settings
         let trainSamples = try SpectrogramData.load(paths, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: progress)
@@ -71,7 +71,7 @@ public final class MoodModel {
         }
         let learner = Learner(network: model.cnn.network, train: train, valid: valid, batchSize: settings.batchSize,
                               optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)], weightDecay: settings.weightDecay),
-                              seed: settings.seed &+ 1)
+                              seed: settings.seed &+ 1, threads: threads)
         learner.augment = settings.augment
         learner.showProgress = progress
         if let onEpoch { learner.callbacks.append { if case .epoch(let r) = $0 { onEpoch(r) } } }
@@ -86,7 +86,7 @@ public final class MoodModel {
     /// ones (a 10-s segment) are repeated in time up to the training length, since the
     /// network's pools need a minimum width and repeating keeps the statistics of music
     /// where zero padding would add silence.
-    public func probabilities(pooled samples: [[Float]]) -> [[Float]] {
+    public func probabilities(pooled samples: [[Float]], threads: Int) -> [[Float]] {
         guard let first = samples.first else { return [] }
         let bands = settings.shape.bands, frames = first.count / bands
         if frames < settings.shape.frames {
@@ -94,24 +94,24 @@ public final class MoodModel {
             let tiled = samples.map { s in
                 (0..<bands).flatMap { b in (0..<target).map { f in s[b * frames + f % frames] } }
             }
-            return probabilities(pooled: tiled)
+            return probabilities(pooled: tiled, threads: threads)
         }
         let shape = (bands: bands, frames: frames)
         let data = SpectrogramData(samples: samples, shape: shape, targets: .classes(Array(repeating: 0, count: samples.count), count: settings.moods.count),
                                    mean: settings.mean, std: settings.std)
-        let learner = Learner(network: cnn.network, train: data, valid: data, batchSize: settings.batchSize, seed: 0)
+        let learner = Learner(network: cnn.network, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
         let logits = Tensor(shape: [samples.count, settings.moods.count], values: learner.predictLogits(data).flatMap { $0 })
         return SoftmaxCrossEntropy.probabilities(logits)
     }
 
-    /// Mood probabilities for audio files: decoded and turned into spectrograms on all cores,
-    /// then classified in batches. A file that cannot be read gives its error instead.
-    public func classify(_ paths: [String]) -> [Result<[Float], InputError>] {
+    /// Mood probabilities for audio files: decoded and turned into spectrograms on `threads`
+    /// threads, then classified in batches. A file that cannot be read gives its error instead.
+    public func classify(_ paths: [String], threads: Int) -> [Result<[Float], InputError>] {
         var pooled = [Result<[Float], InputError>](repeating: .failure(InputError("", "not done")), count: paths.count)
         let lock = NSLock()
         var next = 0
         let recipe = settings.recipe, pool = (settings.pool[0], settings.pool[1])
-        DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, paths.count))) { _ in
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, paths.count))) { _ in
             let computer = try? LogMelSpectrogram(recipe.parameters)
             while true {
                 lock.lock(); let i = next; next += 1; lock.unlock()
@@ -131,7 +131,7 @@ public final class MoodModel {
         let good = pooled.enumerated().compactMap { i, r -> (Int, [Float])? in if case .success(let s) = r { return (i, s) }; return nil }
         var results = pooled
         if !good.isEmpty {
-            let probabilities = self.probabilities(pooled: good.map(\.1))
+            let probabilities = self.probabilities(pooled: good.map(\.1), threads: threads)
             for (k, (i, _)) in good.enumerated() { results[i] = .success(probabilities[k]) }
         }
         return results

@@ -37,10 +37,14 @@ public struct RunOptions: Sendable {
     public var reports: URL
     public var figures: URL
     public var showProgress: Bool
+    /// Worker threads for training and feature extraction. With the seed it fixes the numbers
+    /// (per-thread partial sums are added in a fixed order), so it is explicit, never a global.
+    public var threads: Int
 
     public init(quick: Bool = false, seed: UInt64 = 2022, dataRoot: URL, cacheDirectory: URL,
                 reports: URL = URL(fileURLWithPath: "reports"), figures: URL = URL(fileURLWithPath: "figures"),
-                showProgress: Bool = true) {
+                showProgress: Bool = true, threads: Int = 2) {
+        self.threads = max(1, threads)
         self.quick = quick
         self.seed = seed
         self.dataRoot = dataRoot

@@ -38,6 +38,7 @@ public final class Notebook {
 
     public var quick: Bool { options.quick }
     public var seed: UInt64 { options.seed }
+    public var threads: Int { options.threads }
     public var dataRoot: URL { options.dataRoot }
 
     // MARK: - Cells
@@ -109,7 +110,7 @@ public final class Notebook {
             text.append(lines.joined(separator: "\n"))
         }
         var provenance = ["## Provenance", ""]
-        provenance.append("- seed: \(seed)\(quick ? " (quick run)" : "")")
+        provenance.append("- seed: \(seed)\(quick ? " (quick run)" : ""), \(threads) worker thread\(threads == 1 ? "" : "s")")
         for (k, v) in parameters { provenance.append("- \(k): \(v)") }
         for (file, hash) in dataFiles { provenance.append("- data `\(file)`: SHA-256 `\(hash)`") }
         text.append(provenance.joined(separator: "\n"))

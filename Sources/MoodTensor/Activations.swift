@@ -2,7 +2,9 @@ import MoodCore
 
 /// `y = max(0, x)`; backward `dx = dy` where `y > 0`, else 0. A NaN input stays NaN
 /// (Swift's `max(0, .nan)` would return 0 and hide it).
-public final class ReLU: Layer {
+public final class ReLU: Layer, Threaded {
+    /// Worker threads for this layer (see ``Layer/setThreads(_:)``).
+    public var threads = 1
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
 
@@ -13,7 +15,7 @@ public final class ReLU: Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         output.resize(x.shape)
         let source = x.data, y = output.data
-        Compute.parallel(x.count, grain: 1 << 15) { _, range in
+        Compute.parallel(x.count, workers: threads, grain: 1 << 15) { _, range in
             for i in range { let v = source[i]; y[i] = v < 0 ? 0 : v }
         }
         return output
@@ -24,7 +26,7 @@ public final class ReLU: Layer {
         // Raw pointers in locals and a multiply by a 0/1 mask: a loop LLVM vectorises without
         // branches (a branch per element mispredicts half the time here: 5x slower).
         let y = output.data, g = dy.data, dx = inputGradient.data
-        Compute.parallel(dy.count, grain: 1 << 15) { _, range in
+        Compute.parallel(dy.count, workers: threads, grain: 1 << 15) { _, range in
             for i in range { dx[i] = g[i] * (y[i] > 0 ? 1 : 0) }
         }
         return inputGradient

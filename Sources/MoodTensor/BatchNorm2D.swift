@@ -10,7 +10,9 @@ import Foundation
 /// `dx = gamma / (M sqrt(var + eps)) (M dy - dbeta - xhat dgamma)`; in evaluation mode
 /// the statistics are constants and `dx = gamma dy / sqrt(running_var + eps)`.
 /// Sums run in Double per channel.
-public final class BatchNorm2D: Layer {
+public final class BatchNorm2D: Layer, Threaded {
+    /// Worker threads for this layer (see ``Layer/setThreads(_:)``).
+    public var threads = 1
     public let channels: Int
     public let epsilon: Float
     public let momentum: Float
@@ -57,7 +59,7 @@ public final class BatchNorm2D: Layer {
         output.resize(x.shape)
         mean = [Float](repeating: 0, count: channels)
         inverseStd = [Float](repeating: 0, count: channels)
-        Compute.parallel(channels) { _, range in
+        Compute.parallel(channels, workers: threads) { _, range in
             for c in range {
                 var mu: Float, invStd: Float
                 if training {
@@ -104,7 +106,7 @@ public final class BatchNorm2D: Layer {
         guard let x = input else { preconditionFailure("BatchNorm2D.backward before forward") }
         let n = x.shape[0], plane = x.count / (n * channels), m = Float(n * plane)
         inputGradient.resize(x.shape)
-        Compute.parallel(channels) { _, range in
+        Compute.parallel(channels, workers: threads) { _, range in
             for c in range {
                 let mu = mean[c], invStd = inverseStd[c], g = gamma.value.data[c]
                 var sumDy = 0.0, sumDyXhat = 0.0

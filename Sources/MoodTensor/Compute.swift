@@ -3,27 +3,26 @@ import Foundation
 
 /// How the layers use the CPU's cores.
 ///
-/// The layers split each batch across `threads` workers themselves and call OpenBLAS
+/// The thread count is no global: each layer that splits work holds its own (``Threaded``),
+/// set for a whole network by ``Layer/setThreads(_:)`` (the ``Learner`` does it from its
+/// `threads` argument), so two trainings in one process each keep their own count.
+/// The layers split each batch across their workers themselves and call OpenBLAS
 /// with one thread: OpenBLAS's own workers spin for about 0.1 s after each call, so
 /// running our threads beside 2 BLAS threads would fight for the 2 cores. Work is
 /// split by a fixed rule and partial sums are added in a fixed order, so results do not
 /// depend on scheduling: a given seed and thread count give bit-identical numbers.
 public enum Compute {
-    nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
     private static let setup: Void = { openblas_set_num_threads(1) }()
 
-    /// Sets the worker count (1 or more). OpenBLAS itself always runs on one thread here.
-    public static func setThreads(_ count: Int) {
-        _ = setup
-        threads = max(1, count)
-    }
+    /// The machine's cores: the usual explicit choice of a command-line run.
+    public static var availableCores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    /// Runs `body(worker, range)` for `workers` contiguous, fixed slices of `0..<count`,
+    /// Runs `body(worker, range)` for up to `workers` contiguous, fixed slices of `0..<count`,
     /// each at least `grain` long (small jobs run on the calling thread: starting workers
     /// costs more than a few thousand multiply-adds).
-    public static func parallel(_ count: Int, workers: Int? = nil, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
+    public static func parallel(_ count: Int, workers: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         _ = setup
-        let n = max(1, min(workers ?? threads, count / max(grain, 1)))
+        let n = max(1, min(workers, count / max(grain, 1)))
         if n == 1 { body(0, 0..<count); return }
         DispatchQueue.concurrentPerform(iterations: n) { w in
             body(w, (count * w / n) ..< (count * (w + 1) / n))

@@ -12,7 +12,9 @@ import MoodCore
 /// The im2col matrix is rebuilt in backward instead of being kept: a batch of 32 would
 /// need gigabytes for it. ``Conv2D/reference(_:weight:bias:stride:padding:)`` is the plain
 /// direct convolution in Double that the tests hold this one to.
-public final class Conv2D: Layer {
+public final class Conv2D: Layer, Threaded {
+    /// Worker threads for this layer (see ``Layer/setThreads(_:)``).
+    public var threads = 1
     public let inChannels: Int, outChannels: Int
     public let kernel: (h: Int, w: Int), stride: (h: Int, w: Int), padding: (h: Int, w: Int)
     public let weight: Parameter
@@ -66,7 +68,7 @@ public final class Conv2D: Layer {
         let (ho, wo) = outputSize(height: h, width: w)
         output.resize([n, outChannels, ho, wo])
         let rows = inChannels * kernel.h * kernel.w, plane = ho * wo
-        let workers = min(Compute.threads, n)
+        let workers = min(threads, n)
         let tile = tileRows(rows: rows, outHeight: ho, outWidth: wo)
         workspaces(workers, rows: rows, columns: tile * wo)
         Compute.parallel(n, workers: workers) { worker, samples in
@@ -95,7 +97,7 @@ public final class Conv2D: Layer {
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = (dy.shape[2], dy.shape[3])
         let rows = inChannels * kernel.h * kernel.w, plane = ho * wo
-        let workers = min(Compute.threads, n)
+        let workers = min(threads, n)
         let tile = tileRows(rows: rows, outHeight: ho, outWidth: wo)
         workspaces(workers, rows: rows, columns: tile * wo)
         if computesInputGradient { inputGradient.resize(x.shape) }

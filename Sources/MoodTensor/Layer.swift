@@ -15,10 +15,24 @@ public protocol Layer: AnyObject {
     var buffers: [(name: String, tensor: Tensor)] { get }
     /// Prefixes every parameter and buffer name (`body.0.` + `weight`).
     func name(_ prefix: String)
+    /// The layers inside a container (none for a plain layer).
+    var sublayers: [Layer] { get }
 }
 
 extension Layer {
     public var buffers: [(name: String, tensor: Tensor)] { [] }
+    public var sublayers: [Layer] { [] }
+
+    /// Gives every layer of the network `count` worker threads (at least 1).
+    public func setThreads(_ count: Int) {
+        (self as? Threaded)?.threads = max(1, count)
+        for layer in sublayers { layer.setThreads(count) }
+    }
+}
+
+/// A layer that splits its work over `threads` workers (a value of its own, never a global).
+public protocol Threaded: AnyObject {
+    var threads: Int { get set }
 }
 
 /// Layers applied one after another.
@@ -27,7 +41,12 @@ public final class Sequential: Layer {
     /// When set, seconds spent in each layer's forward and backward are added here.
     public var profile: LayerProfile?
 
-    public init(_ layers: [Layer]) { self.layers = layers }
+    /// Names its layers `0.`, `1.`, ... at once, so no two parameters share a name even when
+    /// nobody calls ``name(_:)``; a container holding this one renames it with its prefix.
+    public init(_ layers: [Layer]) {
+        self.layers = layers
+        name("")
+    }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = input
@@ -59,6 +78,7 @@ public final class Sequential: Layer {
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [(name: String, tensor: Tensor)] { layers.flatMap(\.buffers) }
+    public var sublayers: [Layer] { layers }
 
     public func name(_ prefix: String) {
         for (i, layer) in layers.enumerated() { layer.name("\(prefix)\(i).") }

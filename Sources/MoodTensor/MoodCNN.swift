@@ -23,7 +23,6 @@ public final class MoodCNN {
         }
         layers += [GlobalAveragePool(), Dropout(dropout, generator: &generator), Linear(input, classes, generator: &generator)]
         network = Sequential(layers)
-        network.name("")
         self.classes = classes
     }
 

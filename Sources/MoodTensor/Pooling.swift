@@ -1,7 +1,9 @@
 /// Max pooling over non-overlapping rectangular windows (e.g. 2 x 4), floor mode:
 /// `[N, C, H, W]` to `[N, C, H / kh, W / kw]`. Backward sends each gradient to the
 /// position that held the maximum (the first one, on ties, as PyTorch does).
-public final class MaxPool2D: Layer {
+public final class MaxPool2D: Layer, Threaded {
+    /// Worker threads for this layer (see ``Layer/setThreads(_:)``).
+    public var threads = 1
     public let window: (h: Int, w: Int)
     private let output = Tensor(shape: [0])
     private let inputGradient = Tensor(shape: [0])
@@ -27,7 +29,7 @@ public final class MaxPool2D: Layer {
         let source = x.data, y = output.data
         argmax.withUnsafeMutableBufferPointer { arg in
             let indices = arg.baseAddress!
-            Compute.parallel(n * c) { _, planes in
+            Compute.parallel(n * c, workers: threads) { _, planes in
                 for p in planes {
                     let plane = source + p * h * w
                     for oh in 0..<ho {
@@ -64,7 +66,7 @@ public final class MaxPool2D: Layer {
         let g = dy.data, dx = inputGradient.data
         argmax.withUnsafeBufferPointer { arg in
             let indices = arg.baseAddress!
-            Compute.parallel(n * c) { _, planes in
+            Compute.parallel(n * c, workers: threads) { _, planes in
                 for p in planes {
                     let grad = dx + p * h * w
                     grad.update(repeating: 0, count: h * w)

@@ -19,10 +19,12 @@ public final class BasicBlock: Layer {
             Conv2D(inChannels, outChannels, kernel: (1, 1), stride: (stride, stride), padding: (0, 0), generator: &generator),
             BatchNorm2D(outChannels),
         ])
+        name("")
     }
 
     public var parameters: [Parameter] { main.parameters + (shortcut?.parameters ?? []) }
     public var buffers: [(name: String, tensor: Tensor)] { main.buffers + (shortcut?.buffers ?? []) }
+    public var sublayers: [Layer] { [main] + (shortcut.map { [$0] } ?? []) }
 
     public func name(_ prefix: String) {
         // PyTorch's torchvision names: conv1, bn1, conv2, bn2, downsample.0, downsample.1.

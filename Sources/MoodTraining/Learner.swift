@@ -40,7 +40,8 @@ public enum TrainingEvent {
 
 /// Trains a network on `TrainingData` as fastai's `Learner` does: one-cycle fitting,
 /// discriminative learning rates, freezing, a learning-rate finder, checkpoints that
-/// resume exactly. All randomness comes from `seed`.
+/// resume exactly. All randomness comes from `seed`; the thread count is explicit too, and
+/// with the seed fixes every bit of the result.
 public final class Learner {
     public let network: Sequential
     public let train: TrainingData
@@ -61,10 +62,12 @@ public final class Learner {
     private let batch = Tensor(shape: [0])
     private let logitsGradient = Tensor(shape: [0])
 
+    /// `threads` worker threads are given to every layer of `network` (see ``MoodTensor/Layer/setThreads(_:)``).
     public init(network: Sequential, train: TrainingData, valid: TrainingData, batchSize: Int = 32,
-                optimizer: Optimizer? = nil, seed: UInt64) {
+                optimizer: Optimizer? = nil, seed: UInt64, threads: Int = 1) {
         precondition(train.sampleShape == valid.sampleShape, "training and validation samples differ in shape")
         self.network = network
+        network.setThreads(threads)
         self.train = train
         self.valid = valid
         self.batchSize = batchSize

@@ -32,6 +32,50 @@ extension Optimizer {
     var allParameters: [Parameter] { groups.flatMap(\.parameters) }
 }
 
+/// Optimiser state keyed by the parameter *object*, never by its name: two layers that
+/// share a name (an unnamed `Linear` beside another) still get separate moments. Names
+/// are used only to save and restore the state, where they must be unique.
+struct ParameterState {
+    private var moments: [ObjectIdentifier: Moments] = [:]
+
+    /// The parameter's moments, made on first use; a size change is a programming error.
+    mutating func moments(for p: Parameter, second: Bool) -> Moments {
+        if let m = moments[ObjectIdentifier(p)] {
+            precondition(m.first.count == p.value.count,
+                         "optimiser state of \(p.name) holds \(m.first.count) values, the parameter \(p.value.count)")
+            return m
+        }
+        let m = Moments(count: p.value.count, second: second)
+        moments[ObjectIdentifier(p)] = m
+        return m
+    }
+
+    /// The moments by parameter name, for checkpoints.
+    func named(_ parameters: [Parameter]) -> [(name: String, moments: Moments)] {
+        parameters.compactMap { p in moments[ObjectIdentifier(p)].map { (p.name, $0) } }
+    }
+
+    /// Restores moments saved by name; each must fit its parameter.
+    mutating func restore(_ saved: [String: Moments], into parameters: [Parameter]) {
+        moments = [:]
+        for p in parameters {
+            guard let m = saved[p.name] else { continue }
+            precondition(m.first.count == p.value.count,
+                         "saved optimiser state of \(p.name) holds \(m.first.count) values, the parameter \(p.value.count)")
+            moments[ObjectIdentifier(p)] = m
+        }
+    }
+}
+
+/// The names of `parameters`, checked to be unique (checkpoints store state by name).
+func uniqueNames(_ parameters: [Parameter]) -> [String] {
+    var seen = Set<String>()
+    for p in parameters where !seen.insert(p.name).inserted {
+        preconditionFailure("two parameters are named \(p.name): give each layer a distinct name before checkpointing")
+    }
+    return parameters.map(\.name)
+}
+
 /// Per-parameter optimiser state, allocated on the first step and updated in place after.
 final class Moments {
     var first: [Float]
@@ -47,7 +91,7 @@ final class Moments {
 public final class SGD: Optimizer {
     public var groups: [ParameterGroup]
     public let weightDecay: Float
-    private var velocity: [String: Moments] = [:]
+    private var velocity = ParameterState()
 
     public init(_ groups: [ParameterGroup], weightDecay: Float = 0) {
         self.groups = groups
@@ -58,8 +102,7 @@ public final class SGD: Optimizer {
         for group in groups {
             let lr = learningRate * group.learningRateScale
             for p in group.parameters where !p.frozen {
-                let state = velocity[p.name] ?? Moments(count: p.value.count, second: false)
-                velocity[p.name] = state
+                let state = velocity.moments(for: p, second: false)
                 let wd = p.decays ? weightDecay : 0
                 let value = p.value.data, gradient = p.gradient.data
                 state.first.withUnsafeMutableBufferPointer { v in
@@ -73,14 +116,18 @@ public final class SGD: Optimizer {
     }
 
     public var state: [String: [Float]] {
-        get { velocity.reduce(into: [:]) { $0["velocity." + $1.key] = $1.value.first } }
+        get {
+            _ = uniqueNames(allParameters)
+            return velocity.named(allParameters).reduce(into: [:]) { $0["velocity." + $1.name] = $1.moments.first }
+        }
         set {
-            velocity = [:]
+            var saved = [String: Moments]()
             for (key, values) in newValue where key.hasPrefix("velocity.") {
                 let m = Moments(count: values.count, second: false)
                 m.first = values
-                velocity[String(key.dropFirst(9))] = m
+                saved[String(key.dropFirst(9))] = m
             }
+            velocity.restore(saved, into: allParameters)
         }
     }
 }
@@ -97,7 +144,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float
     public let decoupled: Bool
-    private var moments: [String: Moments] = [:]
+    private var moments = ParameterState()
 
     public init(_ groups: [ParameterGroup], beta2: Float = 0.99, epsilon: Float = 1e-5,
                 weightDecay: Float = 0.01, decoupled: Bool = true) {
@@ -117,8 +164,7 @@ public final class Adam: Optimizer {
         for group in groups {
             let lr = learningRate * group.learningRateScale
             for p in group.parameters where !p.frozen {
-                let state = moments[p.name] ?? Moments(count: p.value.count, second: true)
-                moments[p.name] = state
+                let state = moments.moments(for: p, second: true)
                 state.steps += 1
                 let t = state.steps
                 let wd = p.decays ? weightDecay : 0
@@ -144,8 +190,9 @@ public final class Adam: Optimizer {
 
     public var state: [String: [Float]] {
         get {
+            _ = uniqueNames(allParameters)
             var all = [String: [Float]]()
-            for (k, m) in moments {
+            for (k, m) in moments.named(allParameters) {
                 all["exp_avg." + k] = m.first
                 all["exp_avg_sq." + k] = m.second
                 all["step." + k] = [Float(m.steps)]
@@ -153,15 +200,16 @@ public final class Adam: Optimizer {
             return all
         }
         set {
-            moments = [:]
+            var saved = [String: Moments]()
             for (key, values) in newValue where key.hasPrefix("exp_avg.") {
                 let name = String(key.dropFirst(8))
                 let m = Moments(count: values.count, second: true)
                 m.first = values
                 m.second = newValue["exp_avg_sq." + name] ?? m.second
                 m.steps = Int(newValue["step." + name]?.first ?? 0)
-                moments[name] = m
+                saved[name] = m
             }
+            moments.restore(saved, into: allParameters)
         }
     }
 }

@@ -19,12 +19,12 @@ struct CNNBench: ParsableCommand {
     @Option(help: "Also write the results to this JSON file.") var json: String?
 
     func run() throws {
-        Compute.setThreads(threads)
         print("machine: \(Machine.description)")
         var results: [String: Any] = ["machine": Machine.description, "batch": batch, "threads": threads]
         var rows = [[String: Any]]()
         for count in classes {
             let model = MoodCNN(classes: count, seed: 1)
+            model.network.setThreads(threads)
             let flops = model.forwardFLOPs()
             var generator = SeededGenerator(seed: 2)
             let x = Tensor(shape: [batch, 1, 96, 1292], values: (0..<(batch * 96 * 1292)).map { _ in generator.nextNormal() })

@@ -20,24 +20,23 @@ struct ClassifyBench: ParsableCommand {
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
         let paths = fourQ.clips.map(\.path)
         let model = MoodModel(settings: MoodModel.Settings())
-        Compute.setThreads(1)
-        _ = model.classify([paths[0]])
-        let single = Stopwatch.median((0..<10).map { i in Stopwatch.time { _ = model.classify([paths[i]]) } })
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let cores = Compute.availableCores
+        _ = model.classify([paths[0]], threads: 1)
+        let single = Stopwatch.median((0..<10).map { i in Stopwatch.time { _ = model.classify([paths[i]], threads: 1) } })
         let hundred = Array(paths.prefix(100))
-        let batch = Stopwatch.time { _ = model.classify(hundred) }
+        let batch = Stopwatch.time { _ = model.classify(hundred, threads: cores) }
         var settings = MoodModel.Settings()
         settings.epochs = 1
         let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"), recipe: settings.recipe)
         _ = cache.build(paths, progress: false)
-        let epoch = try Stopwatch.time { _ = try MoodModel.train(paths: paths, labels: fourQ.clips.map(\.mood), settings: settings, cache: cache) }
+        let epoch = try Stopwatch.time { _ = try MoodModel.train(paths: paths, labels: fourQ.clips.map(\.mood), settings: settings, cache: cache, threads: cores) }
         print("machine: \(Machine.description)")
         print(String(format: "classify: %.1f ms per 30-s MP3, end to end, 1 core", 1000 * single))
-        print(String(format: "classify: 100 files in %.2f s on %d cores: %.1f files/s (%.1f per core)", batch, Compute.threads,
-                     100 / batch, 100 / batch / Double(Compute.threads)))
+        print(String(format: "classify: 100 files in %.2f s on %d cores: %.1f files/s (%.1f per core)", batch, cores,
+                     100 / batch, 100 / batch / Double(cores)))
         print(String(format: "train: one epoch over %d clips (cached spectrograms, load included) in %.1f s", paths.count, epoch))
         if let json {
-            let results: [String: Any] = ["classify_one_ms": 1000 * single, "classify_100_s": batch, "cores": Compute.threads, "epoch_s": epoch, "clips": paths.count]
+            let results: [String: Any] = ["classify_one_ms": 1000 * single, "classify_100_s": batch, "cores": cores, "epoch_s": epoch, "clips": paths.count]
             try AtomicFile.write(try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]), to: URL(fileURLWithPath: json))
         }
     }

@@ -17,7 +17,6 @@ struct MLPBench: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        Compute.setThreads(1)
         let path = data.root.appendingPathComponent("spotify-moods/data_moods.csv").path
         let table = try SpotifyMoods(contentsOf: path)
         let scaler = MinMaxScaler(fitting: table.features)
@@ -27,15 +26,11 @@ struct MLPBench: ParsableCommand {
         var accuracy: Float = 0
         for r in 0...repeats {
             var g = SeededGenerator(seed: UInt64(r))
-            let hidden = Linear(10, 8, generator: &g), output = Linear(8, 4, generator: &g)
-            hidden.glorotUniform(generator: &g); output.glorotUniform(generator: &g)
-            let network = Sequential([hidden, ReLU(), output])
-            network.name("")
-            let learner = Learner(network: network, train: all, valid: all, batchSize: 200,
-                                  optimizer: Adam([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0, decoupled: false),
-                                  seed: UInt64(r))
+            let recipe = FeatureModel.kerasMLP.recipe(inputs: 10, classes: 4, generator: &g)
+            let learner = Learner(network: recipe.network, train: all, valid: all, batchSize: recipe.batchSize,
+                                  optimizer: recipe.optimizer, seed: UInt64(r))
             learner.showProgress = false
-            let t = try Stopwatch.time { try learner.fit(epochs: 300, learningRate: 1e-3, validate: false) }
+            let t = try Stopwatch.time { try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false) }
             if r > 0 { times.append(t) }  // the first fit warms up
             accuracy = learner.evaluate(all).metric
         }

@@ -12,18 +12,18 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
     @Option(help: "Epochs of one-cycle training.") var epochs = 40
     @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
+    @Option(help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
     @OptionGroup var data: DataOptions
 
     func run() throws {
         Interrupt.install()
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
         var settings = MoodModel.Settings()
         settings.epochs = epochs
         settings.seed = seed
         let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"), recipe: settings.recipe)
         let (model, learner) = try MoodModel.train(paths: fourQ.clips.map(\.path), labels: fourQ.clips.map(\.mood), settings: settings,
-                                                   cache: cache, progress: true) { r in
+                                                   cache: cache, threads: threads, progress: true) { r in
             print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
         }
         try model.save(to: URL(fileURLWithPath: output))
@@ -36,13 +36,13 @@ struct ClassifyCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case text, csv, json }
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Option(help: "text, csv or json.") var format: Format = .text
+    @Option(help: "Worker threads.") var threads = Compute.availableCores
     @Argument(help: "MP3 or WAV files.") var files: [String]
 
     func run() throws {
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let model = try MoodModel.load(from: URL(fileURLWithPath: model))
         let moods = model.settings.moods
-        let results = model.classify(files)
+        let results = model.classify(files, threads: threads)
         var failed = 0
         var rows = [[String: Any]]()
         if format == .csv { print((["path", "mood"] + moods).joined(separator: ",")) }
@@ -80,9 +80,9 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Argument(help: "The playlist.") var playlist: String
     @Option(name: .shortAndLong, help: "The playlist to write.") var output: String
+    @Option(help: "Worker threads.") var threads = Compute.availableCores
 
     func run() throws {
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let model = try MoodModel.load(from: URL(fileURLWithPath: model))
         let wanted = try mood.split(separator: ",").map { name -> Int in
             let m = name.trimmingCharacters(in: .whitespaces).lowercased()
@@ -92,7 +92,7 @@ struct FilterCommand: ParsableCommand {
             return i
         }
         let list = try Playlist(contentsOf: playlist)
-        let results = model.classify(list.entries.map(\.path))
+        let results = model.classify(list.entries.map(\.path), threads: threads)
         var kept = [Playlist.Entry](), unreadable = 0
         for (entry, result) in zip(list.entries, results) {
             switch result {

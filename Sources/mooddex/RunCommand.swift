@@ -14,6 +14,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Experiment names (see `mooddex list`), `frontend`, or `all`.") var names: [String] = ["all"]
     @Flag(help: "Quick variants: fewer seeds and epochs; reports go to reports/<name>.quick.*.") var quick = false
     @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
+    @Option(help: "Worker threads; with the seed it fixes the numbers, so reports are made with 2.") var threads = 2
     @Option(help: "Folder for reports.") var reports = "reports"
     @Option(help: "Folder for figures.") var figures = "figures"
     @OptionGroup var data: DataOptions
@@ -27,7 +28,7 @@ struct RunCommand: ParsableCommand {
             else { throw ValidationError("unknown experiment '\(name)'; known: frontend, \(Catalog.experiments.map { $0.name }.joined(separator: ", "))") }
         }
         let options = RunOptions(quick: quick, seed: seed, dataRoot: data.root, cacheDirectory: data.cache,
-                                 reports: URL(fileURLWithPath: reports), figures: URL(fileURLWithPath: figures))
+                                 reports: URL(fileURLWithPath: reports), figures: URL(fileURLWithPath: figures), threads: threads)
         var failures = 0
         for name in selected {
             if Interrupt.requested { break }

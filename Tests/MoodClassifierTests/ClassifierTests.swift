@@ -36,10 +36,9 @@ import Testing
 
     @Test func trainSaveLoadAndClassifyWithBadEntries() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
-        Compute.setThreads(2)
         let (paths, labels) = try clips()
         let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: tinySettings().recipe)
-        let (model, _) = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache)
+        let (model, _) = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2)
         let saved = folder.appendingPathComponent("model")
         try model.save(to: saved)
         let loaded = try MoodModel.load(from: saved)
@@ -48,7 +47,7 @@ import Testing
         let broken = folder.appendingPathComponent("broken.mp3")
         try Data("not audio".utf8).write(to: broken)
         let inputs = paths + [broken.path, folder.appendingPathComponent("missing.wav").path]
-        let a = model.classify(inputs), b = loaded.classify(inputs)
+        let a = model.classify(inputs, threads: 2), b = loaded.classify(inputs, threads: 1)
         for (x, y) in zip(a.prefix(8), b.prefix(8)) { #expect(try x.get() == y.get()) }
         #expect(throws: InputError.self) { try b[8].get() }
         #expect(throws: InputError.self) { try b[9].get() }

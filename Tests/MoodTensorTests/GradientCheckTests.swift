@@ -100,7 +100,6 @@ func gradientCheck(_ layer: Layer, inputShape: [Int], seed: UInt64, tolerance: D
 }
 
 @Suite struct GradientCheckTests {
-    init() { Compute.setThreads(2) }
 
     @Test(arguments: [((3, 3), (1, 1), (1, 1), false), ((3, 3), (2, 2), (1, 1), true), ((1, 1), (1, 1), (0, 0), false), ((2, 3), (1, 2), (0, 1), true)])
     func conv2D(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), bias: Bool) {

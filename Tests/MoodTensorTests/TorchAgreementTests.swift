@@ -20,10 +20,10 @@ func fixture(_ name: String) throws -> String {
     let model: MoodCNN
 
     init() throws {
-        Compute.setThreads(2)
         reference = try Safetensors.read(try fixture("torch-moodcnn.safetensors")).tensors
         model = MoodCNN(classes: 4, channels: [4, 8, 8, 8], dropout: 0, seed: 1)
         try Checkpoint.loadModel(model.network, from: reference, prefix: "weights.", path: "torch-moodcnn.safetensors")
+        model.network.setThreads(2)
     }
 
     func relativeError(_ ours: [Float], _ theirs: [Float]) -> Float {

@@ -23,7 +23,6 @@ func tinyNetwork(seed: UInt64, classes: Int = 4, dropout: Float = 0.1) -> Sequen
         Conv2D(8, 8, generator: &g), BatchNorm2D(8), ReLU(),
         GlobalAveragePool(), Dropout(dropout, generator: &g), Linear(8, classes, generator: &g),
     ])
-    network.name("")
     return network
 }
 
@@ -32,7 +31,6 @@ func temporaryURL(_ name: String) -> URL {
 }
 
 @Suite struct TrainingTests {
-    init() { Compute.setThreads(2) }
 
     @Test func tinyModelOverfitsSixteenSamples() throws {
         let data = stripes(count: 16, seed: 1)
@@ -44,9 +42,9 @@ func temporaryURL(_ name: String) -> URL {
         #expect(records.first!.trainLoss > 5 * records.last!.trainLoss)
     }
 
-    func run(seed: UInt64, epochs: Int) throws -> [Float] {
+    func run(seed: UInt64, epochs: Int, threads: Int = 2) throws -> [Float] {
         let learner = Learner(network: tinyNetwork(seed: seed), train: stripes(count: 24, seed: 4), valid: stripes(count: 8, seed: 5),
-                              batchSize: 8, seed: seed)
+                              batchSize: 8, seed: seed, threads: threads)
         learner.showProgress = false
         var losses = [Float]()
         learner.callbacks.append { if case .batch(_, _, let loss, _) = $0 { losses.append(loss) } }
@@ -58,6 +56,45 @@ func temporaryURL(_ name: String) -> URL {
         let a = try run(seed: 7, epochs: 3), b = try run(seed: 7, epochs: 3), c = try run(seed: 8, epochs: 3)
         #expect(a == b)
         #expect(a != c)
+    }
+
+    /// The thread count is each training's own: two trainings run at once with 1 and 2 threads
+    /// each give exactly what they give alone (no global setting for one to change under the other).
+    @Test func parallelTrainingsKeepTheirOwnThreadCounts() throws {
+        let alone1 = try run(seed: 7, epochs: 2, threads: 1), alone2 = try run(seed: 7, epochs: 2, threads: 2)
+        var together = [[Float]](repeating: [], count: 2)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let losses = (try? run(seed: 7, epochs: 2, threads: i + 1)) ?? []
+            lock.lock(); together[i] = losses; lock.unlock()
+        }
+        #expect(together[0] == alone1)
+        #expect(together[1] == alone2)
+        #expect(!alone1.isEmpty)
+    }
+
+    /// Optimiser state belongs to the parameter object: a three-layer MLP whose two layers
+    /// are both named `weight`/`bias` still trains (keyed by name, the 32-value layer once
+    /// reused the 80-value layer's moments through unchecked pointers and corrupted memory).
+    @Test(arguments: [false, true])
+    func threeLayerMLPTrainsWhateverItsNames(clashingNames: Bool) throws {
+        var g = SeededGenerator(seed: 3)
+        let network = Sequential([Linear(10, 8, generator: &g), ReLU(), Linear(8, 4, generator: &g)])
+        #expect(Set(network.parameters.map(\.name)).count == 4, "containers name their layers: \(network.parameters.map(\.name))")
+        if clashingNames { for layer in network.layers { layer.name("") } }
+        var rows = [[Float]](), labels = [Int]()
+        for i in 0..<64 {
+            let label = i % 4
+            rows.append((0..<10).map { j in (j % 4 == label ? 1 : 0) + 0.1 * g.nextNormal() })
+            labels.append(label)
+        }
+        let data = InMemoryData(samples: rows, sampleShape: [10], targets: .classes(labels, count: 4), storage: .float32)
+        let learner = Learner(network: network, train: data, valid: data, batchSize: 16,
+                              optimizer: Adam([ParameterGroup(network.parameters)], weightDecay: 0, decoupled: false), seed: 1)
+        learner.showProgress = false
+        try learner.fit(epochs: 60, learningRate: 1e-2)
+        #expect(learner.evaluate(data).metric == 1)
+        if !clashingNames { #expect(learner.optimizer.state.count == 12) }  // exp_avg, exp_avg_sq, step for 4 parameters
     }
 
     /// A run stopped after epoch 2 and resumed from its checkpoint ends exactly as one that never stopped.

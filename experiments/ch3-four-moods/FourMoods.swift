@@ -18,7 +18,6 @@ public enum Ch3FourMoods: Experiment {
     public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
 
     public static func run(_ nb: Notebook) throws {
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
         try nb.dataFile(fourQ.folder.appendingPathComponent("metadata.csv"))
         let clips = fourQ.clips, moods = FourQ.moods
@@ -73,7 +72,7 @@ public enum Ch3FourMoods: Experiment {
                                        targets: .classes(train0.map { clips[$0].mood }, count: 4), mean: stats.mean, std: stats.std)
             let model = MoodModel(settings: settings)
             let learner = Learner(network: model.cnn.network, train: data, valid: data, batchSize: settings.batchSize,
-                                  optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)]), seed: nb.seed)
+                                  optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)]), seed: nb.seed, threads: nb.threads)
             learner.showProgress = false
             let found = LearningRateFinder(steps: nb.quick ? 30 : 100).run(learner)
             try nb.figure("lr-find", caption: "Learning-rate finder on fold 0's training clips (thesis figure 10)") { url in
@@ -99,10 +98,10 @@ public enum Ch3FourMoods: Experiment {
             let t0 = Date()
             let (model, learner) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
                                                        validation: (folds[f].map { clips[$0].path }, folds[f].map { clips[$0].mood }),
-                                                       settings: settings, cache: cache)
+                                                       settings: settings, cache: cache, threads: nb.threads)
             nb.timing("fold \(f)", seconds: Date().timeIntervalSince(t0))
             if f == 0 { firstHistory = learner.history }
-            let probabilities = model.probabilities(pooled: folds[f].map { pooled[$0] })
+            let probabilities = model.probabilities(pooled: folds[f].map { pooled[$0] }, threads: nb.threads)
             for (k, i) in folds[f].enumerated() { oof[i] = probabilities[k] }
             let correct = zip(folds[f], probabilities).filter { argmax($0.1) == clips[$0.0].mood }.count
             foldAccuracies.append(Intervals.wilson(successes: correct, trials: folds[f].count))
@@ -150,8 +149,8 @@ public enum Ch3FourMoods: Experiment {
                 let held = Set(folds[f])
                 let train = clips.indices.filter { !held.contains($0) }
                 let (model, _) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
-                                                     settings: plain, cache: cache)
-                let p = model.probabilities(pooled: folds[f].map { pooled[$0] })
+                                                     settings: plain, cache: cache, threads: nb.threads)
+                let p = model.probabilities(pooled: folds[f].map { pooled[$0] }, threads: nb.threads)
                 plainCorrect += zip(folds[f], p).filter { argmax($0.1) == clips[$0.0].mood }.count
                 augmentedCorrect += folds[f].filter { argmax(oof[$0]!) == clips[$0].mood }.count
                 total += folds[f].count
@@ -181,8 +180,8 @@ public enum Ch3FourMoods: Experiment {
         for f in 0..<foldCount {
             let held = Set(folds[f])
             let train = clips.indices.filter { !held.contains($0) }
-            for (kind, store) in [(FeatureModel.mlp, 0), (FeatureModel.logistic, 1)] {
-                let p = try FeatureModel.fit(kind, features: features, labels: clips.map(\.mood), train: train, test: folds[f], seed: nb.seed &+ UInt64(f))
+            for (kind, store) in [(FeatureModel.kerasMLP, 0), (FeatureModel.logistic, 1)] {
+                let p = try fitFeatureModel(kind, features: features, labels: clips.map(\.mood), train: train, test: folds[f], seed: nb.seed &+ UInt64(f))
                 for (k, i) in folds[f].enumerated() { if store == 0 { mlpOOF[i] = p[k] } else { logisticOOF[i] = p[k] } }
             }
         }
@@ -278,37 +277,21 @@ public enum Ch3FourMoods: Experiment {
         return out
     }
 
-    enum FeatureModel {
-        case mlp, logistic
-
-        static func fit(_ kind: FeatureModel, features: [[Double]], labels: [Int], train: [Int], test: [Int], seed: UInt64) throws -> [[Float]] {
-            let scaler = MinMaxScaler(fitting: train.map { features[$0] })
-            func data(_ rows: [Int]) -> InMemoryData {
-                InMemoryData(samples: rows.map { scaler.transform(features[$0]).map(Float.init) }, sampleShape: [features[0].count],
-                             targets: .classes(rows.map { labels[$0] }, count: 4), storage: .float32)
-            }
-            var g = SeededGenerator(seed: seed)
-            let width = features[0].count
-            let network: Sequential
-            switch kind {
-            case .mlp:
-                let a = Linear(width, 8, generator: &g), b = Linear(8, 4, generator: &g)
-                a.glorotUniform(generator: &g); b.glorotUniform(generator: &g)
-                network = Sequential([a, ReLU(), b])
-            case .logistic:
-                let a = Linear(width, 4, generator: &g)
-                a.glorotUniform(generator: &g)
-                network = Sequential([a])
-            }
-            network.name("")
-            let learner = Learner(network: network, train: data(train), valid: data(test), batchSize: kind == .mlp ? 200 : 1024,
-                                  optimizer: Adam([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0, decoupled: false),
-                                  seed: g.next())
-            learner.showProgress = false
-            try learner.fit(epochs: kind == .mlp ? 300 : 500, learningRate: kind == .mlp ? 1e-3 : 1e-2, validate: false)
-            let logits = learner.predictLogits(learner.valid)
-            return SoftmaxCrossEntropy.probabilities(Tensor(shape: [logits.count, 4], values: logits.flatMap { $0 }))
+    /// Out-of-fold probabilities of a feature model (``MoodTraining/FeatureModel``) trained on `train`, scaled on `train`.
+    static func fitFeatureModel(_ kind: FeatureModel, features: [[Double]], labels: [Int], train: [Int], test: [Int], seed: UInt64) throws -> [[Float]] {
+        let scaler = MinMaxScaler(fitting: train.map { features[$0] })
+        func data(_ rows: [Int]) -> InMemoryData {
+            InMemoryData(samples: rows.map { scaler.transform(features[$0]).map(Float.init) }, sampleShape: [features[0].count],
+                         targets: .classes(rows.map { labels[$0] }, count: 4), storage: .float32)
         }
+        var g = SeededGenerator(seed: seed)
+        let recipe = kind.recipe(inputs: features[0].count, classes: 4, generator: &g)
+        let learner = Learner(network: recipe.network, train: data(train), valid: data(test), batchSize: recipe.batchSize,
+                              optimizer: recipe.optimizer, seed: g.next())
+        learner.showProgress = false
+        try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false)
+        let logits = learner.predictLogits(learner.valid)
+        return SoftmaxCrossEntropy.probabilities(Tensor(shape: [logits.count, 4], values: logits.flatMap { $0 }))
     }
 
     /// Per fold: temperatures for each model and a mixing weight, chosen by grid search to minimise the

@@ -137,9 +137,9 @@ public enum Ch3KerasComparison: Experiment {
             dropout 0.2, AdamW at 0.003 (weight decay 0.01) for 300 epochs, batch 64.
             """)
         var rows = [[String]]()
-        for (model, key, label) in [(ModelKind.logistic, "logistic_686", "multinomial logistic regression"),
-                                    (ModelKind.wideMLP, "wide_mlp_686", "wider MLP (64, 64, dropout)"),
-                                    (ModelKind.kerasMLP, "", "Keras MLP (8), for comparison")] {
+        for (model, key, label) in [(FeatureModel.logistic, "logistic_686", "multinomial logistic regression"),
+                                    (FeatureModel.wideMLP, "wide_mlp_686", "wider MLP (64, 64, dropout)"),
+                                    (FeatureModel.kerasMLP, "", "Keras MLP (8), for comparison")] {
             var means = [Double]()
             for s in 0..<seeds {
                 let folds = try crossValidate(data["data_moods.csv"]!, model: model, scaling: .perFold, seed: nb.seed &+ UInt64(s))
@@ -163,10 +163,9 @@ public enum Ch3KerasComparison: Experiment {
     // MARK: - Models and cross-validation
 
     enum Scaling { case allRows, perFold }
-    enum ModelKind { case kerasMLP, logistic, wideMLP }
 
     /// Accuracy of each of 10 shuffled folds for one seed.
-    static func crossValidate(_ data: SpotifyMoods, model: ModelKind, scaling: Scaling, seed: UInt64) throws -> [Double] {
+    static func crossValidate(_ data: SpotifyMoods, model: FeatureModel, scaling: Scaling, seed: UInt64) throws -> [Double] {
         var generator = SeededGenerator(seed: seed)
         let folds = CrossValidation.kFold(count: data.count, folds: 10, generator: &generator)
         let leaky = MinMaxScaler(fitting: data.features)
@@ -179,39 +178,17 @@ public enum Ch3KerasComparison: Experiment {
     }
 
     static func fitAndScore(_ data: SpotifyMoods, training: [Int], validation: [Int], scaler: MinMaxScaler,
-                            model: ModelKind, seed: UInt64) throws -> Double {
+                            model: FeatureModel, seed: UInt64) throws -> Double {
         func subset(_ rows: [Int]) -> InMemoryData {
             InMemoryData(samples: rows.map { scaler.transform(data.features[$0]).map(Float.init) }, sampleShape: [10],
                          targets: .classes(rows.map { data.labels[$0] }, count: 4), storage: .float32)
         }
         var generator = SeededGenerator(seed: seed)
-        let network: Sequential
-        let optimiser: Optimizer
-        let epochs: Int, batch: Int, rate: Float
-        switch model {
-        case .kerasMLP:
-            let hidden = Linear(10, 8, generator: &generator), output = Linear(8, 4, generator: &generator)
-            hidden.glorotUniform(generator: &generator); output.glorotUniform(generator: &generator)
-            network = Sequential([hidden, ReLU(), output])
-            optimiser = Adam([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0, decoupled: false)
-            (epochs, batch, rate) = (300, 200, 1e-3)
-        case .logistic:
-            let output = Linear(10, 4, generator: &generator)
-            output.glorotUniform(generator: &generator)
-            network = Sequential([output])
-            optimiser = Adam([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0, decoupled: false)
-            (epochs, batch, rate) = (500, 1024, 1e-2)
-        case .wideMLP:
-            network = Sequential([Linear(10, 64, generator: &generator), ReLU(), Linear(64, 64, generator: &generator), ReLU(),
-                                  Dropout(0.2, generator: &generator), Linear(64, 4, generator: &generator)])
-            optimiser = Adam.adamW([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0.01)
-            (epochs, batch, rate) = (300, 64, 3e-3)
-        }
-        network.name("")
-        let learner = Learner(network: network, train: subset(training), valid: subset(validation), batchSize: batch,
-                              optimizer: optimiser, seed: generator.next())
+        let recipe = model.recipe(inputs: 10, classes: 4, generator: &generator)
+        let learner = Learner(network: recipe.network, train: subset(training), valid: subset(validation), batchSize: recipe.batchSize,
+                              optimizer: recipe.optimizer, seed: generator.next())
         learner.showProgress = false
-        try learner.fit(epochs: epochs, learningRate: rate, momentum: 0.9, validate: false)
+        try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, momentum: 0.9, validate: false)
         return Double(learner.evaluate(learner.valid).metric)
     }
 

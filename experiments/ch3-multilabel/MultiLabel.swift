@@ -30,7 +30,6 @@ public enum Ch3MultiLabel: Experiment {
     }
 
     public static func run(_ nb: Notebook) throws {
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
         try nb.dataFile(fourQ.folder.appendingPathComponent("metadata.csv"))
         let clips = fourQ.clips
@@ -140,7 +139,7 @@ public enum Ch3MultiLabel: Experiment {
         }
         let model = MoodCNN(classes: tags.count, channels: settings.channels, dropout: settings.dropout, seed: settings.seed)
         let learner = Learner(network: model.network, train: data(train), valid: data(valid), batchSize: settings.batchSize,
-                              optimizer: Adam.adamW([ParameterGroup(model.parameters)]), seed: settings.seed &+ 1)
+                              optimizer: Adam.adamW([ParameterGroup(model.parameters)]), seed: settings.seed &+ 1, threads: nb.threads)
         learner.augment = true
         learner.showProgress = false
         let trainTargets = targets(train, tags)

@@ -19,7 +19,6 @@ public enum Ch3Segments: Experiment {
     static let musicFolder = URL(fileURLWithPath: "/usr/share/games/wesnoth/1.16/data/core/music")
 
     public static func run(_ nb: Notebook) throws {
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
         let clips = fourQ.clips, moods = FourQ.moods
         var settings = MoodModel.Settings()
@@ -41,13 +40,13 @@ public enum Ch3Segments: Experiment {
         let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
         let started = Date()
         let (model, _) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood }, settings: settings,
-                                             cache: cache, progress: nb.options.showProgress)
+                                             cache: cache, threads: nb.threads, progress: nb.options.showProgress)
         nb.timing("training", seconds: Date().timeIntervalSince(started))
         let pool = (settings.pool[0], settings.pool[1])
         func probabilities(_ paths: [String], _ segment: Segment) throws -> [[Float]] {
             let c = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"),
                                      recipe: FeatureRecipe(parameters: settings.recipe.parameters, segment: segment, short: .pad))
-            return model.probabilities(pooled: try SpectrogramData.load(paths, cache: c, pool: pool, progress: false))
+            return model.probabilities(pooled: try SpectrogramData.load(paths, cache: c, pool: pool, progress: false), threads: nb.threads)
         }
         func top(_ p: [Float]) -> Int { p.indices.max { p[$0] < p[$1] }! }
 

@@ -20,7 +20,6 @@ public enum Ch4Playlists: Experiment {
     static let thesisRates: [[Double]] = [[0.4334, 0.2273], [0.5833, 0.2513], [0.36, 0.50], [0.8214, 0.7307]]
 
     public static func run(_ nb: Notebook) throws {
-        Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
         try nb.dataFile(fourQ.folder.appendingPathComponent("metadata.csv"))
         let clips = fourQ.clips, moods = FourQ.moods
@@ -53,9 +52,9 @@ public enum Ch4Playlists: Experiment {
         let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
         let started = Date()
         let (model, _) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
-                                             settings: settings, cache: cache, progress: nb.options.showProgress)
+                                             settings: settings, cache: cache, threads: nb.threads, progress: nb.options.showProgress)
         nb.timing("training", seconds: Date().timeIntervalSince(started))
-        let results = model.classify(held.map { clips[$0].path })
+        let results = model.classify(held.map { clips[$0].path }, threads: nb.threads)
         var predicted = [Int: Int]()
         for (k, i) in held.enumerated() { if case .success(let p) = results[k] { predicted[i] = p.indices.max { p[$0] < p[$1] }! } }
 
@@ -104,7 +103,7 @@ public enum Ch4Playlists: Experiment {
             for file in userFiles {
                 guard let m = Playlist.mood(ofName: file, moods: moods) else { continue }
                 let list = try Playlist(contentsOf: userFolder.appendingPathComponent(file).path)
-                let r = model.classify(list.entries.map(\.path))
+                let r = model.classify(list.entries.map(\.path), threads: nb.threads)
                 let readable = r.compactMap { try? $0.get() }
                 let success = readable.filter { p in p.indices.max { p[$0] < p[$1] }! == m }.count
                 userRows.append([file, moods[m], "\(readable.count) of \(list.entries.count)", Intervals.wilson(successes: success, trials: readable.count).formatted(2, scale: 100)])
