@@ -33,7 +33,6 @@ public enum Checkpoint {
 
     /// Every layer that draws random numbers, in network order.
     public static func randomLayers(_ layer: Layer) -> [RandomStateful] {
-        if let sequential = layer as? Sequential { return sequential.layers.flatMap(randomLayers) }
-        return (layer as? RandomStateful).map { [$0] } ?? []
+        ((layer as? RandomStateful).map { [$0] } ?? []) + layer.sublayers.flatMap(randomLayers)
     }
 }

@@ -1,0 +1,112 @@
+import Foundation
+import MoodAudio
+import MoodCore
+@testable import MoodPretrained
+import MoodSpectrogram
+import MoodTensor
+import Testing
+
+func fixture(_ name: String) throws -> String {
+    guard let path = Bundle.module.path(forResource: name, ofType: nil, inDirectory: "Fixtures") else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name])
+    }
+    return path
+}
+
+let weightsPresent = PretrainedModel.allCases.allSatisfy { $0.isAvailable(cache: Locations.cacheDirectory()) }
+let weightsAbsent: Comment = "musicnn weights absent: run scripts/setup, or set MOODDEX_CACHE_DIR to a cache holding pretrained/musicnn-0.1.0"
+
+/// The largest difference between two arrays, relative to the reference's largest magnitude.
+func relativeError(_ ours: [Float], _ reference: [Float]) -> Float {
+    precondition(ours.count == reference.count, "\(ours.count) values vs \(reference.count)")
+    let scale = max(reference.map(abs).max() ?? 0, 1e-12)
+    return zip(ours, reference).map { abs($0 - $1) }.max()! / scale
+}
+
+/// musicnn's input recipe against librosa + numpy (`Tests/Scripts/musicnn_reference.py`).
+@Suite struct MusicnnInputTests {
+    /// Our log-mel of the fixture WAVs against the reference's, which rounds through float16:
+    /// values agree to one float16 step of the value plus one of `1 + 10000 x` before the
+    /// logarithm (where a rounding lands on the other side), and few values differ at all.
+    @Test(arguments: ["a", "b"])
+    func logMelMatchesLibrosa(clip: String) throws {
+        let reference = try NPYArray(contentsOf: try fixture("mel-\(clip).npy"))
+        let audio = try AudioFile.decode(try fixture("clip-\(clip).wav"), sampleRate: MusicnnInput.sampleRate)
+        let ours = MusicnnInput.logMel(audio.samples, with: try LogMelSpectrogram(MusicnnInput.parameters))
+        #expect([ours.frames, MusicnnInput.melBands] == reference.shape)
+        let theirs = reference.floats
+        var worst: Float = 0, differing = 0
+        for (a, b) in zip(ours.values, theirs) {
+            let d = abs(a - b)
+            if d > 0 { differing += 1 }
+            // One float16 step of the value plus one of the logarithm's argument 1 + 10000 x
+            // (log10 turns that relative 2^-10 step into up to 4.3e-4, many steps of a small result).
+            worst = max(worst, d / (Float(Float16(b).ulp) + 0.4343 * 0x1p-10))
+        }
+        #expect(worst <= 1, "worst difference \(worst) of the bound")
+        #expect(Double(differing) / Double(theirs.count) < 0.02, "\(differing) of \(theirs.count) values differ")
+    }
+
+    @Test func patchesAreNonOverlappingAndDropTheRemainder() {
+        let frames = 2 * 187 + 33
+        let mel = (values: (0..<(frames * 96)).map(Float.init), frames: frames)
+        let (patches, count) = MusicnnInput.patches(mel)
+        #expect(count == 2)
+        #expect(patches.count == 2 * 187 * 96)
+        #expect(MusicnnInput.patch(mel, at: 187) == Array(patches[(187 * 96)...]))
+    }
+}
+
+/// The Swift networks with the released weights against TensorFlow running the original
+/// checkpoints on the same input (the reference log-mel, so only the network is compared).
+/// Tolerances: 1e-4 absolute on sigmoid outputs, 1e-4 relative on penultimate features.
+@Suite(.enabled(if: weightsPresent, weightsAbsent))
+struct MusicnnAgreementTests {
+    static let cache = Locations.cacheDirectory()
+
+    @Test(arguments: PretrainedModel.allCases)
+    func taggramAndPenultimateMatchTensorFlow(model: PretrainedModel) throws {
+        let tagger = try Tagger(model, cache: Self.cache, threads: 2, batchSize: 2)
+        for clip in ["a", "b"] {
+            let mel = try NPYArray(contentsOf: try fixture("mel-\(clip).npy"))
+            let (patches, count) = MusicnnInput.patches((mel.floats, mel.shape[0]))
+            let taggram = tagger.taggram(patches: patches, count: count).flatMap { $0 }
+            let reference = try NPYArray(contentsOf: try fixture("taggram-\(model)-\(clip).npy"))
+            let worst = zip(taggram, reference.floats).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-4, "\(model) clip \(clip): taggram differs by \(worst)")
+
+            var penultimate = tagger.embeddings(patches: patches, count: count).flatMap { $0 }
+            let expected = try NPYArray(contentsOf: try fixture("penultimate-\(model)-\(clip).npy")).floats
+            if model.architecture == .vgg {  // our flatten is channel-major (c * 2 + h), TensorFlow's h * 128 + c
+                let ours = penultimate
+                penultimate = (0..<(count * 256)).map { i -> Float in
+                    let p = i / 256, j = i % 256
+                    return ours[p * 256 + (j % 128) * 2 + j / 128]
+                }
+            }
+            let error = relativeError(penultimate, expected)
+            #expect(error <= 1e-4, "\(model) clip \(clip): penultimate differs by \(error) relative")
+        }
+    }
+
+    /// The front end's 561 features per frame, for locating a disagreement quickly.
+    @Test func musicnnFrontEndMatchesTensorFlow() throws {
+        let net = try PretrainedModel.msdMusicnn.load(cache: Self.cache)
+        let mel = try NPYArray(contentsOf: try fixture("mel-a.npy"))
+        let (patches, count) = MusicnnInput.patches((mel.floats, mel.shape[0]))
+        let x = Tensor(shape: [count, 1, 187, 96], values: patches)
+        var y = x
+        for layer in net.network.layers[0..<2] { y = layer.forward(y, training: false) }  // input norm, branches
+        // Ours [N, 561, T, 1]; the reference [N, T, 561].
+        var ours = [Float](repeating: 0, count: count * 187 * 561)
+        for n in 0..<count { for t in 0..<187 { for c in 0..<561 { ours[(n * 187 + t) * 561 + c] = y.data[(n * 561 + c) * 187 + t] } } }
+        let reference = try NPYArray(contentsOf: try fixture("frontend-MSD_musicnn-a.npy")).floats
+        #expect(relativeError(ours, reference) <= 1e-4)
+    }
+
+    /// Loading twice goes through the safetensors copy the first load wrote, with the same weights.
+    @Test func convertedCopyLoadsTheSameWeights() throws {
+        let a = try PretrainedModel.msdVGG.load(cache: Self.cache), b = try PretrainedModel.msdVGG.load(cache: Self.cache)
+        for (p, q) in zip(a.network.parameters, b.network.parameters) { #expect(p.value.values == q.value.values, "\(p.name)") }
+    }
+}
