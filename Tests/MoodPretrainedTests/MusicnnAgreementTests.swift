@@ -110,3 +110,34 @@ struct MusicnnAgreementTests {
         for (p, q) in zip(a.network.parameters, b.network.parameters) { #expect(p.value.values == q.value.values, "\(p.name)") }
     }
 }
+
+/// The mid end's backward (residual and dense connections) against central differences of
+/// its forward pass, on a small instance in evaluation mode (batch norm as a fixed affine map;
+/// its training-mode gradient is checked in MoodTensorTests). Float, step 1e-2: tolerance 1e-2.
+@Suite struct MusicnnMidEndTests {
+    @Test func backwardMatchesFiniteDifferences() {
+        var g = SeededGenerator(seed: 4)
+        let mid = MusicnnMidEnd(inChannels: 3, filters: 2, generator: &g)
+        for p in mid.parameters { for i in 0..<p.value.count { p.value[i] = 0.5 * g.nextNormal() } }
+        let shape = [2, 3, 6, 1]
+        let x = Tensor(shape: shape, values: (0..<36).map { _ in g.nextNormal() })
+        let y = mid.forward(x, training: false)
+        #expect(y.shape == [2, 9, 6, 1])
+        let upstream = (0..<y.count).map { _ in g.nextNormal() }
+        let dx = mid.backward(Tensor(shape: y.shape, values: upstream)).values
+        func objective(_ values: [Float]) -> Double {
+            let out = mid.forward(Tensor(shape: shape, values: values), training: false)
+            return zip(out.values, upstream).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let h: Float = 1e-2
+        var worst = 0.0, largest = 0.0
+        for i in 0..<x.count {
+            var plus = x.values, minus = x.values
+            plus[i] += h; minus[i] -= h
+            let numeric = (objective(plus) - objective(minus)) / Double(2 * h)
+            largest = max(largest, abs(numeric))
+            worst = max(worst, abs(numeric - Double(dx[i])))
+        }
+        #expect(worst <= 1e-2 * max(1, largest), "worst \(worst), largest \(largest)")
+    }
+}

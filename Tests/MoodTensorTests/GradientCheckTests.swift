@@ -21,15 +21,25 @@ func referenceBatchNorm(_ x: [Double], shape: [Int], gamma: [Double], beta: [Dou
     return y
 }
 
-func referenceMaxPool(_ x: [Double], shape: [Int], window: (Int, Int)) -> [Double] {
+func referenceMaxPool(_ x: [Double], shape: [Int], window: (Int, Int), stride: (Int, Int)? = nil) -> [Double] {
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-    let ho = h / window.0, wo = w / window.1
+    let (sh, sw) = stride ?? window
+    let ho = (h - window.0) / sh + 1, wo = (w - window.1) / sw + 1
     var y = [Double]()
     for p in 0..<(n * c) { for oh in 0..<ho { for ow in 0..<wo {
         var best = -Double.infinity
-        for i in 0..<window.0 { for j in 0..<window.1 { best = max(best, x[p * h * w + (oh * window.0 + i) * w + ow * window.1 + j]) } }
+        for i in 0..<window.0 { for j in 0..<window.1 { best = max(best, x[p * h * w + (oh * sh + i) * w + ow * sw + j]) } }
         y.append(best)
     } } }
+    return y
+}
+
+/// Zero padding in Double: `[N, C, H, W]` to `[N, C, top + H + bottom, left + W + right]`.
+func referencePad(_ x: [Double], shape: [Int], top: Int, bottom: Int, left: Int, right: Int) -> [Double] {
+    let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+    let ho = top + h + bottom, wo = left + w + right
+    var y = [Double](repeating: 0, count: planes * ho * wo)
+    for p in 0..<planes { for r in 0..<h { for c in 0..<w { y[p * ho * wo + (top + r) * wo + left + c] = x[p * h * w + r * w + c] } } }
     return y
 }
 
@@ -153,6 +163,43 @@ func gradientCheck(_ layer: Layer, inputShape: [Int], seed: UInt64, tolerance: D
         }
         gradientCheck(GlobalAveragePool(), inputShape: [2, 3, 2, 5], seed: 15) { x, _ in
             stride(from: 0, to: x.count, by: 10).map { x[$0 ..< $0 + 10].reduce(0, +) / 10 }
+        }
+    }
+
+    /// The layers musicnn adds: overlapping strided pooling, uneven padding, branches stacked
+    /// by channel, global max + mean pooling.
+    @Test func stridedPoolPaddingBranchesAndMaxMeanPool() {
+        gradientCheck(MaxPool2D(4, 1, stride: (2, 2)), inputShape: [2, 2, 9, 5], seed: 21) { x, _ in
+            referenceMaxPool(x, shape: [2, 2, 9, 5], window: (4, 1), stride: (2, 2))
+        }
+        gradientCheck(ZeroPad2D.same(kernelHeight: 4, kernelWidth: 3), inputShape: [2, 2, 3, 4], seed: 22) { x, _ in
+            referencePad(x, shape: [2, 2, 3, 4], top: 1, bottom: 2, left: 1, right: 1)
+        }
+        var g = SeededGenerator(seed: 5)
+        // Two branches over [2, 1, 6, 4]: a 3x3 convolution (3 channels) and an even 4x1 one under 'same' padding (2).
+        let a = Conv2D(1, 3, kernel: (3, 3), padding: (1, 1), bias: true, generator: &g)
+        let b = Conv2D(1, 2, kernel: (4, 1), padding: (0, 0), bias: true, generator: &g)
+        let branches = Concatenate([a, Sequential([ZeroPad2D.same(kernelHeight: 4), b])])
+        gradientCheck(branches, inputShape: [2, 1, 6, 4], seed: 23) { x, p in
+            let ya = Conv2D.reference(x, shape: [2, 1, 6, 4], weight: p[0], weightShape: [3, 1, 3, 3], bias: p[1],
+                                      stride: (1, 1), padding: (1, 1)).values
+            let padded = referencePad(x, shape: [2, 1, 6, 4], top: 1, bottom: 2, left: 0, right: 0)
+            let yb = Conv2D.reference(padded, shape: [2, 1, 9, 4], weight: p[2], weightShape: [2, 1, 4, 1], bias: p[3],
+                                      stride: (1, 1), padding: (0, 0)).values
+            var y = [Double]()
+            for n in 0..<2 {
+                y += ya[(n * 72)..<((n + 1) * 72)]
+                y += yb[(n * 48)..<((n + 1) * 48)]
+            }
+            return y
+        }
+        gradientCheck(GlobalMaxMeanPool(), inputShape: [2, 3, 5, 1], seed: 24) { x, _ in
+            var y = [Double]()
+            for start in stride(from: 0, to: x.count, by: 5) {
+                let plane = x[start ..< start + 5]
+                y += [plane.max()!, plane.reduce(0, +) / 5]
+            }
+            return y
         }
     }
 
