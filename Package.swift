@@ -57,13 +57,13 @@ let package = Package(
                 dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
                                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodClassifier"],
                 path: "experiments", exclude: ["run", "expectations.json"],
-                resources: [.copy("ch3-keras-comparison/sklearn-reference.json")], swiftSettings: optimised),
+                resources: [.copy("ch3-keras-comparison/sklearn-reference.json"), .copy("ch3-four-moods/musicnn-embedding-reference.json")], swiftSettings: optimised),
         // Command-line tool
         .executableTarget(
             name: "mooddex",
             dependencies: [
                 "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
-                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch", "MoodClassifier",
+                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch", "MoodClassifier", "MoodPretrained",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -27,10 +27,14 @@ public enum MusicnnInput {
         return (rows, mel.frames)
     }
 
-    /// `log10(10000 x + 1)` step by step in Float16, as numpy evaluates it on a float16 array.
+    /// `log10(10000 x + 1)` step by step in Float16, as numpy evaluates it on musicnn's
+    /// float16 array. Where `10000 x` passes Float16's largest value (65504, a mel power above
+    /// 6.55: loud music), the original tagger gets infinity and its network NaN; MoodDex
+    /// computes those values in Float32, as musicnn's training pipeline (`logC`) did.
     @inline(__always)
     static func compress(_ power: Float) -> Float {
         let x = Float(Float16(power))
+        guard 10000 * x < 65504 else { return log10(10000 * power + 1) }
         let scaled = Float(Float16(10000 * x))
         let shifted = Float(Float16(scaled + 1))
         return Float(Float16(log10(shifted)))

@@ -11,7 +11,7 @@ struct MoodDex: ParsableCommand {
         Data is read from the data root: --data-root, else $MOODDEX_DATA_ROOT, else ../shared/data.
         Caches go to $MOODDEX_CACHE_DIR, else $XDG_CACHE_HOME/mooddex, else ~/.cache/mooddex.
         """,
-        subcommands: [ListCommand.self, RunCommand.self, CheckCommand.self, FetchCommand.self, TrainCommand.self, ClassifyCommand.self, FilterCommand.self, InfoCommand.self, SpectrogramCommand.self, FeaturesCommand.self, BenchCommand.self])
+        subcommands: [ListCommand.self, RunCommand.self, CheckCommand.self, FetchCommand.self, TrainCommand.self, ClassifyCommand.self, FilterCommand.self, TagCommand.self, InfoCommand.self, SpectrogramCommand.self, FeaturesCommand.self, BenchCommand.self])
 }
 
 /// Options every data-reading command shares.

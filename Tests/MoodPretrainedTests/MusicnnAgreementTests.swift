@@ -47,6 +47,16 @@ func relativeError(_ ours: [Float], _ reference: [Float]) -> Float {
         #expect(Double(differing) / Double(theirs.count) < 0.02, "\(differing) of \(theirs.count) values differ")
     }
 
+    /// Loud bins, where musicnn's float16 cast overflows to infinity (and its tagger to NaN),
+    /// are computed in Float32 instead: finite and monotonic across the boundary.
+    @Test func loudBinsStayFinite() {
+        let powers: [Float] = [6.5, 6.55, 6.56, 100, 1e4]
+        let values = powers.map(MusicnnInput.compress)
+        #expect(values.allSatisfy { $0.isFinite }, "\(values)")
+        #expect(zip(values, values.dropFirst()).allSatisfy { $0 <= $1 }, "\(values)")
+        #expect(abs(values[4] - 8) < 1e-4)
+    }
+
     @Test func patchesAreNonOverlappingAndDropTheRemainder() {
         let frames = 2 * 187 + 33
         let mel = (values: (0..<(frames * 96)).map(Float.init), frames: frames)
