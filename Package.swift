@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // Our own deterministic AVX2/FMA matrix product (C, optimised in debug builds too).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .systemLibrary(name: "CVorbis", pkgConfig: "vorbisfile",
                        providers: [.apt(["libvorbis-dev"])]),
 
@@ -42,7 +44,7 @@ let package = Package(
         .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123", "CVorbis"], swiftSettings: optimised),
         .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"], swiftSettings: optimised),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
-        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS"], swiftSettings: optimised),
+        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS", "CKernels"], swiftSettings: optimised),
         .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"], swiftSettings: optimised),
         .target(name: "MoodPretrained", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor"], swiftSettings: optimised),
         .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),

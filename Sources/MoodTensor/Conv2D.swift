@@ -141,7 +141,7 @@ public final class Conv2D: Layer, Threaded {
     /// Output rows per im2col tile: the tile (`rows x tile Wo` floats) stays within about
     /// 1 MiB, so it is still in cache when sgemm reads it.
     func tileRows(rows: Int, outHeight: Int, outWidth: Int) -> Int {
-        max(1, min(outHeight, (1 << 18) / max(1, rows * outWidth)))
+        max(1, min(outHeight, (1 << 22) / max(1, rows * outWidth)))
     }
 
     /// For output rows `outRows`: `col[(c kh + i) kw + j, (oh - first) Wo + ow] = x[c, oh sh - ph + i, ow sw - pw + j]` (0 outside).

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure MoodDex side by side with its peers on this machine, in one run.",
-        subcommands: [AudioBench.self, CNNBench.self, MLPBench.self, ClassifyBench.self, PerformanceReport.self])
+        subcommands: [AudioBench.self, CNNBench.self, MusicnnBench.self, MLPBench.self, ClassifyBench.self, PerformanceReport.self])
 }
 
 struct AudioBench: ParsableCommand {

@@ -1,0 +1,121 @@
+// A deterministic single-threaded SGEMM: GotoBLAS-style blocking (KC x MC blocks of A and
+// KC x NC blocks of B packed into MR- and NR-wide panels) around a 6 x 16 register tile.
+// Why our own: OpenBLAS picks its kernel by CPU model (and falls back to a slow generic one
+// on CPUs it does not know), so its results and speed change from machine to machine.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MR = 6, NR = 16, KC = 256, MC = 96, NC = 2048 };
+
+bool ck_has_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+// Packing buffers, one pair per thread, allocated once (a fresh 2-MB allocation per call
+// costs page faults that small products cannot pay for).
+static _Thread_local float *packedA, *packedB;
+
+// Panels of MR rows: for each k, MR consecutive values (zero beyond the matrix edge). The
+// loops follow the source's contiguous axis, so packing reads memory in order.
+static void packA(bool t, const float *A, int lda, int i0, int mc, int k0, int kc, float *out) {
+    for (int p = 0; p < mc; p += MR, out += MR * kc) {
+        int rows = mc - p < MR ? mc - p : MR;
+        if (rows < MR) memset(out, 0, sizeof(float) * MR * kc);
+        if (t) {
+            for (int k = 0; k < kc; k++) for (int r = 0; r < rows; r++) out[k * MR + r] = A[(long)(k0 + k) * lda + i0 + p + r];
+        } else {
+            for (int r = 0; r < rows; r++) {
+                const float *row = A + (long)(i0 + p + r) * lda + k0;
+                for (int k = 0; k < kc; k++) out[k * MR + r] = row[k];
+            }
+        }
+    }
+}
+
+// Panels of NR columns: for each k, NR consecutive values (zero beyond the edge).
+static void packB(bool t, const float *B, int ldb, int k0, int kc, int j0, int nc, float *out) {
+    for (int p = 0; p < nc; p += NR, out += NR * kc) {
+        int cols = nc - p < NR ? nc - p : NR;
+        if (cols < NR) memset(out, 0, sizeof(float) * NR * kc);
+        if (t) {
+            for (int c = 0; c < cols; c++) {
+                const float *column = B + (long)(j0 + p + c) * ldb + k0;
+                for (int k = 0; k < kc; k++) out[k * NR + c] = column[k];
+            }
+        } else {
+            for (int k = 0; k < kc; k++) memcpy(out + k * NR, B + (long)(k0 + k) * ldb + j0 + p, sizeof(float) * cols);
+        }
+    }
+}
+
+// acc[6][16] = sum_k a[k][r] b[k][c]; then C[r][c] += alpha acc for the rows x cols in range.
+__attribute__((target("avx2,fma")))
+static void kernel6x16(int kc, const float *a, const float *b, float alpha, float *C, int ldc, int rows, int cols) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 a0 = _mm256_broadcast_ss(a), a1 = _mm256_broadcast_ss(a + 1);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 a2 = _mm256_broadcast_ss(a + 2), a3 = _mm256_broadcast_ss(a + 3);
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+        __m256 a4 = _mm256_broadcast_ss(a + 4), a5 = _mm256_broadcast_ss(a + 5);
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+        a += MR; b += NR;
+    }
+    __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    __m256 va = _mm256_set1_ps(alpha);
+    if (rows == MR && cols == NR) {
+        for (int r = 0; r < MR; r++) {
+            float *row = C + (long)r * ldc;
+            _mm256_storeu_ps(row, _mm256_fmadd_ps(va, acc[r][0], _mm256_loadu_ps(row)));
+            _mm256_storeu_ps(row + 8, _mm256_fmadd_ps(va, acc[r][1], _mm256_loadu_ps(row + 8)));
+        }
+    } else {
+        float tile[MR][NR];
+        for (int r = 0; r < MR; r++) { _mm256_storeu_ps(tile[r], acc[r][0]); _mm256_storeu_ps(tile[r] + 8, acc[r][1]); }
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) C[(long)r * ldc + c] = __builtin_fmaf(alpha, tile[r][c], C[(long)r * ldc + c]);
+    }
+}
+
+void ck_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
+              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    for (int i = 0; i < M; i++) {
+        float *row = C + (long)i * ldc;
+        if (beta == 0) memset(row, 0, (size_t)N * sizeof(float));
+        else if (beta != 1) for (int j = 0; j < N; j++) row[j] *= beta;
+    }
+    if (K <= 0 || alpha == 0) return;
+    if (!packedA) {
+        packedA = aligned_alloc(64, sizeof(float) * MC * KC);
+        packedB = aligned_alloc(64, sizeof(float) * KC * NC);
+    }
+    for (int j0 = 0; j0 < N; j0 += NC) {
+        int nc = N - j0 < NC ? N - j0 : NC;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kc = K - k0 < KC ? K - k0 : KC;
+            packB(transB, B, ldb, k0, kc, j0, nc, packedB);
+            for (int i0 = 0; i0 < M; i0 += MC) {
+                int mc = M - i0 < MC ? M - i0 : MC;
+                packA(transA, A, lda, i0, mc, k0, kc, packedA);
+                for (int jp = 0; jp < nc; jp += NR) {
+                    int cols = nc - jp < NR ? nc - jp : NR;
+                    for (int ip = 0; ip < mc; ip += MR) {
+                        int rows = mc - ip < MR ? mc - ip : MR;
+                        kernel6x16(kc, packedA + (long)ip * kc, packedB + (long)jp * kc, alpha,
+                                   C + (long)(i0 + ip) * ldc + j0 + jp, ldc, rows, cols);
+                    }
+                }
+            }
+        }
+    }
+}
