@@ -8,10 +8,11 @@ It caches the features in .cache/mooddex/musicnn-4q-features.npz (not committed;
 recompute) and writes experiments/ch3-four-moods/musicnn-embedding-reference.json (numbers only).
 
 Per clip, as musicnn's extractor.py does: librosa.load at 16 kHz mono, mel power (n_fft 512, hop 256,
-96 Slaney bands, pad_mode "reflect"), float16, log10(10000 x + 1) in float16, non-overlapping
-187-frame patches (remainder dropped); the 200-d `penultimate` output of MSD_musicnn averaged over
-the clip's patches. float16 overflows to inf where a mel band's power exceeds 6.55 (loud low
-notes); the "float32 input" variant recomputes those clips with the log in float32.
+96 Slaney bands, pad_mode "reflect"), rounded to float16, log10(10000 x + 1) in float32 (what
+extractor.py computes under NumPy 1.x), non-overlapping 187-frame patches (remainder dropped);
+the 200-d `penultimate` output of MSD_musicnn averaged over the clip's patches.
+The "numpy2_extractor" variant shows what extractor.py computes under NumPy >= 2 (NEP 50): the
+log stays in float16 and overflows to inf wherever a mel band's power exceeds 6.55.
 Classifier: StandardScaler + LogisticRegression (lbfgs, C 1, max_iter 5000), fitted per fold;
 GroupKFold(5) by artist (deterministic); Q1 happy, Q2 energetic, Q3 sad, Q4 calm (FourQ.swift).
 Deterministic: no randomness beyond TensorFlow's float arithmetic.
@@ -58,9 +59,11 @@ def read_metadata():
 def log_mel(path):
     audio, sr = librosa.load(path, sr=16000)
     rep = librosa.feature.melspectrogram(y=audio, sr=sr, hop_length=256, n_fft=512, n_mels=96, pad_mode="reflect").T
+    rep16 = rep.astype(np.float16)
+    reference = np.log10(np.float32(10000) * rep16.astype(np.float32) + np.float32(1))
     with np.errstate(over="ignore"):
-        faithful = np.log10(10000 * rep.astype(np.float16) + 1).astype(np.float32)
-    return faithful, np.log10(10000 * rep.astype(np.float32) + 1)
+        numpy2 = np.log10(np.float16(10000) * rep16 + np.float16(1)).astype(np.float32)
+    return reference, numpy2
 
 
 def patches(mel):
@@ -77,20 +80,20 @@ def features():
         is_training = tf.compat.v1.placeholder(tf.bool)
         penultimate = models.define_model(x, is_training, "MSD_musicnn", 50)[-1]
     config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=2, inter_op_parallelism_threads=1)
-    emb, emb32, infs, npatches = [], [], [], []
+    emb, emb2, infs, npatches = [], [], [], []
     start = time.time()
     with tf.compat.v1.Session(config=config) as sess:
         tf.compat.v1.train.Saver().restore(sess, os.path.join(MUSICNN, "musicnn", "MSD_musicnn") + "/")
         for i, (song, q) in enumerate(zip(ids, quadrants)):
-            faithful, full = log_mel(os.path.join(DATA, q, song + ".mp3"))
-            batch = patches(faithful)
+            reference, numpy2 = log_mel(os.path.join(DATA, q, song + ".mp3"))
+            batch = patches(reference)
             e = sess.run(penultimate, {x: batch, is_training: False}).mean(axis=0)
-            n_inf = int(np.isinf(faithful[:len(batch) * 187]).sum())
-            e32 = sess.run(penultimate, {x: patches(full), is_training: False}).mean(axis=0) if n_inf else e
-            emb.append(e); emb32.append(e32); infs.append(n_inf); npatches.append(len(batch))
+            n_inf = int(np.isinf(numpy2[:len(batch) * 187]).sum())
+            e2 = sess.run(penultimate, {x: patches(numpy2), is_training: False}).mean(axis=0) if n_inf else e
+            emb.append(e); emb2.append(e2); infs.append(n_inf); npatches.append(len(batch))
             if i % 50 == 0:
                 print(f"{i}/{len(ids)} clips, {time.time() - start:.0f} s", flush=True)
-    result = {"ids": np.array(ids), "faithful": np.array(emb, np.float32), "float32": np.array(emb32, np.float32),
+    result = {"ids": np.array(ids), "reference": np.array(emb, np.float32), "numpy2": np.array(emb2, np.float32),
               "inf_cells": np.array(infs), "patches": np.array(npatches), "seconds": np.array(time.time() - start)}
     os.makedirs(os.path.dirname(CACHE), exist_ok=True)
     np.savez(CACHE, **result)
@@ -116,7 +119,7 @@ def main():
     f = features()
     assert list(f["ids"]) == ids
     y = np.array([QUADRANT_MOOD[q] for q in quadrants])
-    assert np.all(np.isfinite(f["faithful"])) and np.all(np.isfinite(f["float32"])), "non-finite embeddings"
+    assert np.all(np.isfinite(f["reference"])) and np.all(np.isfinite(f["numpy2"])), "non-finite embeddings"
     groups = np.array(artists)
     result = {
         "description": "MSD_musicnn penultimate (200-d, mean over non-overlapping 3-s patches) -> "
@@ -125,20 +128,21 @@ def main():
         "versions": {"tensorflow": tf.__version__, "sklearn": sklearn.__version__, "librosa": librosa.__version__,
                      "numpy": np.__version__, "musicnn": "0.1.0"},
         "clips": len(ids), "artists": len(set(artists)), "moods": MOODS,
-        "clips_with_float16_overflow": int(np.sum(f["inf_cells"] > 0)),
+        "patches": int(f["patches"].sum()),
+        "numpy2_clips_with_float16_overflow": int(np.sum(f["inf_cells"] > 0)),
         "feature_seconds": float(f["seconds"]),
-        "faithful_input": evaluate(f["faithful"].astype(np.float64), y, groups),
-        "float32_input": evaluate(f["float32"].astype(np.float64), y, groups),
+        "reference": evaluate(f["reference"].astype(np.float64), y, groups),
+        "numpy2_extractor": evaluate(f["numpy2"].astype(np.float64), y, groups),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as out:
         json.dump(result, out, indent=2)
         out.write("\n")
-    for variant in ["faithful_input", "float32_input"]:
+    for variant in ["reference", "numpy2_extractor"]:
         r = result[variant]
         print(f"{variant}: accuracy {r['accuracy']:.3f} (folds {r['fold_accuracy_mean']:.3f} +- {r['fold_accuracy_std']:.3f}); "
               "recall " + ", ".join(f"{m} {v:.3f}" for m, v in r["recall"].items()))
-    print(f"{result['clips_with_float16_overflow']} of {len(ids)} clips overflow float16; wrote {OUT}")
+    print(f"under NumPy >= 2, {result['numpy2_clips_with_float16_overflow']} of {len(ids)} clips overflow float16; wrote {OUT}")
 
 
 main()
