@@ -46,18 +46,18 @@ let package = Package(
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
         .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS", "CKernels"], swiftSettings: optimised),
         .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"], swiftSettings: optimised),
-        .target(name: "MoodPretrained", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor"], swiftSettings: optimised),
+        .target(name: "MoodPretrained", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining"], swiftSettings: optimised),
         .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),
         .target(name: "MoodDatasets", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTraining"], swiftSettings: optimised),
         .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl"]),
-        .target(name: "MoodClassifier", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining", "MoodDatasets"],
+        .target(name: "MoodClassifier", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining", "MoodDatasets", "MoodPretrained"],
                 swiftSettings: optimised),
         .target(name: "MoodNotebook", dependencies: ["MoodCore", "MoodPlot"]),
 
         // Experiments: the chapters, written literately, and one small executable each.
         .target(name: "MoodExperiments",
                 dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
-                               "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodClassifier"],
+                               "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodClassifier", "MoodPretrained"],
                 path: "experiments", exclude: ["run", "expectations.json"],
                 resources: [.copy("ch3-keras-comparison/sklearn-reference.json"), .copy("ch3-four-moods/musicnn-embedding-reference.json")], swiftSettings: optimised),
         // Command-line tool

@@ -6,7 +6,7 @@ import MoodSpectrogram
 /// musicnn's input, as its `extractor.py` makes it: 16 kHz mono; librosa's mel power
 /// spectrogram (nFFT 512, hop 256, 96 Slaney bands up to 8 kHz, centred, reflect padding);
 /// then `log10(10000 x + 1)`, rounded through Float16 as the original does (it casts the
-/// spectrogram to float16 before the logarithm); cut into patches of 187 frames (3 s).
+/// spectrogram to float16 before the logarithm, see ``compress(_:)``); cut into patches of 187 frames (3 s).
 ///
 /// A patch is `[187, 96]` with frames as rows (time is the network's height, frequency its width).
 public enum MusicnnInput {
@@ -27,18 +27,18 @@ public enum MusicnnInput {
         return (rows, mel.frames)
     }
 
-    /// `log10(10000 x + 1)` step by step in Float16, as numpy evaluates it on musicnn's
-    /// float16 array. Where `10000 x` passes Float16's largest value (65504, a mel power above
-    /// 6.55: loud music), the original tagger gets infinity and its network NaN; MoodDex
-    /// computes those values in Float32, as musicnn's training pipeline (`logC`) did.
+    /// `log10(10000 x + 1)` of the power rounded to Float16, as musicnn's extractor computes it
+    /// under NumPy 1.x (which it was written for): the float16 array times the integer 10000
+    /// comes out float32, so only the power itself is rounded. (NumPy 2 keeps the product in
+    /// float16, where it overflows to infinity above a power of 6.55, as in 623 of the 628 4Q
+    /// clips; the reference fixtures are made with the 1.x rule.)
     @inline(__always)
     static func compress(_ power: Float) -> Float {
-        let x = Float(Float16(power))
-        guard 10000 * x < 65504 else { return log10(10000 * power + 1) }
-        let scaled = Float(Float16(10000 * x))
-        let shifted = Float(Float16(scaled + 1))
-        return Float(Float16(log10(shifted)))
+        log10(10000 * Float(Float16(power)) + 1)
     }
+
+    /// Changes whenever the input recipe does, so caches of derived features are recomputed.
+    public static let recipeVersion = "numpy1-float16-power"
 
     /// Non-overlapping 187-frame patches `[count, 187, 96]` (the tagger's cut; a remainder
     /// shorter than a patch is dropped). A clip shorter than one patch has no patch.

@@ -81,11 +81,15 @@ extension MusicnnNetwork {
         return out
     }
 
-    /// Loads tensors saved by ``namedTensors()``, each checked for presence, shape and finiteness.
-    public func loadNamed(_ tensors: [String: Safetensors.Entry], path: String) throws {
+    /// Loads tensors saved by ``namedTensors()``, each checked for presence (unless
+    /// `skippingMissing`: a new head keeps its fresh weights), shape and finiteness.
+    public func loadNamed(_ tensors: [String: Safetensors.Entry], path: String, skippingMissing: Bool = false) throws {
         let targets = network.parameters.map { ($0.name, $0.value) } + network.buffers.map { ($0.name, $0.tensor) }
         for (name, tensor) in targets {
-            guard let entry = tensors[name] else { throw InputError(path, "no tensor \(name)") }
+            guard let entry = tensors[name] else {
+                if skippingMissing { continue }
+                throw InputError(path, "no tensor \(name)")
+            }
             guard entry.shape == tensor.shape else { throw InputError(path, "tensor \(name) has shape \(entry.shape), the network needs \(tensor.shape)") }
             let values = entry.floats
             guard values.allSatisfy(\.isFinite) else { throw InputError(path, "tensor \(name) holds NaN or infinite values") }

@@ -3,14 +3,23 @@ import Foundation
 import MoodClassifier
 import MoodCore
 import MoodDatasets
+import MoodPretrained
 import MoodSpectrogram
 import MoodTensor
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.")
+        commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.",
+        discussion: """
+        --base MSD_musicnn (or MTT_musicnn) fine-tunes a network pretrained on music with fastai's \
+        procedure (needs the musicnn weights from scripts/setup); --base none trains the small CNN from scratch.
+        """)
+    enum Base: String, ExpressibleByArgument, CaseIterable {
+        case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn"
+    }
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
-    @Option(help: "Epochs of one-cycle training.") var epochs = 40
+    @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn.") var base: Base = .msdMusicnn
+    @Option(help: "Epochs of one-cycle training (from scratch).") var epochs = 40
     @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
     @Option(help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
     @OptionGroup var data: DataOptions
@@ -18,11 +27,23 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         Interrupt.install()
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
+        let paths = fourQ.clips.map(\.path), labels = fourQ.clips.map(\.mood)
+        if let pretrained = PretrainedModel(rawValue: base.rawValue) {
+            var training = FineTunedMusicnn.Settings()
+            training.base = pretrained
+            training.seed = seed
+            let (model, record) = try FineTunedMoodModel.train(paths: paths, labels: labels, settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
+                                                                cache: data.cache, threads: threads, progress: true)
+            for r in record.history { print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds)) }
+            try model.save(to: URL(fileURLWithPath: output))
+            print("saved \(output): \(pretrained) fine-tuned on \(paths.count) clips, \(record.history.count) epochs, moods \(FourQ.moods.joined(separator: ", "))")
+            return
+        }
         var settings = MoodModel.Settings()
         settings.epochs = epochs
         settings.seed = seed
         let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"), recipe: settings.recipe)
-        let (model, learner) = try MoodModel.train(paths: fourQ.clips.map(\.path), labels: fourQ.clips.map(\.mood), settings: settings,
+        let (model, learner) = try MoodModel.train(paths: paths, labels: labels, settings: settings,
                                                    cache: cache, threads: threads, progress: true) { r in
             print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
         }
@@ -40,8 +61,8 @@ struct ClassifyCommand: ParsableCommand {
     @Argument(help: "MP3 or WAV files.") var files: [String]
 
     func run() throws {
-        let model = try MoodModel.load(from: URL(fileURLWithPath: model))
-        let moods = model.settings.moods
+        let model = try MoodModels.load(from: URL(fileURLWithPath: model))
+        let moods = model.moods
         let results = model.classify(files, threads: threads)
         var failed = 0
         var rows = [[String: Any]]()
@@ -83,11 +104,11 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "Worker threads.") var threads = Compute.availableCores
 
     func run() throws {
-        let model = try MoodModel.load(from: URL(fileURLWithPath: model))
+        let model = try MoodModels.load(from: URL(fileURLWithPath: model))
         let wanted = try mood.split(separator: ",").map { name -> Int in
             let m = name.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let i = model.settings.moods.firstIndex(of: m) else {
-                throw ValidationError("--mood \(m): must be among \(model.settings.moods.joined(separator: ", "))")
+            guard let i = model.moods.firstIndex(of: m) else {
+                throw ValidationError("--mood \(m): must be among \(model.moods.joined(separator: ", "))")
             }
             return i
         }

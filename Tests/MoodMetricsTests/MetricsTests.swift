@@ -89,3 +89,25 @@ import Testing
         #expect(abs(nothing - 0.968076) < 5e-7)
     }
 }
+
+/// McNemar's exact test against values from scipy.stats.binomtest (two-sided, p = 0.5),
+/// which statsmodels' mcnemar(exact=True) uses: b = 10, c = 2 -> 0.0385742; b = 3, c = 3 -> 1;
+/// b = 40, c = 60 -> 0.0569; b = 0, c = 0 -> 1.
+@Suite struct PairedTestTests {
+    @Test func exactPValuesMatchTheBinomialTest() {
+        #expect(abs(McNemar.exactPValue(10, 2) - 0.0385742) < 1e-6)
+        #expect(McNemar.exactPValue(3, 3) == 1)
+        #expect(abs(McNemar.exactPValue(40, 60) - 0.056887) < 1e-5)
+        #expect(McNemar.exactPValue(0, 0) == 1)
+    }
+
+    @Test func verdictFollowsTheTest() {
+        let a = [true, true, true, true, true, true, true, true, true, true, false, false]
+        let b = [false, false, false, false, false, false, false, false, false, false, true, true]
+        let test = McNemar(aCorrect: a, bCorrect: b)
+        #expect(test.onlyA == 10 && test.onlyB == 2)
+        #expect(test.verdict() == "better than")
+        #expect(McNemar(aCorrect: b, bCorrect: a).verdict() == "worse than")
+        #expect(McNemar(aCorrect: [true, false], bCorrect: [false, true]).verdict() == "no different from")
+    }
+}

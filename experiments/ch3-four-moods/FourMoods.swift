@@ -31,9 +31,9 @@ public enum Ch3FourMoods: Experiment {
             4Q emotion dataset instead: \(clips.count) real 30-s clips whose Russell quadrants stand for the
             four moods (Q1 happy, Q2 energetic, here tense and aggressive, Q3 sad, Q4 calm). **The data differ,
             so our accuracy and the thesis's are not the same measurement.** The thesis fine-tuned an
-            ImageNet ResNet; no pretrained weights can be fetched here, so every network below is trained
-            from scratch, and fastai's freeze / unfreeze stage (which only makes sense for a pretrained body)
-            has nothing to act on.
+            ImageNet ResNet. The first network below is trained from scratch; the last section fine-tunes
+            networks pretrained on music (musicnn) with fastai's freeze / unfreeze procedure and compares
+            every approach on the same clips.
             """)
 
         // MARK: Splits
@@ -235,6 +235,9 @@ public enum Ch3FourMoods: Experiment {
             comparable with single-mood accuracy: it buys coverage by answering twice for
             \(String(format: "%.0f", 100 * Double(twoMoods) / Double(evaluated.count))) % of the songs.
             """)
+
+        // MARK: Transfer learning
+        try transfer(nb, clips: clips, folds: folds, foldCount: foldCount, cnn: oof)
     }
 
     // MARK: - Helpers

@@ -1,0 +1,125 @@
+import Foundation
+import MoodCore
+import MoodTensor
+import MoodTraining
+
+/// fastai's transfer-learning procedure on a pretrained musicnn, as the thesis applied it to
+/// its ImageNet ResNet:
+///
+/// 1. a new head for the task (the 200 -> 50 tag layer becomes 200 -> classes, freshly drawn);
+/// 2. `freeze`: only the head trains, plus every batch norm (fastai's `train_bn`);
+///    `lr_find`, then `fit_one_cycle(frozenEpochs, lr)`;
+/// 3. `unfreeze`, `lr_find` again, `fit_one_cycle(unfrozenEpochs, slice(hi / spread, hi))`:
+///    discriminative rates spread geometrically over the groups (mid end, back end, head).
+///
+/// The front end (88 % of the FLOPs) stays frozen throughout and is computed once per clip
+/// (``FrontEndMaps``): unfreezing it would make every epoch about 25 times dearer. Training
+/// draws a random 3-s window per clip and epoch; prediction averages the softmax over a
+/// clip's non-overlapping windows, as musicnn's tagger averages its patches.
+public final class FineTunedMusicnn {
+    public struct Settings: Codable, Sendable, Equatable {
+        public var base: PretrainedModel = .msdMusicnn
+        public var classes = 4
+        public var frozenEpochs = 5
+        public var unfrozenEpochs = 5
+        /// Ratio of the head's rate to the mid end's in the unfrozen stage (`slice(hi / spread, hi)`).
+        public var spread = 100.0
+        public var batchSize = 32
+        public var weightDecay: Float = 0.01
+        public var seed: UInt64 = 2022
+        public init() {}
+    }
+
+    /// What a run went through: both lr_find curves, the chosen rates and every epoch.
+    public struct Record: Sendable {
+        public var frozenFinder: LearningRateFinder.Result
+        public var unfrozenFinder: LearningRateFinder.Result
+        public var frozenRate: Double
+        public var unfrozenRate: Double
+        public var history: [EpochRecord]
+    }
+
+    public let settings: Settings
+    public let net: MusicnnNetwork
+    let tail: Sequential
+
+    /// A fine-tuned model from its settings and a network holding its weights.
+    public init(settings: Settings, net: MusicnnNetwork) {
+        self.settings = settings
+        self.net = net
+        tail = net.tail()
+    }
+
+    /// The rate fastai's `lr_find` suggests (`lr_min`: the minimum's rate over ten), kept
+    /// within [1e-5, 1e-1] so a flat or noisy curve cannot pick an absurd one.
+    static func suggestion(_ found: LearningRateFinder.Result) -> Double { min(max(found.minimumOverTen, 1e-5), 1e-1) }
+
+    /// Fine-tunes on the clips `train` (indices into `maps`) with mood `labels`; `validation`
+    /// (clips, labels) is scored after each epoch on its middle windows.
+    public static func train(maps: FrontEndMaps, train: [Int], labels: [Int], validation: ([Int], [Int])? = nil,
+                             settings: Settings, cache: URL, threads: Int, progress: Bool = false) throws -> (FineTunedMusicnn, Record) {
+        guard maps.model == settings.base else { throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)") }
+        let net = MusicnnNetwork(settings.base.architecture, outputs: settings.classes, seed: settings.seed)
+        let pretrained = try settings.base.load(cache: cache)
+        try net.loadNamed(pretrained.namedTensors().filter { !$0.key.hasPrefix("\(net.network.layers.count - 1).") },
+                          path: settings.base.rawValue, skippingMissing: true)
+        let model = FineTunedMusicnn(settings: settings, net: net)
+        let trainData = FrontEndWindows(maps: maps, clips: train, targets: .classes(labels, count: settings.classes))
+        let validData = validation.map { FrontEndWindows(maps: maps, clips: $0.0, targets: .classes($0.1, count: settings.classes)) } ?? trainData
+        let groups = net.tailGroups.map { range in model.tail.layers[range].flatMap(\.parameters) }
+        let optimizer = Adam.adamW(groups.map { ParameterGroup($0) }, weightDecay: settings.weightDecay)
+        let learner = Learner(network: model.tail, train: trainData, valid: validData, batchSize: settings.batchSize,
+                              optimizer: optimizer, seed: settings.seed &+ 1, threads: threads)
+        learner.augment = true
+        learner.showProgress = progress
+
+        // Stage 1: the body frozen but for its batch norms.
+        for range in net.tailGroups.dropLast() {
+            for layer in model.tail.layers[range] { freezeExceptNorms(layer) }
+        }
+        let frozenFinder = LearningRateFinder(steps: 60).run(learner)
+        let frozenRate = suggestion(frozenFinder)
+        try learner.fitOneCycle(epochs: settings.frozenEpochs, maxLR: frozenRate)
+
+        // Stage 2: everything after the front end, with rates spread over the groups.
+        for p in model.tail.parameters { p.frozen = false }
+        let unfrozenFinder = LearningRateFinder(steps: 60).run(learner)
+        let unfrozenRate = min(suggestion(unfrozenFinder), frozenRate)
+        let count = learner.optimizer.groups.count
+        for g in 0..<count {
+            learner.optimizer.groups[g].learningRateScale = Float(pow(settings.spread, Double(g - (count - 1)) / Double(max(count - 1, 1))))
+        }
+        try learner.fitOneCycle(epochs: settings.unfrozenEpochs, maxLR: unfrozenRate)
+        model.net.network.name("")
+        return (model, Record(frozenFinder: frozenFinder, unfrozenFinder: unfrozenFinder, frozenRate: frozenRate,
+                              unfrozenRate: unfrozenRate, history: learner.history))
+    }
+
+    static func freezeExceptNorms(_ layer: Layer) {
+        if layer is BatchNorm2D { return }
+        if layer.sublayers.isEmpty { for p in layer.parameters { p.frozen = true } }
+        layer.sublayers.forEach(freezeExceptNorms)
+    }
+
+    /// The mean of per-window rows for each clip, in the order of `clips`.
+    static func meanPerClip(_ rows: [[Float]], items: [(clip: Int, start: Int)], clips: [Int]) -> [[Float]] {
+        let width = rows.first?.count ?? 0
+        var sums = [Int: [Float]](), counts = [Int: Int]()
+        for (item, row) in zip(items, rows) {
+            var sum = sums[item.clip] ?? [Float](repeating: 0, count: width)
+            for j in 0..<width { sum[j] += row[j] }
+            sums[item.clip] = sum
+            counts[item.clip, default: 0] += 1
+        }
+        return clips.map { c in sums[c]!.map { $0 / Float(counts[c]!) } }
+    }
+
+    /// Class probabilities per clip: the softmax averaged over the clip's grid windows.
+    public func probabilities(maps: FrontEndMaps, clips: [Int], threads: Int) -> [[Float]] {
+        let data = FrontEndWindows(gridOf: maps, clips: clips, outputs: settings.classes)
+        let learner = Learner(network: tail, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
+        let logits = learner.predictLogits(data)
+        let windows = SoftmaxCrossEntropy.probabilities(Tensor(shape: [logits.count, settings.classes], values: logits.flatMap { $0 }))
+        return Self.meanPerClip(windows, items: data.items, clips: clips)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import MoodAudio
+import MoodCore
+import MoodSpectrogram
+import MoodTensor
+
+/// What a frozen musicnn front end computes for each clip, computed once and kept on disk.
+///
+/// The front end (timbral and temporal filters, 88 % of musicnn's FLOPs) runs over a clip's
+/// whole compressed log-mel, not patch by patch, giving a `[561, T]` map (features x frames)
+/// from which any 187-frame window is a patch's front-end output; at a window's edges the
+/// features see the neighbouring music instead of zero padding, the only difference from
+/// running the patch alone. Maps are stored as Float16 under
+/// `<cache>/pretrained/frontend/<model>/<sha256 of the file>-<seconds>-<recipe>.f16`.
+public final class FrontEndMaps: @unchecked Sendable {
+    public static let channels = 561
+    public let model: PretrainedModel
+    /// One map per clip: `channels x frames[i]` values, channel-major.
+    public private(set) var maps: [[Float16]]
+    public private(set) var frames: [Int]
+    /// Files that could not be read, by index (only when built with `keepGoing`).
+    public private(set) var failures: [Int: InputError] = [:]
+
+    /// Maps of the first `seconds` of each file (a shorter file gives a shorter map; one
+    /// shorter than a patch is repeated up to a patch, as musicnn pads short audio).
+    ///
+    /// `network` gives the networks whose front end runs (default: the released weights from
+    /// the cache); `persist` false computes without reading or writing the disk cache;
+    /// `keepGoing` records a file's error in ``failures`` and goes on with the others.
+    public init(model: PretrainedModel, paths: [String], seconds: Double, cache: URL, threads: Int, progress: Bool,
+                persist: Bool = true, keepGoing: Bool = false, network: (() throws -> MusicnnNetwork)? = nil) throws {
+        precondition(model.architecture == .musicnn, "front-end maps exist for the musicnn architecture")
+        self.model = model
+        maps = Array(repeating: [], count: paths.count)
+        frames = Array(repeating: 0, count: paths.count)
+        let folder: URL? = persist ? cache.appendingPathComponent("pretrained/frontend/\(model.rawValue)") : nil
+        if let folder { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let workers = max(1, min(threads, paths.count))
+        let networks = try (0..<workers).map { _ in try network?() ?? model.load(cache: cache) }
+        let lock = NSLock()
+        var next = 0, failure: Error?
+        let bar = ProgressBar("\(model) front end", total: paths.count, enabled: progress)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let net = networks[w]
+            net.network.setThreads(1)
+            guard let computer = try? LogMelSpectrogram(MusicnnInput.parameters) else { return }
+            while true {
+                lock.lock()
+                let i = next; next += 1
+                let stop = failure != nil || Interrupt.requested
+                lock.unlock()
+                guard i < paths.count, !stop else { return }
+                do {
+                    let (map, t) = try Self.map(paths[i], seconds: seconds, net: net, computer: computer, folder: folder)
+                    lock.lock(); maps[i] = map; frames[i] = t; lock.unlock()
+                    bar.advance()
+                } catch {
+                    lock.lock()
+                    if keepGoing { failures[i] = (error as? InputError) ?? InputError(paths[i], "\(error)") } else { failure = failure ?? error }
+                    lock.unlock()
+                    bar.advance()
+                }
+            }
+        }
+        bar.finish()
+        if let failure { throw failure }
+        if Interrupt.requested { throw CancellationError() }
+    }
+
+    static func map(_ path: String, seconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram, folder: URL?) throws -> ([Float16], Int) {
+        let file = try folder.map { $0.appendingPathComponent(try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f16") }
+        if let file, let data = FileManager.default.contents(atPath: file.path), data.count > 8, data.count % 2 == 0 {
+            let t = data.withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self)) }
+            if (data.count - 8) == 2 * t * channels {
+                let values = data.withUnsafeBytes { raw in Array(raw.bindMemory(to: Float16.self)[4...]) }
+                return (values, t)
+            }
+        }
+        var mel = try MusicnnInput.logMel(file: path, segment: .first(seconds: seconds), with: computer)
+        if mel.frames < MusicnnInput.patchFrames {  // repeat a very short clip up to one patch
+            let original = mel
+            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map { original.values[$0 % original.values.count] }
+            mel.frames = MusicnnInput.patchFrames
+        }
+        let x = Tensor(shape: [1, 1, mel.frames, MusicnnInput.melBands], values: mel.values)
+        var y = x
+        for layer in net.network.layers[net.groups[0]] { y = layer.forward(y, training: false) }
+        let values = (0..<y.count).map { Float16(y.data[$0]) }
+        var data = Data(count: 8)
+        data.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(mel.frames), as: UInt64.self) }
+        values.withUnsafeBytes { data.append(contentsOf: $0) }
+        if let file { try AtomicFile.write(data, to: file) }
+        return (values, mel.frames)
+    }
+
+    /// The 187-frame windows a clip is tagged by: non-overlapping, from the start (at least one).
+    public func gridStarts(_ clip: Int) -> [Int] {
+        let count = max(1, frames[clip] / MusicnnInput.patchFrames)
+        return (0..<count).map { $0 * MusicnnInput.patchFrames }
+    }
+
+    /// Writes the window of `clip` starting at `start` as `[561, 187, 1]` Float32.
+    public func window(_ clip: Int, start: Int, into destination: UnsafeMutablePointer<Float>) {
+        let t = frames[clip], length = MusicnnInput.patchFrames
+        maps[clip].withUnsafeBufferPointer { map in
+            for c in 0..<Self.channels {
+                let source = map.baseAddress! + c * t + start, target = destination + c * length
+                for j in 0..<length { target[j] = Float(source[j]) }
+            }
+        }
+    }
+}

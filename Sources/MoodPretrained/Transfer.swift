@@ -1,0 +1,79 @@
+import Foundation
+import MoodCore
+import MoodTensor
+import MoodTraining
+
+/// Training samples cut from front-end maps: each item is a clip and a window start; with
+/// augmentation a clip's window is drawn at random (random 3-s crops, as fastai would feed
+/// a pretrained network), otherwise the given start is used.
+public struct FrontEndWindows: TrainingData {
+    public let maps: FrontEndMaps
+    public let items: [(clip: Int, start: Int)]
+    public let targets: Targets
+
+    /// One item per clip: its middle window (training draws random ones instead).
+    public init(maps: FrontEndMaps, clips: [Int], targets: Targets) {
+        precondition(targets.sampleCount == clips.count, "\(targets.sampleCount) targets for \(clips.count) clips")
+        self.maps = maps
+        items = clips.map { c in (c, max(0, (maps.frames[c] - MusicnnInput.patchFrames) / 2)) }
+        self.targets = targets
+    }
+
+    /// Every grid window of every clip (the tagger's patches), labelled with the clip's label.
+    public init(gridOf maps: FrontEndMaps, clips: [Int], outputs: Int) {
+        self.maps = maps
+        items = clips.flatMap { c in maps.gridStarts(c).map { (c, $0) } }
+        targets = .tags(items.map { _ in [Float](repeating: 0, count: outputs) })
+    }
+
+    public var count: Int { items.count }
+    public var sampleShape: [Int] { [FrontEndMaps.channels, MusicnnInput.patchFrames, 1] }
+
+    public func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator) {
+        let (clip, start) = items[index]
+        let room = maps.frames[clip] - MusicnnInput.patchFrames
+        let chosen = augment && room > 0 ? Int(generator.next() % UInt64(room + 1)) : start
+        maps.window(clip, start: chosen, into: destination)
+    }
+}
+
+extension MusicnnNetwork {
+    /// The layers after the front end (mid end, pooling, back end, head) as one trainable
+    /// network over front-end windows `[N, 561, 187, 1]`. Shares its layers with `network`.
+    public func tail() -> Sequential {
+        let tail = Sequential(Array(network.layers[groups[1].lowerBound...]))
+        network.name("")  // wrapping renamed the shared layers; keep the whole network's names
+        return tail
+    }
+
+    /// Layer-group boundaries inside ``tail()``: mid end, back end, head.
+    public var tailGroups: [Range<Int>] {
+        let offset = groups[1].lowerBound
+        return groups[1...].map { ($0.lowerBound - offset) ..< ($0.upperBound - offset) }
+    }
+}
+
+extension MusicnnNetwork {
+    /// Per-clip means over the grid windows of what layers `groups[1].lowerBound ..< end` give
+    /// from front-end windows: the penultimate features with `end = embeddingEnd`, the tag
+    /// logits with `end = network.layers.count` (inference mode, batches of `batchSize`).
+    public func clipOutputs(maps: FrontEndMaps, clips: [Int], upTo end: Int, threads: Int, batchSize: Int = 32,
+                            transform: (Float) -> Float = { $0 }) -> [[Float]] {
+        network.setThreads(threads)
+        let data = FrontEndWindows(gridOf: maps, clips: clips, outputs: 1)
+        let size = data.sampleShape.reduce(1, *)
+        let x = Tensor(shape: [0])
+        var generator = SeededGenerator(seed: 0)
+        var rows = [[Float]]()
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let n = min(batchSize, data.count - start)
+            x.resize([n] + data.sampleShape)
+            for i in 0..<n { data.load(start + i, into: x.data + i * size, augment: false, generator: &generator) }
+            var y = x
+            for layer in network.layers[groups[1].lowerBound ..< end] { y = layer.forward(y, training: false) }
+            let width = y.count / n
+            for i in 0..<n { rows.append((0..<width).map { transform(y.data[i * width + $0]) }) }
+        }
+        return FineTunedMusicnn.meanPerClip(rows, items: data.items, clips: clips)
+    }
+}

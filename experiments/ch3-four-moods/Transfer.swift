@@ -1,0 +1,207 @@
+import Foundation
+import MoodCore
+import MoodDatasets
+import MoodMetrics
+import MoodNotebook
+import MoodPlot
+import MoodPretrained
+import MoodTensor
+import MoodTraining
+
+/// The thesis's method, transfer learning, with networks pretrained on music: the musicnn
+/// 0.1.0 taggers (Pons & Serra 2019) against the from-scratch CNN on the same folds.
+extension Ch3FourMoods {
+    /// Out-of-fold mood probabilities of one approach, for the comparison table.
+    struct Contender {
+        var name: String
+        var probabilities: [[Float]?]
+    }
+
+    /// MSD tags that name or imply each mood (happy, sad, calm, energetic), for zero-shot use.
+    static let zeroShotTags: [[String]] = [
+        ["happy", "catchy", "party"], ["sad"], ["Mellow", "chill", "chillout", "easy listening", "ambient"],
+        ["metal", "hard rock", "heavy metal", "punk"],
+    ]
+
+    static func transfer(_ nb: Notebook, clips: [FourQ.Clip], folds: [[Int]], foldCount: Int, cnn: [[Float]?]) throws {
+        let cache = nb.options.cacheDirectory
+        nb.markdown("## Transfer learning from networks pretrained on music")
+        guard PretrainedModel.allCases.allSatisfy({ $0.isAvailable(cache: cache) }) else {
+            nb.markdown("*Skipped: \(PretrainedModel.howToGet).*")
+            return
+        }
+        // Quick runs: the first 10 s of every other training clip, one base network.
+        let seconds = nb.quick ? 10.0 : 30.0
+        let tested = Array(folds.prefix(foldCount).joined())
+        let testedSet = Set(tested)
+        let training = { (f: Int) -> [Int] in
+            let held = Set(folds[f])
+            let all = clips.indices.filter { !held.contains($0) }
+            return nb.quick ? all.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) : all
+        }
+        let used = Array(Set(tested).union((0..<foldCount).flatMap(training))).sorted()
+        let bases: [PretrainedModel] = nb.quick ? [.msdMusicnn] : PretrainedModel.allCases
+        nb.markdown("""
+            The thesis fine-tuned a pretrained CNN with fastai. Networks pretrained on *music* are at hand:
+            the four taggers of the `musicnn` 0.1.0 package (ISC licence; MoodDex reads their TensorFlow
+            checkpoints itself and matches TensorFlow's outputs within 1e-4): **musicnn** (musically
+            motivated timbral and temporal filters, 2.5 GFLOP per 3-s patch) and a 5-layer **VGG**
+            (1.6 GFLOP), each trained on the Million Song Dataset's 50 Last.fm tags (MSD) or on
+            MagnaTagATune's (MTT). Input: musicnn's own, 16 kHz, 96 mel bands, `log10(10000 x + 1)`,
+            non-overlapping 3-s patches of the first \(Int(seconds)) s. Same folds as above\(nb.quick ? "; quick run: every other training clip, one network" : "").
+            """)
+        nb.parameter("transfer input seconds", seconds)
+
+        var contenders = [Contender(name: "CNN from scratch (above)", probabilities: cnn)]
+        var maps = [PretrainedModel: FrontEndMaps]()
+        let labels = clips.map(\.mood)
+
+        // 1. Zero-shot and the cheapest transfer: frozen features + logistic regression.
+        for base in bases {
+            let start = Date()
+            var features = [[Float]](repeating: [], count: clips.count)
+            let paths = used.map { clips[$0].path }
+            if base.architecture == .musicnn {
+                let m = try FrontEndMaps(model: base, paths: paths, seconds: seconds, cache: cache, threads: nb.threads, progress: nb.options.showProgress)
+                maps[base] = m
+                let net = try base.load(cache: cache)
+                let local = Array(0..<used.count)
+                let embedded = net.clipOutputs(maps: m, clips: local, upTo: net.embeddingEnd, threads: nb.threads)
+                for (k, i) in used.enumerated() { features[i] = embedded[k] }
+                if base == .msdMusicnn {
+                    let tags = net.clipOutputs(maps: m, clips: local, upTo: net.network.layers.count, threads: nb.threads) { 1 / (1 + exp(-$0)) }
+                    var zeroShot = [[Float]?](repeating: nil, count: clips.count)
+                    let scores = zeroShotScores(tags: tags)
+                    for (k, i) in used.enumerated() where testedSet.contains(i) { zeroShot[i] = scores[k] }
+                    contenders.append(Contender(name: "zero-shot: MSD_musicnn mood tags", probabilities: zeroShot))
+                }
+            } else {
+                let embedded = try ClipEmbeddings.compute(model: base, paths: paths, seconds: seconds, cache: cache, threads: nb.threads,
+                                                          progress: nb.options.showProgress)
+                for (k, i) in used.enumerated() { features[i] = embedded[k] }
+            }
+            nb.timing("\(base) features", seconds: Date().timeIntervalSince(start))
+            var probabilities = [[Float]?](repeating: nil, count: clips.count)
+            for f in 0..<foldCount {
+                let p = try fitEmbeddingModel(features: features, labels: labels, train: training(f), test: folds[f], seed: nb.seed &+ UInt64(f))
+                for (k, i) in folds[f].enumerated() { probabilities[i] = p[k] }
+            }
+            contenders.append(Contender(name: "\(base) embedding + logistic regression", probabilities: probabilities))
+        }
+
+        // 2. Fine-tuning, fastai's way, on the musicnn bodies.
+        var settings = FineTunedMusicnn.Settings()
+        settings.seed = nb.seed
+        if nb.quick { (settings.frozenEpochs, settings.unfrozenEpochs) = (2, 2) }
+        nb.parameter("fine-tuning epochs (frozen + unfrozen)", "\(settings.frozenEpochs) + \(settings.unfrozenEpochs)")
+        nb.parameter("discriminative spread (head / mid end)", settings.spread)
+        for base in bases where base.architecture == .musicnn {
+            guard let m = maps[base] else { continue }
+            settings.base = base
+            let local = Dictionary(uniqueKeysWithValues: used.enumerated().map { ($0.element, $0.offset) })
+            var probabilities = [[Float]?](repeating: nil, count: clips.count)
+            var firstRecord: FineTunedMusicnn.Record?
+            let start = Date()
+            for f in 0..<foldCount {
+                let train = training(f)
+                let (model, record) = try FineTunedMusicnn.train(
+                    maps: m, train: train.map { local[$0]! }, labels: train.map { labels[$0] },
+                    validation: (folds[f].map { local[$0]! }, folds[f].map { labels[$0] }), settings: settings, cache: cache,
+                    threads: nb.threads)
+                if f == 0 { firstRecord = record }
+                let p = model.probabilities(maps: m, clips: folds[f].map { local[$0]! }, threads: nb.threads)
+                for (k, i) in folds[f].enumerated() { probabilities[i] = p[k] }
+            }
+            nb.timing("\(base) fine-tuning", seconds: Date().timeIntervalSince(start))
+            contenders.append(Contender(name: "\(base) fine-tuned", probabilities: probabilities))
+            if base == .msdMusicnn, let record = firstRecord { try fineTuningFigures(nb, record: record, settings: settings) }
+        }
+        try comparison(nb, clips: clips, tested: tested, contenders: contenders)
+    }
+
+    /// Standardised clip embeddings (statistics of the training clips) into a penalised
+    /// logistic regression; out-of-fold probabilities of `test`.
+    static func fitEmbeddingModel(features: [[Float]], labels: [Int], train: [Int], test: [Int], seed: UInt64) throws -> [[Float]] {
+        let width = features[train[0]].count
+        var mean = [Float](repeating: 0, count: width), sd = [Float](repeating: 0, count: width)
+        for i in train { for j in 0..<width { mean[j] += features[i][j] / Float(train.count) } }
+        for i in train { for j in 0..<width { sd[j] += pow(features[i][j] - mean[j], 2) / Float(train.count) } }
+        sd = sd.map { max($0.squareRoot(), 1e-6) }
+        func data(_ rows: [Int]) -> InMemoryData {
+            InMemoryData(samples: rows.map { i in (0..<width).map { (features[i][$0] - mean[$0]) / sd[$0] } }, sampleShape: [width],
+                         targets: .classes(rows.map { labels[$0] }, count: 4), storage: .float32)
+        }
+        var g = SeededGenerator(seed: seed)
+        let recipe = FeatureModel.penalisedLogistic.recipe(inputs: width, classes: 4, generator: &g)
+        let learner = Learner(network: recipe.network, train: data(train), valid: data(test), batchSize: recipe.batchSize,
+                              optimizer: recipe.optimizer, seed: g.next())
+        learner.showProgress = false
+        try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false)
+        let logits = learner.predictLogits(learner.valid)
+        return SoftmaxCrossEntropy.probabilities(Tensor(shape: [logits.count, 4], values: logits.flatMap { $0 }))
+    }
+
+    /// Zero-shot mood scores from tag probabilities: each mood's tags, each divided by its mean
+    /// over the clips (tags differ in base rate: "rock" is common, "sad" rare), averaged, then
+    /// normalised to sum to one. Uses no mood labels.
+    static func zeroShotScores(tags: [[Float]]) -> [[Float]] {
+        let names = PretrainedModel.msdTags
+        let columns = zeroShotTags.map { $0.map { names.firstIndex(of: $0)! } }
+        let base = (0..<names.count).map { t in tags.map { $0[t] }.reduce(0, +) / Float(max(tags.count, 1)) }
+        return tags.map { row in
+            let scores = columns.map { cols in cols.map { row[$0] / max(base[$0], 1e-6) }.reduce(0, +) / Float(cols.count) }
+            let total = scores.reduce(0, +)
+            return scores.map { $0 / max(total, 1e-12) }
+        }
+    }
+
+    static func fineTuningFigures(_ nb: Notebook, record: FineTunedMusicnn.Record, settings: FineTunedMusicnn.Settings) throws {
+        try nb.figure("finetune-lr-find", caption: "lr_find before each stage of fine-tuning MSD_musicnn (fold 0): frozen body, then unfrozen") { url in
+            var plot = LinePlot(title: "lr_find, MSD_musicnn fine-tuning (fold 0)", xLabel: "learning rate", yLabel: "smoothed loss",
+                                series: [.init("frozen (head + batch norms)", Array(zip(record.frozenFinder.learningRates, record.frozenFinder.smoothedLosses))),
+                                         .init("unfrozen (mid end, back end, head)", Array(zip(record.unfrozenFinder.learningRates, record.unfrozenFinder.smoothedLosses)))],
+                                logX: true)
+            plot.markers = [(record.frozenRate, "frozen"), (record.unfrozenRate, "unfrozen")]
+            try plot.render(to: url)
+        }
+        try nb.figure("finetune-loss", caption: "Training and validation loss per epoch while fine-tuning MSD_musicnn (fold 0); the body is unfrozen after epoch \(settings.frozenEpochs - 1)") { url in
+            let h = record.history
+            try LinePlot(title: "fine-tuning MSD_musicnn (fold 0)", xLabel: "epoch", yLabel: "cross-entropy",
+                         series: [.init("train", h.map { (Double($0.epoch), Double($0.trainLoss)) }),
+                                  .init("valid", h.map { (Double($0.epoch), Double($0.validLoss)) })]).render(to: url)
+        }
+        nb.markdown(String(format: "lr_find suggested %.1e for the frozen stage and %.1e once unfrozen (fastai's `lr_min`, the minimum's rate over ten); the unfrozen stage uses `slice(%.1e, %.1e)` over mid end, back end and head.",
+                           record.frozenRate, record.unfrozenRate, record.unfrozenRate / settings.spread, record.unfrozenRate))
+    }
+
+    /// Accuracy with intervals, per-mood recall and McNemar's test against the from-scratch
+    /// CNN for every approach, on the same clips; the sentences follow from the tests.
+    static func comparison(_ nb: Notebook, clips: [FourQ.Clip], tested: [Int], contenders: [Contender]) throws {
+        let truth = tested.map { clips[$0].mood }
+        func correct(_ c: Contender) -> [Bool] { tested.map { argmax(c.probabilities[$0]!) == clips[$0].mood } }
+        let baseline = correct(contenders[0])
+        var rows = [[String]](), best: (name: String, accuracy: Double, report: ClassificationReport)?
+        for c in contenders {
+            let report = ClassificationReport(truth: truth, predicted: tested.map { argmax(c.probabilities[$0]!) }, classes: 4)
+            let accuracy = Intervals.wilson(successes: report.correct, trials: report.total)
+            let test = McNemar(aCorrect: correct(c), bCorrect: baseline)
+            rows.append([c.name, accuracy.formatted(2, scale: 100), String(format: "%.3f", report.macroF1)]
+                        + (0..<4).map { String(format: "%.2f", report.recall($0)) }
+                        + [c.name == contenders[0].name ? "" : "\(test.verdict()) (\(test.summary))"])
+            if best == nil || accuracy.value > best!.accuracy { best = (c.name, accuracy.value, report) }
+            let key = c.name.lowercased().replacingOccurrences(of: " ", with: "_").filter { $0.isLetter || $0.isNumber || $0 == "_" }
+            if c.name != contenders[0].name {
+                nb.metric("transfer_\(key)_accuracy", accuracy.value, label: "\(c.name): accuracy")
+            }
+        }
+        nb.table(["approach", "accuracy [95 %]", "macro-F1", "happy", "sad", "calm", "energetic", "vs the from-scratch CNN"], rows)
+        let majority = (0..<4).map { m in truth.filter { $0 == m }.count }.max()!
+        nb.markdown(String(format: "Recall per mood in the four mood columns. Predicting the commonest mood scores %.2f %%; chance is 25 %%.", 100 * Double(majority) / Double(truth.count)))
+        if let best {
+            nb.metric("transfer_best_accuracy", best.accuracy, label: "best transfer approach: accuracy (\(best.name))", thesis: 0.7857,
+                      note: "thesis: fine-tuned ImageNet ResNet on Spotify previews, one validation split")
+            nb.metric("transfer_best_min_recall", (0..<4).map { best.report.recall($0) }.min()!, label: "best transfer approach: lowest per-mood recall")
+            nb.markdown("Best here: **\(best.name)**, \(String(format: "%.2f", 100 * best.accuracy)) %.")
+        }
+    }
+}
