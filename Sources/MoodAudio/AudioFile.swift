@@ -66,6 +66,7 @@ public enum AudioFile {
             throw InputError(path, "no such file")
         }
         guard !isDirectory.boolValue else { throw InputError(path, "is a directory, not an audio file") }
+        try RegularFile.check(path)
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(path, "cannot be read (permission denied?)") }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 12)) ?? Data()

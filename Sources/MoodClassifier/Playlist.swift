@@ -21,7 +21,7 @@ public struct Playlist: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw InputError(path, isDirectory.boolValue ? "is a folder, not a playlist" : "no such playlist")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the playlist") }
+        let data = try RegularFile.contents(path, what: "the playlist")
         let text = String(decoding: data, as: UTF8.self)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         var entries = [Entry](), comments = [String]()

@@ -9,7 +9,7 @@ public struct CSVTable: Sendable {
     public let rows: [[String]]
 
     public init(contentsOf path: String, separator: Character = ",") throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the file") }
+        let data = try RegularFile.contents(path)
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(path, "not UTF-8 text") }
         try self.init(text: text, path: path, separator: separator)
     }

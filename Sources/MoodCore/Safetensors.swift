@@ -100,7 +100,7 @@ public enum Safetensors {
     }
 
     public static func read(_ path: String) throws -> (tensors: [String: Entry], metadata: [String: String]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the safetensors file") }
+        let data = try RegularFile.contents(path, what: "the safetensors file")
         return try decode(data, path: path)
     }
 

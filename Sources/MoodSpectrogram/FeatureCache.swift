@@ -133,6 +133,7 @@ public struct FeatureCache: Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError(path, "no such file") }
         guard !isDirectory.boolValue else { throw InputError(path, "is a directory, not an audio file") }
+        try RegularFile.check(path)
         return try SHA256.hex(ofFile: path)
     }
 

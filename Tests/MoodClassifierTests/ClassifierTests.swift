@@ -47,11 +47,15 @@ import Testing
 
         let broken = folder.appendingPathComponent("broken.mp3")
         try Data("not audio".utf8).write(to: broken)
-        let inputs = paths + [broken.path, folder.appendingPathComponent("missing.wav").path]
+        let fifo = folder.appendingPathComponent("fifo.mp3")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        // A FIFO among the files (it would block a reader forever) costs only its own result.
+        let inputs = paths + [broken.path, folder.appendingPathComponent("missing.wav").path, fifo.path]
         let a = model.classify(inputs), b = loaded.classify(inputs)
         for (x, y) in zip(a.prefix(8), b.prefix(8)) { #expect(try x.get() == y.get()) }
         #expect(throws: InputError.self) { try b[8].get() }
         #expect(throws: InputError.self) { try b[9].get() }
+        #expect(throws: InputError(fifo.path, "is a named pipe (FIFO), not a regular file")) { try b[10].get() }
         let probabilities = try b.prefix(8).map { try $0.get() }
         #expect(probabilities.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-5 })
         // Separable toy data: the trained model gets most of it right.
@@ -81,6 +85,9 @@ import Testing
         try "#EXTM3U\n".write(to: list, atomically: true, encoding: .utf8)
         #expect(throws: InputError(list.path, "the playlist names no files")) { try Playlist(contentsOf: list.path) }
         #expect(throws: InputError.self) { try Playlist(contentsOf: folder.path) }
+        let fifo = folder.appendingPathComponent("fifo.m3u")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        #expect(throws: InputError(fifo.path, "is a named pipe (FIFO), not a regular file")) { try Playlist(contentsOf: fifo.path) }
     }
 
     @Test func aMissingModelFolderIsNamed() {

@@ -130,5 +130,9 @@ import Testing
         }
         let report = cache.build(corpus.cases.map(\.path), workers: 2, progress: false)
         #expect(report.failures.count == corpus.cases.count && report.computed == 0)
+        // Good files among the bad keep their results.
+        let good = try fixture("steps-8s-22050-mono.mp3")
+        let mixed = cache.build(corpus.cases.map(\.path) + [good], workers: 2, progress: false)
+        #expect(mixed.failures.count == corpus.cases.count && mixed.computed == 1)
     }
 }
