@@ -140,7 +140,7 @@ public final class MoodModel {
     // MARK: Files
 
     public func save(to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try AtomicFile.createFolder(folder, for: folder.path)
         try Safetensors.write(Checkpoint.modelTensors(cnn.network), metadata: ["format": "mooddex-mood-model-1"],
                               to: folder.appendingPathComponent("model.safetensors"))
         let encoder = JSONEncoder()

@@ -36,7 +36,7 @@ public enum Gnuplot {
         if ProcessInfo.processInfo.environment["MOODDEX_GNUPLOT_DEBUG"] != nil { FileHandle.standardError.write(Data(text.utf8)) }
         // A script file, not standard input: gnuplot then stops at the first error instead of going on.
         let scriptFile = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-plot-\(getpid())-\(UInt32.random(in: 0 ... .max)).gp")
-        try Data(text.utf8).write(to: scriptFile)
+        try AtomicFile.write(text, to: scriptFile)
         defer { try? FileManager.default.removeItem(at: scriptFile) }
 
         let process = Process()
@@ -91,7 +91,7 @@ public enum Gnuplot {
     /// Writes Float32 values to a temporary binary file for `binary array=` plots.
     static func binaryFile(_ values: [Float]) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-plot-\(getpid())-\(UInt32.random(in: 0 ... .max)).f32")
-        try values.withUnsafeBytes { Data($0) }.write(to: url)
+        try AtomicFile.write(values.withUnsafeBytes { Data($0) }, to: url)
         return url
     }
 }

@@ -56,6 +56,8 @@ public struct FeatureCache: Sendable {
         public var reused = 0
         public var failures = [InputError]()
         public var interrupted = false
+        /// The cache could not be written (full disk, read-only folder): the build stopped there.
+        public var cacheError: OutputError?
         public var seconds = 0.0
     }
 
@@ -72,7 +74,9 @@ public struct FeatureCache: Sendable {
         var spectrogram = try recipe.compute(path, with: computer)
         // Hand back what a later hit will return, so results never depend on the cache's state.
         spectrogram.values = spectrogram.values.map { Float(Float16($0)) }
-        try store(spectrogram, at: entry, contentHash: contentHash)
+        do { try store(spectrogram, at: entry, contentHash: contentHash) } catch let error as OutputError {
+            throw OutputError(error.path, "feature cache entry: \(error.problem)")
+        }
         return (spectrogram, false)
     }
 
@@ -92,13 +96,15 @@ public struct FeatureCache: Sendable {
                 if Interrupt.requested { report.interrupted = true }
                 let index = next
                 next += 1
+                let cacheFailed = report.cacheError != nil
                 lock.unlock()
-                guard index < paths.count, !Interrupt.requested else { return }
+                guard index < paths.count, !Interrupt.requested, !cacheFailed else { return }
                 let outcome = Result { try spectrogram(for: paths[index], computer: computer) }
                 lock.lock()
                 switch outcome {
                 case .success(let result): if result.reused { report.reused += 1 } else { report.computed += 1 }
                 case .failure(let error as InputError): report.failures.append(error)
+                case .failure(let error as OutputError): if report.cacheError == nil { report.cacheError = error }
                 case .failure(let error): report.failures.append(InputError(paths[index], "\(error)"))
                 }
                 lock.unlock()

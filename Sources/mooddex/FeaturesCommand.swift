@@ -26,6 +26,7 @@ struct FeaturesCommand: ParsableCommand {
                      Double(report.computed + report.reused) / max(report.seconds, 1e-9)))
         print("cache: \(cache.directory.path)")
         for failure in report.failures { warn("mooddex: \(failure)") }
+        if let error = report.cacheError { warn("mooddex: \(error)"); throw ExitCode(1) }
         if report.interrupted { warn("mooddex: interrupted; run the same command again to resume"); throw ExitCode(130) }
         if !report.failures.isEmpty { throw ExitCode(1) }
     }

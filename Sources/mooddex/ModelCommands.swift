@@ -16,6 +16,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         Interrupt.install()
+        // Fail now, not after the whole training, when the model cannot be saved.
+        try AtomicFile.checkWritable(folder: URL(fileURLWithPath: output))
         Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
         var settings = MoodModel.Settings()

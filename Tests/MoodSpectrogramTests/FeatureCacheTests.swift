@@ -97,6 +97,20 @@ import Testing
         #expect(second.computed == 0 && second.reused == 5 && second.failures.count == 1)
     }
 
+    /// A cache that cannot be written is one error naming the cache, not a failure of every audio file.
+    @Test func anUnwritableCacheIsBlamedOnTheCacheNotTheAudio() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let paths = [try writeWAV("a.wav"), try writeWAV("b.wav", gain: 0.5)]
+        let blocker = folder.appendingPathComponent("cache")
+        try Data("a file where the cache folder should be".utf8).write(to: blocker)
+        let cache = try FeatureCache(directory: blocker.appendingPathComponent("features"), recipe: FeatureRecipe(segment: .whole))
+        let report = cache.build(paths, workers: 1, progress: false)
+        #expect(report.failures.isEmpty, "blamed on the audio: \(report.failures)")
+        let error = try #require(report.cacheError)
+        #expect(error.path.hasPrefix(blocker.path) && error.problem.contains("is a file, not a folder"), "\(error)")
+        #expect(!"\(error)".contains("NSCocoaErrorDomain"))
+    }
+
     @Test func emptyOrMissingFoldersAreNamed() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty").path
