@@ -25,6 +25,7 @@ struct FeaturesCommand: ParsableCommand {
                      paths.count, report.computed, report.reused, report.failures.count, report.seconds,
                      Double(report.computed + report.reused) / max(report.seconds, 1e-9)))
         print("cache: \(cache.directory.path)")
+        if !report.repaired.isEmpty { warn("mooddex: \(report.repaired.count) damaged cache entries recomputed (listed above)") }
         for failure in report.failures { warn("mooddex: \(failure)") }
         if let error = report.cacheError { warn("mooddex: \(error)"); throw ExitCode(1) }
         if report.interrupted { warn("mooddex: interrupted; run the same command again to resume"); throw ExitCode(130) }

@@ -82,6 +82,27 @@ import Testing
         #expect(afterJunk)
     }
 
+    /// A flipped bit in the payload leaves the size and header intact: only the checksum sees it.
+    @Test func flippedPayloadBitsAreCaughtByTheChecksumAndReported() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try writeWAV("d.wav")
+        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
+        let good = try cache.spectrogram(for: path)
+        let entry = cache.directory.appendingPathComponent(entries(cache)[0])
+        var bytes = try Data(contentsOf: entry)
+        for offset in [bytes.count - 2, bytes.count - 1000, bytes.count / 2 + 7] { bytes[offset] ^= 0x40 }
+        try bytes.write(to: entry)
+        let afterFlip = try cache.spectrogram(for: path) == good
+        #expect(afterFlip, "a damaged entry was reused")
+        // Reported through a build as well.
+        bytes = try Data(contentsOf: entry)
+        bytes[bytes.count - 3] ^= 0x01
+        try bytes.write(to: entry)
+        let report = cache.build([path], workers: 1, progress: false)
+        #expect(report.repaired == [path] && report.computed == 1 && report.reused == 0)
+        #expect(try cache.spectrogram(for: path) == good)
+    }
+
     @Test func buildComputesOnceCollectsBadFilesAndReusesAfterwards() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         for i in 0..<5 { _ = try writeWAV("clip\(i).wav", gain: 1 / Float(i + 1)) }
