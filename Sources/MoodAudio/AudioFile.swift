@@ -44,7 +44,7 @@ public enum AudioFile {
     /// `count * seconds`; a file shorter than one crop follows `short`.
     public static func crops(_ path: String, count: Int, seconds: Double, sampleRate: Int = defaultSampleRate,
                              short: ShortAudioPolicy = .pad) throws -> [Audio] {
-        guard count >= 1 else { throw InvalidParameter("count", count, "must be at least 1") }
+        guard (1...1000).contains(count) else { throw InvalidParameter("count", count, "must be from 1 to 1000") }
         let source = try open(path, sampleRate: sampleRate, mono: true)
         let length = try segmentLength(seconds, rate: source.outputRate)
         let total = source.outputFrameCount
@@ -108,8 +108,15 @@ public enum AudioFile {
         }
     }
 
+    /// The longest segment: a short file is padded up to the segment's length, so an absurd
+    /// length (1e12 s) would otherwise be an allocation of terabytes.
+    public static let maximumSegmentSeconds = 3600.0
+
     static func segmentLength(_ seconds: Double, rate: Int) throws -> Int {
         guard seconds.isFinite, seconds > 0 else { throw InvalidParameter("seconds", seconds, "must be a positive number of seconds") }
+        guard seconds <= maximumSegmentSeconds else {
+            throw InvalidParameter("seconds", seconds, "must be at most \(Int(maximumSegmentSeconds)) (one hour); use the whole file for longer")
+        }
         return Int((seconds * Double(rate)).rounded())
     }
 
@@ -129,7 +136,7 @@ public enum AudioFile {
             length = l
             start = max(0, (total - l) / 2)
         case .at(let at, let seconds):
-            guard at.isFinite, at >= 0 else { throw InvalidParameter("start", at, "must be zero or more seconds") }
+            guard at.isFinite, at >= 0, at <= 1e7 else { throw InvalidParameter("start", at, "must be from zero to 1e7 seconds") }
             length = try segmentLength(seconds, rate: rate)
             start = Int((at * Double(rate)).rounded())
             guard start < total else {

@@ -132,7 +132,11 @@ public final class MoodModel {
         var results = pooled
         if !good.isEmpty {
             let probabilities = self.probabilities(pooled: good.map(\.1))
-            for (k, (i, _)) in good.enumerated() { results[i] = .success(probabilities[k]) }
+            for (k, (i, _)) in good.enumerated() {
+                // Never a mood from NaN: a broken model must not label a song.
+                results[i] = probabilities[k].allSatisfy(\.isFinite) ? .success(probabilities[k])
+                    : .failure(InputError(paths[i], "the model gave non-finite probabilities (its weights or settings are broken)"))
+            }
         }
         return results
     }
@@ -150,14 +154,18 @@ public final class MoodModel {
 
     public static func load(from folder: URL) throws -> MoodModel {
         let json = folder.appendingPathComponent("model.json")
-        guard let data = FileManager.default.contents(atPath: json.path) else {
+        guard FileManager.default.fileExists(atPath: json.path) else {
             throw InputError(folder.path, "no model.json: not a MoodDex model folder (make one with `mooddex train -o \(folder.path)`)")
         }
+        let data = try RegularFile.contents(json.path, what: "the model settings")
         let settings: Settings
         do { settings = try JSONDecoder().decode(Settings.self, from: data) } catch { throw InputError(json.path, "unreadable model settings: \(error)") }
+        try settings.validate(path: json.path)
         let model = MoodModel(settings: settings)
         let weights = folder.appendingPathComponent("model.safetensors")
-        try Checkpoint.loadModel(model.cnn.network, from: try Safetensors.read(weights.path).tensors, path: weights.path)
+        let tensors = try Safetensors.read(weights.path).tensors
+        try checkFinite(tensors, path: weights.path)
+        try Checkpoint.loadModel(model.cnn.network, from: tensors, path: weights.path)
         return model
     }
 }
