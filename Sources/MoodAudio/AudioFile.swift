@@ -158,6 +158,11 @@ public enum AudioFile {
                 throw InputError(source.path, String(format: "too short: decoded %.2f s, the segment needs %.2f s",
                                                      Double(samples.count / channels) / Double(rate), Double(length) / Double(rate)))
             }
+            let needed = min(length, Int(ShortAudioPolicy.minimumSeconds * Double(rate)))
+            if short == .pad, samples.count / channels < needed {
+                throw InputError(source.path, String(format: "too short: %.2f s of audio from %.2f s on, at least %.2f s are needed (to pad it with silence anyway: --pad-short)",
+                                                     Double(samples.count / channels) / Double(rate), Double(start) / Double(rate), Double(needed) / Double(rate)))
+            }
             samples += [Float](repeating: 0, count: length * channels - samples.count)
         }
         return Audio(samples: samples, sampleRate: rate, channels: channels)

@@ -105,12 +105,15 @@ public final class MoodModel {
     }
 
     /// Mood probabilities for audio files: decoded and turned into spectrograms on all cores,
-    /// then classified in batches. A file that cannot be read gives its error instead.
-    public func classify(_ paths: [String]) -> [Result<[Float], InputError>] {
+    /// then classified in batches. A file that cannot be read gives its error instead, and so
+    /// does one shorter than ``ShortAudioPolicy/minimumSeconds`` unless `padShort`.
+    public func classify(_ paths: [String], padShort: Bool = false) -> [Result<[Float], InputError>] {
         var pooled = [Result<[Float], InputError>](repeating: .failure(InputError("", "not done")), count: paths.count)
         let lock = NSLock()
         var next = 0
-        let recipe = settings.recipe, pool = (settings.pool[0], settings.pool[1])
+        var recipe = settings.recipe
+        if padShort { recipe.short = .padAny }
+        let pool = (settings.pool[0], settings.pool[1])
         DispatchQueue.concurrentPerform(iterations: max(1, min(ProcessInfo.processInfo.activeProcessorCount, paths.count))) { _ in
             let computer = try? LogMelSpectrogram(recipe.parameters)
             while true {

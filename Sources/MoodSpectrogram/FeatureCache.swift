@@ -130,7 +130,7 @@ public struct FeatureCache: Sendable {
         return report
     }
 
-    /// Every .mp3 and .wav below `folder`, sorted; an empty or missing folder is an error.
+    /// Every .mp3, .wav and .ogg below `folder`, sorted; an empty or missing folder is an error.
     public static func audioFiles(in folder: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else { throw InputError(folder, "no such folder") }
@@ -138,11 +138,11 @@ public struct FeatureCache: Sendable {
         let root = URL(fileURLWithPath: folder)
         var found = [String]()
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
-            for case let url as URL in walker where ["mp3", "wav"].contains(url.pathExtension.lowercased()) {
+            for case let url as URL in walker where ["mp3", "wav", "ogg"].contains(url.pathExtension.lowercased()) {
                 found.append(url.path)
             }
         }
-        guard !found.isEmpty else { throw InputError(folder, "no audio files (.mp3, .wav) in this folder") }
+        guard !found.isEmpty else { throw InputError(folder, "no audio files (.mp3, .wav, .ogg) in this folder") }
         return found.sorted()
     }
 

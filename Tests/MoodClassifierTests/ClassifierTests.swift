@@ -10,13 +10,13 @@ import Testing
     let folder: URL
     init() throws { folder = try temporaryFolder("classifier") }
 
-    /// Two-second WAVs: low tones labelled calm, high ones energetic.
+    /// Three-second WAVs (the least that is padded without --pad-short): low tones labelled calm, high ones energetic.
     func clips() throws -> (paths: [String], labels: [Int]) {
         var paths = [String](), labels = [Int]()
         for i in 0..<8 {
             let high = i % 2 == 1
             let url = folder.appendingPathComponent("clip\(i).wav")
-            try wavData(sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 2, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: url)
+            try wavData(sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 3, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: url)
             paths.append(url.path)
             labels.append(high ? 3 : 2)
         }

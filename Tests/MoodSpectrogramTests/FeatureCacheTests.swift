@@ -136,8 +136,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        #expect(throws: InputError(empty, "no audio files (.mp3, .wav) in this folder")) { try FeatureCache.audioFiles(in: empty) }
+        #expect(throws: InputError(empty, "no audio files (.mp3, .wav, .ogg) in this folder")) { try FeatureCache.audioFiles(in: empty) }
         #expect(throws: InputError(empty + "/nope", "no such folder")) { try FeatureCache.audioFiles(in: empty + "/nope") }
+        // Ogg Vorbis is decoded, so it is found too.
+        for name in ["b.OGG", "a.ogg", "c.wav", "notes.txt"] { try Data().write(to: URL(fileURLWithPath: empty).appendingPathComponent(name)) }
+        #expect(try FeatureCache.audioFiles(in: empty).map { URL(fileURLWithPath: $0).lastPathComponent } == ["a.ogg", "b.OGG", "c.wav"])
     }
 
     @Test func badParametersAreRefusedUpFront() {
