@@ -22,6 +22,8 @@ public struct Playlist: Sendable {
             throw InputError(path, isDirectory.boolValue ? "is a folder, not a playlist" : "no such playlist")
         }
         let data = try RegularFile.contents(path, what: "the playlist")
+        // An MP3 given by mistake would otherwise be read as lines of binary "paths".
+        guard !data.contains(0) else { throw InputError(path, "not a text playlist: it holds binary data (an M3U lists one path a line)") }
         let text = String(decoding: data, as: UTF8.self)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         var entries = [Entry](), comments = [String]()
@@ -40,11 +42,25 @@ public struct Playlist: Sendable {
         self.entries = entries
     }
 
-    /// Writes `entries` as an extended M3U, atomically.
+    /// Writes `entries` as an extended M3U, atomically. Entries written as relative paths stay
+    /// relative, but to the new playlist's folder, so they still name the same files.
     public static func write(_ entries: [Entry], to url: URL) throws {
+        let folder = url.deletingLastPathComponent().standardized.path
         var lines = ["#EXTM3U"]
-        for e in entries { lines += e.comments; lines.append(e.line) }
+        for e in entries {
+            lines += e.comments
+            let absolute = e.line.hasPrefix("/") || e.line.hasPrefix("file://")
+            lines.append(absolute ? e.line : relativePath(e.path, from: folder))
+        }
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: url)
+    }
+
+    /// `path` relative to `folder` (both absolute), e.g. `../songs/a.mp3`.
+    static func relativePath(_ path: String, from folder: String) -> String {
+        let target = URL(fileURLWithPath: path).standardized.pathComponents, base = URL(fileURLWithPath: folder).standardized.pathComponents
+        var common = 0
+        while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
+        return (Array(repeating: "..", count: base.count - common) + target[common...]).joined(separator: "/")
     }
 
     /// The mood a playlist's file name carries (`calm evening.m3u` -> calm), if any.

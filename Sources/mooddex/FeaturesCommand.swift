@@ -9,8 +9,8 @@ struct FeaturesCommand: ParsableCommand {
         abstract: "Compute and cache the log-mel spectrograms of every audio file in a folder, in parallel.",
         discussion: "Ctrl-C stops between files; what was finished stays cached and a rerun resumes.")
 
-    @Argument(help: "A folder of MP3/WAV files (searched recursively).") var folder: String
-    @Option(help: "Worker threads (default: all cores).") var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Argument(help: "A folder of MP3, WAV or Ogg Vorbis files (searched recursively).") var folder: String
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).") var workers = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var data: DataOptions
     @OptionGroup var segment: SegmentOptions
     @OptionGroup var spectrogram: SpectrogramOptions
@@ -19,7 +19,7 @@ struct FeaturesCommand: ParsableCommand {
         Interrupt.install()
         let paths = try FeatureCache.audioFiles(in: folder)
         let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"),
-                                     recipe: FeatureRecipe(parameters: spectrogram.parameters, segment: segment.value, short: segment.short))
+                                     recipe: FeatureRecipe(parameters: spectrogram.parameters, segment: segment.value, short: segment.policy))
         let report = cache.build(paths, workers: workers)
         print(String(format: "%d files: %d computed, %d already cached, %d failed, %.1f s (%.1f files/s)",
                      paths.count, report.computed, report.reused, report.failures.count, report.seconds,

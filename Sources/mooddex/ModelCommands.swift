@@ -10,9 +10,13 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.")
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
-    @Option(help: "Epochs of one-cycle training.") var epochs = 40
-    @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
+    @Option(parsing: .unconditional, help: "Epochs of one-cycle training (1 or more).") var epochs = 40
+    @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
     @OptionGroup var data: DataOptions
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)") }
+    }
 
     func run() throws {
         Interrupt.install()
@@ -38,16 +42,17 @@ struct ClassifyCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case text, csv, json }
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Option(help: "text, csv or json.") var format: Format = .text
-    @Argument(help: "MP3 or WAV files.") var files: [String]
+    @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
+    @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
     func run() throws {
         Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
         let model = try MoodModel.load(from: URL(fileURLWithPath: model))
         let moods = model.settings.moods
-        let results = model.classify(files)
+        let results = model.classify(files, padShort: padShort)
         var failed = 0
         var rows = [[String: Any]]()
-        if format == .csv { print((["path", "mood"] + moods).joined(separator: ",")) }
+        if format == .csv { print((["path", "mood"] + moods).map(CSVTable.field).joined(separator: ",")) }
         for (file, result) in zip(files, results) {
             switch result {
             case .failure(let error):
@@ -60,8 +65,7 @@ struct ClassifyCommand: ParsableCommand {
                     let ranked = p.indices.sorted { p[$0] > p[$1] }.map { "\(moods[$0]) \(String(format: "%.3f", p[$0]))" }
                     print("\(file)\t\(moods[top])\t(\(ranked.joined(separator: ", ")))")
                 case .csv:
-                    let quoted = file.contains(",") || file.contains("\"") ? "\"" + file.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : file
-                    print(([quoted, moods[top]] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
+                    print(([CSVTable.field(file), CSVTable.field(moods[top])] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
                 case .json:
                     rows.append(["path": file, "mood": moods[top], "probabilities": Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))])
                 }
@@ -82,6 +86,7 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Argument(help: "The playlist.") var playlist: String
     @Option(name: .shortAndLong, help: "The playlist to write.") var output: String
+    @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
 
     func run() throws {
         Compute.setThreads(ProcessInfo.processInfo.activeProcessorCount)
@@ -89,18 +94,21 @@ struct FilterCommand: ParsableCommand {
         let wanted = try mood.split(separator: ",").map { name -> Int in
             let m = name.trimmingCharacters(in: .whitespaces).lowercased()
             guard let i = model.settings.moods.firstIndex(of: m) else {
-                throw ValidationError("--mood \(m): must be among \(model.settings.moods.joined(separator: ", "))")
+                throw InvalidParameter("--mood", m, "must be among \(model.settings.moods.joined(separator: ", "))")
             }
             return i
         }
         let list = try Playlist(contentsOf: playlist)
-        let results = model.classify(list.entries.map(\.path))
+        let results = model.classify(list.entries.map(\.path), padShort: padShort)
         var kept = [Playlist.Entry](), unreadable = 0
         for (entry, result) in zip(list.entries, results) {
             switch result {
             case .failure(let error): unreadable += 1; warn("mooddex: skipped \(entry.line): \(error.problem)")
             case .success(let p): if wanted.contains(p.indices.max { p[$0] < p[$1] }!) { kept.append(entry) }
             }
+        }
+        guard unreadable < list.entries.count else {
+            throw InputError(playlist, "none of its \(list.entries.count) entries could be read (see above); \(output) not written")
         }
         try Playlist.write(kept, to: URL(fileURLWithPath: output))
         print("\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)" + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))
