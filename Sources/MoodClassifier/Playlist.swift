@@ -31,9 +31,8 @@ public struct Playlist: Sendable {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.hasPrefix("#") { if line != "#EXTM3U" { comments.append(line) }; continue }
-            var target = line
-            if target.hasPrefix("file://") { target = URL(string: target)?.path ?? String(target.dropFirst(7)) }
-            let resolved = target.hasPrefix("/") ? target : folder.appendingPathComponent(target).standardized.path
+            let target = Self.target(of: line)
+            let resolved = target.hasPrefix("/") ? target : Self.normalized(folder.appendingPathComponent(target).path)
             entries.append(Entry(line: line, path: resolved, comments: comments))
             comments = []
         }
@@ -49,10 +48,19 @@ public struct Playlist: Sendable {
         var lines = ["#EXTM3U"]
         for e in entries {
             lines += e.comments
-            let absolute = e.line.hasPrefix("/") || e.line.hasPrefix("file://")
-            lines.append(absolute ? e.line : relativePath(e.path, from: folder))
+            lines.append(target(of: e.line).hasPrefix("/") ? e.line : relativePath(e.path, from: folder))
         }
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: url)
+    }
+
+    /// The path a line names: itself, or a `file://` URL's path.
+    static func target(of line: String) -> String {
+        line.hasPrefix("file://") ? URL(string: line)?.path ?? String(line.dropFirst(7)) : line
+    }
+
+    /// An absolute path without `.`, `..` or doubled slashes, so one file has one spelling.
+    static func normalized(_ path: String) -> String {
+        "/" + URL(fileURLWithPath: path).standardized.pathComponents.dropFirst().joined(separator: "/")
     }
 
     /// `path` relative to `folder` (both absolute), e.g. `../songs/a.mp3`.
