@@ -18,13 +18,13 @@ struct PerformanceReport: ParsableCommand {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let root = ["--data-root", data.root.path]
-        var audio = try AudioBench.parse(root + ["--json", scratch.appendingPathComponent("audio.json").path] + (quick ? ["--files", "4", "--repeats", "3"] : []))
+        let audio = try AudioBench.parse(root + ["--json", scratch.appendingPathComponent("audio.json").path] + (quick ? ["--files", "4", "--repeats", "3"] : []))
         try audio.run()
-        var cnn = try CNNBench.parse(["--profile", "--json", scratch.appendingPathComponent("cnn.json").path] + (quick ? ["--steps", "2", "--classes", "4"] : []))
+        let cnn = try CNNBench.parse(["--profile", "--json", scratch.appendingPathComponent("cnn.json").path] + (quick ? ["--steps", "2", "--classes", "4"] : []))
         try cnn.run()
-        var mlp = try MLPBench.parse(root + ["--json", scratch.appendingPathComponent("mlp.json").path] + (quick ? ["--repeats", "3"] : []))
+        let mlp = try MLPBench.parse(root + ["--json", scratch.appendingPathComponent("mlp.json").path] + (quick ? ["--repeats", "3"] : []))
         try mlp.run()
-        var classify = try ClassifyBench.parse(root + ["--json", scratch.appendingPathComponent("classify.json").path])
+        let classify = try ClassifyBench.parse(root + ["--json", scratch.appendingPathComponent("classify.json").path])
         try classify.run()
 
         func load(_ name: String) -> [String: Any] {

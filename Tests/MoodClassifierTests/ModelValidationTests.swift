@@ -84,7 +84,7 @@ import Testing
 
     /// std so small that standardised inputs overflow to infinity: probabilities are NaN, never a mood.
     @Test func nanProbabilitiesAreNeverAMood() throws {
-        let folder = try savedModel { $0.std = 1e-45 }
+        let folder = try savedModel { $0.std = .leastNonzeroMagnitude }
         defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
         let model = try MoodModel.load(from: folder)
         let clip = folder.deletingLastPathComponent().appendingPathComponent("tone.wav")
