@@ -117,6 +117,10 @@ public enum AudioFile {
         guard seconds <= maximumSegmentSeconds else {
             throw InvalidParameter("seconds", seconds, "must be at most \(Int(maximumSegmentSeconds)) (one hour); use the whole file for longer")
         }
+        // At high rates an hour is still too much to pad: at most 2^28 frames (1 GiB of mono Float).
+        guard seconds * Double(rate) <= Double(1 << 28) else {
+            throw InvalidParameter("seconds", seconds, "must be at most \(Int(Double(1 << 28) / Double(rate))) at \(rate) Hz")
+        }
         return Int((seconds * Double(rate)).rounded())
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import MoodAudio
 import MoodCore
+import MoodTestSupport
 import Testing
 
 /// Absurd sizes are refused with a clear error before anything is allocated.
@@ -12,6 +13,16 @@ import Testing
             #expect(throws: InvalidParameter.self) { try AudioFile.decode(path, segment: segment) }
         }
         #expect(throws: InvalidParameter.self) { try AudioFile.crops(path, count: 3, seconds: seconds) }
+    }
+
+    @Test func anHourAtAHighRateIsRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("tone.wav").path
+        try wavData(sine(440, seconds: 4, sampleRate: 48000), channels: 1, sampleRate: 48000).write(to: URL(fileURLWithPath: path))
+        #expect(throws: InvalidParameter("seconds", 3600.0, "must be at most 699 at 384000 Hz")) {
+            try AudioFile.decode(path, sampleRate: 384_000, segment: .first(seconds: 3600), short: .padAny)
+        }
     }
 
     @Test func absurdStartsAndCropCountsAreRefused() throws {
