@@ -41,7 +41,7 @@ extension MoodModel.Settings {
         guard mean.isFinite else { throw bad("mean", mean, "must be a finite number") }
         guard std.isFinite, std > 0 else { throw bad("std", std, "must be a finite number above 0") }
         guard (1...4096).contains(batchSize) else { throw bad("batchSize", batchSize, "must be from 1 to 4096") }
-        guard epochs >= 1 else { throw bad("epochs", epochs, "must be at least 1 (a model trained for 0 epochs is untrained)") }
+        // Training-only settings (epochs, maxLR, weightDecay, augment) do not affect a loaded model.
     }
 }
 
