@@ -55,8 +55,14 @@ public enum Segment: Sendable, Equatable, CustomStringConvertible {
 
 /// What to do when a file is shorter than the segment asked for.
 public enum ShortAudioPolicy: String, Sendable, CaseIterable {
-    /// Zero-pad at the end to the segment's length.
+    /// Zero-pad at the end to the segment's length, unless less than ``minimumSeconds`` of
+    /// audio is there: a 0.2-s clip padded to 30 s is mostly silence, so it is reported.
     case pad
     /// Report the file as too short.
     case fail
+    /// Zero-pad whatever is there, however short (`--pad-short`).
+    case padAny = "pad-any"
+
+    /// The least audio `pad` pads (or all of a shorter segment).
+    public static let minimumSeconds = 3.0
 }

@@ -44,7 +44,7 @@ public enum AudioFile {
     /// `count * seconds`; a file shorter than one crop follows `short`.
     public static func crops(_ path: String, count: Int, seconds: Double, sampleRate: Int = defaultSampleRate,
                              short: ShortAudioPolicy = .pad) throws -> [Audio] {
-        guard count >= 1 else { throw InvalidParameter("count", count, "must be at least 1") }
+        guard (1...1000).contains(count) else { throw InvalidParameter("count", count, "must be from 1 to 1000") }
         let source = try open(path, sampleRate: sampleRate, mono: true)
         let length = try segmentLength(seconds, rate: source.outputRate)
         let total = source.outputFrameCount
@@ -66,6 +66,7 @@ public enum AudioFile {
             throw InputError(path, "no such file")
         }
         guard !isDirectory.boolValue else { throw InputError(path, "is a directory, not an audio file") }
+        try RegularFile.check(path)
         guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(path, "cannot be read (permission denied?)") }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 12)) ?? Data()
@@ -107,8 +108,19 @@ public enum AudioFile {
         }
     }
 
+    /// The longest segment: a short file is padded up to the segment's length, so an absurd
+    /// length (1e12 s) would otherwise be an allocation of terabytes.
+    public static let maximumSegmentSeconds = 3600.0
+
     static func segmentLength(_ seconds: Double, rate: Int) throws -> Int {
         guard seconds.isFinite, seconds > 0 else { throw InvalidParameter("seconds", seconds, "must be a positive number of seconds") }
+        guard seconds <= maximumSegmentSeconds else {
+            throw InvalidParameter("seconds", seconds, "must be at most \(Int(maximumSegmentSeconds)) (one hour); use the whole file for longer")
+        }
+        // At high rates an hour is still too much to pad: at most 2^28 frames (1 GiB of mono Float).
+        guard seconds * Double(rate) <= Double(1 << 28) else {
+            throw InvalidParameter("seconds", seconds, "must be at most \(Int(Double(1 << 28) / Double(rate))) at \(rate) Hz")
+        }
         return Int((seconds * Double(rate)).rounded())
     }
 
@@ -128,7 +140,7 @@ public enum AudioFile {
             length = l
             start = max(0, (total - l) / 2)
         case .at(let at, let seconds):
-            guard at.isFinite, at >= 0 else { throw InvalidParameter("start", at, "must be zero or more seconds") }
+            guard at.isFinite, at >= 0, at <= 1e7 else { throw InvalidParameter("start", at, "must be from zero to 1e7 seconds") }
             length = try segmentLength(seconds, rate: rate)
             start = Int((at * Double(rate)).rounded())
             guard start < total else {
@@ -149,6 +161,11 @@ public enum AudioFile {
             if short == .fail {
                 throw InputError(source.path, String(format: "too short: decoded %.2f s, the segment needs %.2f s",
                                                      Double(samples.count / channels) / Double(rate), Double(length) / Double(rate)))
+            }
+            let needed = min(length, Int(ShortAudioPolicy.minimumSeconds * Double(rate)))
+            if short == .pad, samples.count / channels < needed {
+                throw InputError(source.path, String(format: "too short: %.2f s of audio from %.2f s on, at least %.2f s are needed (to pad it with silence anyway: --pad-short)",
+                                                     Double(samples.count / channels) / Double(rate), Double(start) / Double(rate), Double(needed) / Double(rate)))
             }
             samples += [Float](repeating: 0, count: length * channels - samples.count)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MoodAudio
 import MoodCore
 import MoodPretrained
 import MoodTensor
@@ -6,8 +7,9 @@ import MoodTensor
 /// What `mooddex classify` and `filter` need of any saved mood model.
 public protocol MoodClassifying {
     var moods: [String] { get }
-    /// Mood probabilities per file, or the file's error.
-    func classify(_ paths: [String], threads: Int) -> [Result<[Float], InputError>]
+    /// Mood probabilities per file, or the file's error (a file with less than
+    /// ``MoodAudio/ShortAudioPolicy/minimumSeconds`` of audio is one, unless `padShort`).
+    func classify(_ paths: [String], threads: Int, padShort: Bool) -> [Result<[Float], InputError>]
 }
 
 extension MoodModel: MoodClassifying {
@@ -50,12 +52,13 @@ public final class FineTunedMoodModel: MoodClassifying {
         return (FineTunedMoodModel(settings: settings, model: model), record)
     }
 
-    public func classify(_ paths: [String], threads: Int) -> [Result<[Float], InputError>] {
+    public func classify(_ paths: [String], threads: Int, padShort: Bool = false) -> [Result<[Float], InputError>] {
         let net = model.net
         let maps: FrontEndMaps
         do {
             maps = try FrontEndMaps(model: settings.training.base, paths: paths, seconds: settings.seconds, cache: URL(fileURLWithPath: "/"),
-                                    threads: 1, progress: false, persist: false, keepGoing: true, network: { net })
+                                    threads: 1, progress: false, persist: false, keepGoing: true,
+                                    minimumSeconds: padShort ? 0 : ShortAudioPolicy.minimumSeconds, network: { net })
         } catch {
             return paths.map { .failure(InputError($0, "\(error)")) }
         }

@@ -105,12 +105,15 @@ public final class MoodModel {
     }
 
     /// Mood probabilities for audio files: decoded and turned into spectrograms on `threads`
-    /// threads, then classified in batches. A file that cannot be read gives its error instead.
-    public func classify(_ paths: [String], threads: Int) -> [Result<[Float], InputError>] {
+    /// threads, then classified in batches. A file that cannot be read gives its error instead, and so
+    /// does one shorter than ``ShortAudioPolicy/minimumSeconds`` unless `padShort`.
+    public func classify(_ paths: [String], threads: Int, padShort: Bool = false) -> [Result<[Float], InputError>] {
         var pooled = [Result<[Float], InputError>](repeating: .failure(InputError("", "not done")), count: paths.count)
         let lock = NSLock()
         var next = 0
-        let recipe = settings.recipe, pool = (settings.pool[0], settings.pool[1])
+        var recipe = settings.recipe
+        if padShort { recipe.short = .padAny }
+        let pool = (settings.pool[0], settings.pool[1])
         DispatchQueue.concurrentPerform(iterations: max(1, min(threads, paths.count))) { _ in
             let computer = try? LogMelSpectrogram(recipe.parameters)
             while true {
@@ -132,7 +135,11 @@ public final class MoodModel {
         var results = pooled
         if !good.isEmpty {
             let probabilities = self.probabilities(pooled: good.map(\.1), threads: threads)
-            for (k, (i, _)) in good.enumerated() { results[i] = .success(probabilities[k]) }
+            for (k, (i, _)) in good.enumerated() {
+                // Never a mood from NaN: a broken model must not label a song.
+                results[i] = probabilities[k].allSatisfy(\.isFinite) ? .success(probabilities[k])
+                    : .failure(InputError(paths[i], "the model gave non-finite probabilities (its weights or settings are broken)"))
+            }
         }
         return results
     }
@@ -140,7 +147,7 @@ public final class MoodModel {
     // MARK: Files
 
     public func save(to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try AtomicFile.createFolder(folder, for: folder.path)
         try Safetensors.write(Checkpoint.modelTensors(cnn.network), metadata: ["format": "mooddex-mood-model-1"],
                               to: folder.appendingPathComponent("model.safetensors"))
         let encoder = JSONEncoder()
@@ -150,14 +157,18 @@ public final class MoodModel {
 
     public static func load(from folder: URL) throws -> MoodModel {
         let json = folder.appendingPathComponent("model.json")
-        guard let data = FileManager.default.contents(atPath: json.path) else {
+        guard FileManager.default.fileExists(atPath: json.path) else {
             throw InputError(folder.path, "no model.json: not a MoodDex model folder (make one with `mooddex train -o \(folder.path)`)")
         }
+        let data = try RegularFile.contents(json.path, what: "the model settings")
         let settings: Settings
         do { settings = try JSONDecoder().decode(Settings.self, from: data) } catch { throw InputError(json.path, "unreadable model settings: \(error)") }
+        try settings.validate(path: json.path)
         let model = MoodModel(settings: settings)
         let weights = folder.appendingPathComponent("model.safetensors")
-        try Checkpoint.loadModel(model.cnn.network, from: try Safetensors.read(weights.path).tensors, path: weights.path)
+        let tensors = try Safetensors.read(weights.path).tensors
+        try checkFinite(tensors, path: weights.path)
+        try Checkpoint.loadModel(model.cnn.network, from: tensors, path: weights.path)
         return model
     }
 }

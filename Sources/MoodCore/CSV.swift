@@ -8,8 +8,15 @@ public struct CSVTable: Sendable {
     public let header: [String]
     public let rows: [[String]]
 
+    /// `text` as one RFC 4180 field: quoted when it holds a comma, a quote, a line break or
+    /// leading/trailing spaces (a quote inside doubled), as is otherwise.
+    public static func field(_ text: String) -> String {
+        let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0.isNewline } || text.first == " " || text.last == " "
+        return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
     public init(contentsOf path: String, separator: Character = ",") throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the file") }
+        let data = try RegularFile.contents(path)
         guard let text = String(data: data, encoding: .utf8) else { throw InputError(path, "not UTF-8 text") }
         try self.init(text: text, path: path, separator: separator)
     }

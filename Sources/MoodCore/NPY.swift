@@ -20,7 +20,7 @@ public struct NPYArray: Sendable {
     }
 
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the .npy file") }
+        let data = try RegularFile.contents(path, what: "the .npy file")
         try self.init(data: data, path: path)
     }
 

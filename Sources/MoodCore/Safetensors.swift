@@ -59,15 +59,21 @@ public enum Safetensors {
         return out + json + body
     }
 
-    /// Parses a safetensors file's bytes; `path` names the file in errors.
+    /// Parses a safetensors file's bytes; `path` names the file in errors. Every size and
+    /// offset in the header is checked against the file's length before it is used, so a
+    /// damaged or hostile header gives an ``InputError``, never an overflow or a huge allocation.
     public static func decode(_ data: Data, path: String = "<data>") throws -> (tensors: [String: Entry], metadata: [String: String]) {
+        let data = Data(data)  // indices from 0 even for a slice
         guard data.count >= 8 else { throw InputError(path, "not a safetensors file: shorter than its 8-byte header length") }
-        let headerLength = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard headerLength > 0, 8 + headerLength <= data.count,
-              let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + headerLength)) as? [String: Any] else {
+        let declared = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard declared > 0, declared <= UInt64(data.count - 8) else {
+            throw InputError(path, "not a safetensors file: its header length (\(declared) bytes) does not fit in the file (\(data.count) bytes)")
+        }
+        let headerLength = Int(declared)
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + headerLength)) as? [String: Any] else {
             throw InputError(path, "not a safetensors file: bad header")
         }
-        let bodyStart = 8 + headerLength
+        let bodyStart = 8 + headerLength, bodyLength = data.count - bodyStart
         var tensors = [String: Entry]()
         var metadata = [String: String]()
         for (name, value) in header {
@@ -76,31 +82,48 @@ public enum Safetensors {
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw InputError(path, "tensor \(name): malformed header entry")
             }
-            let count = shape.reduce(1, *)
-            let start = bodyStart + offsets[0], end = bodyStart + offsets[1]
-            guard start <= end, end <= data.count else { throw InputError(path, "tensor \(name): data lies past the end of the file (truncated?)") }
-            let raw = data.subdata(in: start ..< end)
-            func load<T>(_ type: T.Type) throws -> [T] {
-                guard raw.count == count * MemoryLayout<T>.size else {
-                    throw InputError(path, "tensor \(name): \(raw.count) bytes for shape \(shape) of \(dtype)")
-                }
-                return raw.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
+            let size: Int
+            switch dtype {
+            case "F32": size = 4
+            case "F64", "U64", "I64": size = 8
+            default: throw InputError(path, "tensor \(name): unsupported dtype \(dtype)")
             }
+            guard shape.allSatisfy({ $0 >= 0 }), let count = product(shape, limit: bodyLength / size) else {
+                throw InputError(path, "tensor \(name): shape \(shape) is negative or larger than the file")
+            }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bodyLength else {
+                throw InputError(path, "tensor \(name): data offsets \(offsets) lie outside the file's \(bodyLength) data bytes (truncated?)")
+            }
+            guard offsets[1] - offsets[0] == count * size else {
+                throw InputError(path, "tensor \(name): \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtype)")
+            }
+            let raw = data.subdata(in: bodyStart + offsets[0] ..< bodyStart + offsets[1])
+            func load<T>(_ type: T.Type) -> [T] { raw.withUnsafeBytes { Array($0.bindMemory(to: T.self)) } }
             let values: Values
             switch dtype {
-            case "F32": values = .f32(try load(Float.self))
-            case "F64": values = .f64(try load(Double.self))
-            case "U64": values = .u64(try load(UInt64.self))
-            case "I64": values = .i64(try load(Int64.self))
-            default: throw InputError(path, "tensor \(name): unsupported dtype \(dtype)")
+            case "F32": values = .f32(load(Float.self))
+            case "F64": values = .f64(load(Double.self))
+            case "U64": values = .u64(load(UInt64.self))
+            default: values = .i64(load(Int64.self))
             }
             tensors[name] = Entry(shape: shape, values: values)
         }
         return (tensors, metadata)
     }
 
+    /// The product of non-negative `dimensions`, or nil when it exceeds `limit` (or overflows).
+    static func product(_ dimensions: [Int], limit: Int) -> Int? {
+        var result = 1
+        for d in dimensions {
+            let (next, overflow) = result.multipliedReportingOverflow(by: d)
+            guard !overflow else { return nil }
+            result = next
+        }
+        return result <= limit ? result : nil
+    }
+
     public static func read(_ path: String) throws -> (tensors: [String: Entry], metadata: [String: String]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read the safetensors file") }
+        let data = try RegularFile.contents(path, what: "the safetensors file")
         return try decode(data, path: path)
     }
 

@@ -18,8 +18,8 @@ public struct MTGJamendo: Sendable {
 
     /// Reads a metadata TSV: TRACK_ID, ARTIST_ID, ALBUM_ID, PATH, DURATION, then one column per tag.
     public static func tracks(_ path: String) throws -> [Track] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError(path, "cannot read the file")
+        guard let text = String(data: try RegularFile.contents(path), encoding: .utf8) else {
+            throw InputError(path, "not UTF-8 text")
         }
         // Split on any line break: "\r\n" is one Character in Swift, so splitting on "\n" alone would miss it.
         var lines = text.split(whereSeparator: \.isNewline)

@@ -21,7 +21,7 @@ public struct Expectations {
     public var bands: [String: [String: Band]]
 
     public init(contentsOf url: URL) throws {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw InputError(url.path, "cannot read the expectations file") }
+        let data = try RegularFile.contents(url.path, what: "the expectations file")
         do { bands = try JSONDecoder().decode([String: [String: Band]].self, from: data) }
         catch { throw InputError(url.path, "not a valid expectations file: \(error)") }
     }

@@ -75,7 +75,7 @@ public struct BarChart {
         if let yRange { script += "set yrange [\(yRange.lowerBound):\(yRange.upperBound)]\n" } else { script += "set yrange [0:*]\n" }
         script += "$bars << EOD\n"
         for (i, category) in categories.enumerated() {
-            script += "\"\(category.replacingOccurrences(of: "\"", with: "'"))\" " + groups.map { "\($0.1[i])" }.joined(separator: " ") + "\n"
+            script += Gnuplot.datum(category) + " " + groups.map { "\($0.1[i])" }.joined(separator: " ") + "\n"
         }
         script += "EOD\n"
         let plots = groups.enumerated().map { i, g in

@@ -26,9 +26,11 @@ public final class FrontEndMaps: @unchecked Sendable {
     ///
     /// `network` gives the networks whose front end runs (default: the released weights from
     /// the cache); `persist` false computes without reading or writing the disk cache;
-    /// `keepGoing` records a file's error in ``failures`` and goes on with the others.
+    /// `keepGoing` records a file's error in ``failures`` and goes on with the others; a file
+    /// with less than `minimumSeconds` of audio is an error.
     public init(model: PretrainedModel, paths: [String], seconds: Double, cache: URL, threads: Int, progress: Bool,
-                persist: Bool = true, keepGoing: Bool = false, network: (() throws -> MusicnnNetwork)? = nil) throws {
+                persist: Bool = true, keepGoing: Bool = false, minimumSeconds: Double = 0,
+                network: (() throws -> MusicnnNetwork)? = nil) throws {
         precondition(model.architecture == .musicnn, "front-end maps exist for the musicnn architecture")
         self.model = model
         maps = Array(repeating: [], count: paths.count)
@@ -51,7 +53,8 @@ public final class FrontEndMaps: @unchecked Sendable {
                 lock.unlock()
                 guard i < paths.count, !stop else { return }
                 do {
-                    let (map, t) = try Self.map(paths[i], seconds: seconds, net: net, computer: computer, folder: folder)
+                    let (map, t) = try Self.map(paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net,
+                                                computer: computer, folder: folder)
                     lock.lock(); maps[i] = map; frames[i] = t; lock.unlock()
                     bar.advance()
                 } catch {
@@ -67,7 +70,8 @@ public final class FrontEndMaps: @unchecked Sendable {
         if Interrupt.requested { throw CancellationError() }
     }
 
-    static func map(_ path: String, seconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram, folder: URL?) throws -> ([Float16], Int) {
+    static func map(_ path: String, seconds: Double, minimumSeconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram,
+                    folder: URL?) throws -> ([Float16], Int) {
         let file = try folder.map { $0.appendingPathComponent(try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f16") }
         if let file, let data = FileManager.default.contents(atPath: file.path), data.count > 8, data.count % 2 == 0 {
             let t = data.withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self)) }
@@ -77,6 +81,11 @@ public final class FrontEndMaps: @unchecked Sendable {
             }
         }
         var mel = try MusicnnInput.logMel(file: path, segment: .first(seconds: seconds), with: computer)
+        let duration = Double(mel.frames - 1) * 256 / Double(MusicnnInput.sampleRate)
+        if duration < minimumSeconds {
+            throw InputError(path, String(format: "only %.2f s of audio, less than the %.0f s a mood needs (--pad-short classifies it anyway)",
+                                          duration, minimumSeconds))
+        }
         if mel.frames < MusicnnInput.patchFrames {  // repeat a very short clip up to one patch
             let original = mel
             mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map { original.values[$0 % original.values.count] }

@@ -42,7 +42,8 @@ public struct FeatureCache: Sendable {
     public let recipe: FeatureRecipe
 
     static let magic = Array("MDXF".utf8)
-    static let formatVersion: UInt32 = 1
+    /// 2: the header carries the payload's SHA-256 (entries of version 1 are recomputed).
+    static let formatVersion: UInt32 = 2
 
     public init(directory: URL, recipe: FeatureRecipe = FeatureRecipe()) throws {
         try recipe.parameters.validate()
@@ -56,6 +57,10 @@ public struct FeatureCache: Sendable {
         public var reused = 0
         public var failures = [InputError]()
         public var interrupted = false
+        /// The cache could not be written (full disk, read-only folder): the build stopped there.
+        public var cacheError: OutputError?
+        /// Audio files whose cache entry was damaged (and has been recomputed).
+        public var repaired = [String]()
         public var seconds = 0.0
     }
 
@@ -65,15 +70,25 @@ public struct FeatureCache: Sendable {
     }
 
     /// The spectrogram of `path` and whether it came from the cache.
-    func spectrogram(for path: String, computer: LogMelSpectrogram?) throws -> (spectrogram: Spectrogram, reused: Bool) {
+    func spectrogram(for path: String, computer: LogMelSpectrogram?) throws -> (spectrogram: Spectrogram, reused: Bool, repaired: Bool) {
         let contentHash = try contentHash(path)
         let entry = entryURL(contentHash: contentHash)
-        if let cached = load(entry, contentHash: contentHash) { return (cached, true) }
+        var repaired = false
+        switch load(entry, contentHash: contentHash) {
+        case .hit(let cached): return (cached, true, false)
+        case .missing: break
+        case .damaged(let reason):
+            // Reported, so a disk that corrupts files does not go unnoticed.
+            repaired = true
+            FileHandle.standardError.write(Data("mooddex: \(entry.path): damaged feature-cache entry for \(path) (\(reason)); recomputed\n".utf8))
+        }
         var spectrogram = try recipe.compute(path, with: computer)
         // Hand back what a later hit will return, so results never depend on the cache's state.
         spectrogram.values = spectrogram.values.map { Float(Float16($0)) }
-        try store(spectrogram, at: entry, contentHash: contentHash)
-        return (spectrogram, false)
+        do { try store(spectrogram, at: entry, contentHash: contentHash) } catch let error as OutputError {
+            throw OutputError(error.path, "feature cache entry: \(error.problem)")
+        }
+        return (spectrogram, false, repaired)
     }
 
     /// Fills the cache for `paths` on `workers` threads with a progress bar. Bad files are
@@ -92,13 +107,17 @@ public struct FeatureCache: Sendable {
                 if Interrupt.requested { report.interrupted = true }
                 let index = next
                 next += 1
+                let cacheFailed = report.cacheError != nil
                 lock.unlock()
-                guard index < paths.count, !Interrupt.requested else { return }
+                guard index < paths.count, !Interrupt.requested, !cacheFailed else { return }
                 let outcome = Result { try spectrogram(for: paths[index], computer: computer) }
                 lock.lock()
                 switch outcome {
-                case .success(let result): if result.reused { report.reused += 1 } else { report.computed += 1 }
+                case .success(let result):
+                    if result.reused { report.reused += 1 } else { report.computed += 1 }
+                    if result.repaired { report.repaired.append(paths[index]) }
                 case .failure(let error as InputError): report.failures.append(error)
+                case .failure(let error as OutputError): if report.cacheError == nil { report.cacheError = error }
                 case .failure(let error): report.failures.append(InputError(paths[index], "\(error)"))
                 }
                 lock.unlock()
@@ -111,7 +130,7 @@ public struct FeatureCache: Sendable {
         return report
     }
 
-    /// Every .mp3 and .wav below `folder`, sorted; an empty or missing folder is an error.
+    /// Every .mp3, .wav and .ogg below `folder`, sorted; an empty or missing folder is an error.
     public static func audioFiles(in folder: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else { throw InputError(folder, "no such folder") }
@@ -119,11 +138,11 @@ public struct FeatureCache: Sendable {
         let root = URL(fileURLWithPath: folder)
         var found = [String]()
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
-            for case let url as URL in walker where ["mp3", "wav"].contains(url.pathExtension.lowercased()) {
+            for case let url as URL in walker where ["mp3", "wav", "ogg"].contains(url.pathExtension.lowercased()) {
                 found.append(url.path)
             }
         }
-        guard !found.isEmpty else { throw InputError(folder, "no audio files (.mp3, .wav) in this folder") }
+        guard !found.isEmpty else { throw InputError(folder, "no audio files (.mp3, .wav, .ogg) in this folder") }
         return found.sorted()
     }
 
@@ -133,6 +152,7 @@ public struct FeatureCache: Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError(path, "no such file") }
         guard !isDirectory.boolValue else { throw InputError(path, "is a directory, not an audio file") }
+        try RegularFile.check(path)
         return try SHA256.hex(ofFile: path)
     }
 
@@ -141,37 +161,49 @@ public struct FeatureCache: Sendable {
         return directory.appendingPathComponent(String(name.prefix(2))).appendingPathComponent(name + ".mdxf")
     }
 
-    struct Header: Codable { var key: String; var contentHash: String; var bands: Int; var frames: Int }
+    struct Header: Codable { var key: String; var contentHash: String; var bands: Int; var frames: Int; var payloadSHA256: String }
 
     func store(_ spectrogram: Spectrogram, at url: URL, contentHash: String) throws {
-        let header = try JSONEncoder().encode(Header(key: recipe.key, contentHash: contentHash,
-                                                     bands: spectrogram.bands, frames: spectrogram.frames))
+        let halves = spectrogram.values.map { Float16($0).bitPattern.littleEndian }
+        let payload = halves.withUnsafeBytes { Data($0) }
+        let header = try JSONEncoder().encode(Header(key: recipe.key, contentHash: contentHash, bands: spectrogram.bands,
+                                                     frames: spectrogram.frames, payloadSHA256: SHA256.hex(payload)))
         var data = Data(Self.magic)
         withUnsafeBytes(of: Self.formatVersion.littleEndian) { data.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt32(header.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(header)
-        let halves = spectrogram.values.map { Float16($0).bitPattern.littleEndian }
-        halves.withUnsafeBytes { data.append(contentsOf: $0) }
+        data.append(payload)
         try AtomicFile.write(data, to: url)
     }
 
-    /// The entry at `url` if it exists, is whole, and was made from this content and recipe.
-    func load(_ url: URL, contentHash: String) -> Spectrogram? {
-        guard let data = FileManager.default.contents(atPath: url.path), data.count >= 12,
-              Array(data.prefix(4)) == Self.magic else { return nil }
-        return data.withUnsafeBytes { raw -> Spectrogram? in
-            guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == Self.formatVersion else { return nil }
+    /// What reading an entry found.
+    enum Lookup { case hit(Spectrogram), missing, damaged(String) }
+
+    /// The entry at `url` if it exists, is whole, was made from this content and recipe, and
+    /// its payload matches its checksum. An entry of an older format counts as missing.
+    func load(_ url: URL, contentHash: String) -> Lookup {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return .missing }
+        guard data.count >= 12, Array(data.prefix(4)) == Self.magic else { return .damaged("not a cache entry") }
+        return data.withUnsafeBytes { raw -> Lookup in
+            guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == Self.formatVersion else { return .missing }
             let headerLength = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
-            guard 12 + headerLength <= raw.count,
-                  let header = try? JSONDecoder().decode(Header.self, from: Data(raw[12 ..< 12 + headerLength])),
-                  header.key == recipe.key, header.contentHash == contentHash,
-                  raw.count - 12 - headerLength == 2 * header.bands * header.frames else { return nil }
-            var values = [Float](repeating: 0, count: header.bands * header.frames)
+            guard headerLength <= raw.count - 12,
+                  let header = try? JSONDecoder().decode(Header.self, from: Data(raw[12 ..< 12 + headerLength])) else {
+                return .damaged("unreadable header")
+            }
+            guard header.key == recipe.key, header.contentHash == contentHash else { return .damaged("header of another file or recipe") }
             let base = 12 + headerLength
+            // Sizes from the file are checked without overflow before anything is allocated.
+            let (count, overflow) = header.bands.multipliedReportingOverflow(by: header.frames)
+            guard header.bands > 0, header.frames > 0, !overflow, count <= (raw.count - base) / 2, raw.count - base == 2 * count else {
+                return .damaged("truncated or wrong size")
+            }
+            guard SHA256.hex(UnsafeRawBufferPointer(rebasing: raw[base...])) == header.payloadSHA256 else { return .damaged("checksum mismatch") }
+            var values = [Float](repeating: 0, count: count)
             for i in values.indices {
                 values[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))))
             }
-            return Spectrogram(values: values, bands: header.bands, frames: header.frames)
+            return .hit(Spectrogram(values: values, bands: header.bands, frames: header.frames))
         }
     }
 }

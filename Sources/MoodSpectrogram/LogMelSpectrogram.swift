@@ -66,11 +66,20 @@ public final class LogMelSpectrogram {
         melLength.deallocate()
     }
 
+    /// The most values one spectrogram may hold (1 GiB of Float): beyond it a tiny hop over
+    /// long audio is refused with a clear error instead of an allocation that aborts.
+    public static let maximumValues = 1 << 28
+
     /// Log-mel spectrogram (dB) of mono audio; its rate must be `parameters.sampleRate`.
     public func callAsFunction(_ audio: Audio) throws -> Spectrogram {
         guard audio.channels == 1 else { throw InvalidParameter("audio.channels", audio.channels, "must be 1 (mix to mono first)") }
         guard audio.sampleRate == parameters.sampleRate else {
             throw InvalidParameter("audio.sampleRate", audio.sampleRate, "must equal the spectrogram's sampleRate \(parameters.sampleRate)")
+        }
+        let frames = parameters.frameCount(forSamples: audio.samples.count)
+        guard frames <= Self.maximumValues / parameters.melBands else {
+            throw InvalidParameter("hopLength", parameters.hopLength, String(format: "gives %d mel bands x %d frames for %.1f s of audio, more than %d values: use a longer hop or a shorter segment",
+                                                                             parameters.melBands, frames, audio.duration, Self.maximumValues))
         }
         return self(audio.samples)
     }

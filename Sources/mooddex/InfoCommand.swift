@@ -6,7 +6,7 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Show each audio file's format, rate, channels and length (no full decode).")
 
-    @Argument(help: "MP3 or WAV files.") var files: [String]
+    @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
     func run() throws {
         var failed = 0

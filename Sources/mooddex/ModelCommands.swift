@@ -19,13 +19,19 @@ struct TrainCommand: ParsableCommand {
     }
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
     @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn.") var base: Base = .msdMusicnn
-    @Option(help: "Epochs of one-cycle training (from scratch).") var epochs = 40
-    @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
-    @Option(help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
+    @Option(parsing: .unconditional, help: "Epochs of one-cycle training from scratch (1 or more).") var epochs = 40
+    @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
+    @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
     @OptionGroup var data: DataOptions
+
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)") }
+    }
 
     func run() throws {
         Interrupt.install()
+        // Fail now, not after the whole training, when the model cannot be saved.
+        try AtomicFile.checkWritable(folder: URL(fileURLWithPath: output))
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
         let paths = fourQ.clips.map(\.path), labels = fourQ.clips.map(\.mood)
         if let pretrained = PretrainedModel(rawValue: base.rawValue) {
@@ -57,16 +63,17 @@ struct ClassifyCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument { case text, csv, json }
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Option(help: "text, csv or json.") var format: Format = .text
-    @Option(help: "Worker threads.") var threads = Compute.availableCores
-    @Argument(help: "MP3 or WAV files.") var files: [String]
+    @Option(parsing: .unconditional, help: "Worker threads.") var threads = Compute.availableCores
+    @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
+    @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
     func run() throws {
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))
         let moods = model.moods
-        let results = model.classify(files, threads: threads)
+        let results = model.classify(files, threads: threads, padShort: padShort)
         var failed = 0
         var rows = [[String: Any]]()
-        if format == .csv { print((["path", "mood"] + moods).joined(separator: ",")) }
+        if format == .csv { print((["path", "mood"] + moods).map(CSVTable.field).joined(separator: ",")) }
         for (file, result) in zip(files, results) {
             switch result {
             case .failure(let error):
@@ -79,8 +86,7 @@ struct ClassifyCommand: ParsableCommand {
                     let ranked = p.indices.sorted { p[$0] > p[$1] }.map { "\(moods[$0]) \(String(format: "%.3f", p[$0]))" }
                     print("\(file)\t\(moods[top])\t(\(ranked.joined(separator: ", ")))")
                 case .csv:
-                    let quoted = file.contains(",") || file.contains("\"") ? "\"" + file.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : file
-                    print(([quoted, moods[top]] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
+                    print(([CSVTable.field(file), CSVTable.field(moods[top])] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
                 case .json:
                     rows.append(["path": file, "mood": moods[top], "probabilities": Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))])
                 }
@@ -101,25 +107,29 @@ struct FilterCommand: ParsableCommand {
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Argument(help: "The playlist.") var playlist: String
     @Option(name: .shortAndLong, help: "The playlist to write.") var output: String
-    @Option(help: "Worker threads.") var threads = Compute.availableCores
+    @Option(parsing: .unconditional, help: "Worker threads.") var threads = Compute.availableCores
+    @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
 
     func run() throws {
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))
         let wanted = try mood.split(separator: ",").map { name -> Int in
             let m = name.trimmingCharacters(in: .whitespaces).lowercased()
             guard let i = model.moods.firstIndex(of: m) else {
-                throw ValidationError("--mood \(m): must be among \(model.moods.joined(separator: ", "))")
+                throw InvalidParameter("--mood", m, "must be among \(model.moods.joined(separator: ", "))")
             }
             return i
         }
         let list = try Playlist(contentsOf: playlist)
-        let results = model.classify(list.entries.map(\.path), threads: threads)
+        let results = model.classify(list.entries.map(\.path), threads: threads, padShort: padShort)
         var kept = [Playlist.Entry](), unreadable = 0
         for (entry, result) in zip(list.entries, results) {
             switch result {
             case .failure(let error): unreadable += 1; warn("mooddex: skipped \(entry.line): \(error.problem)")
             case .success(let p): if wanted.contains(p.indices.max { p[$0] < p[$1] }!) { kept.append(entry) }
             }
+        }
+        guard unreadable < list.entries.count else {
+            throw InputError(playlist, "none of its \(list.entries.count) entries could be read (see above); \(output) not written")
         }
         try Playlist.write(kept, to: URL(fileURLWithPath: output))
         print("\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)" + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))

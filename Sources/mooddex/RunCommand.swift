@@ -13,8 +13,8 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "Experiment names (see `mooddex list`), `frontend`, or `all`.") var names: [String] = ["all"]
     @Flag(help: "Quick variants: fewer seeds and epochs; reports go to reports/<name>.quick.*.") var quick = false
-    @Option(help: "The seed every random choice derives from.") var seed: UInt64 = 2022
-    @Option(help: "Worker threads; with the seed it fixes the numbers, so reports are made with 2.") var threads = 2
+    @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
+    @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes the numbers, so reports are made with 2.") var threads = 2
     @Option(help: "Folder for reports.") var reports = "reports"
     @Option(help: "Folder for figures.") var figures = "figures"
     @OptionGroup var data: DataOptions

@@ -9,14 +9,14 @@ struct SpectrogramCommand: ParsableCommand {
         commandName: "spectrogram",
         abstract: "Draw a file's log-mel spectrogram as a PNG (the thesis's figures 7 and 20).")
 
-    @Argument(help: "An MP3 or WAV file.") var file: String
+    @Argument(help: "An MP3, WAV or Ogg Vorbis file.") var file: String
     @Option(name: .shortAndLong, help: "The PNG to write.") var output: String
     @OptionGroup var segment: SegmentOptions
     @OptionGroup var spectrogram: SpectrogramOptions
 
     func run() throws {
         let parameters = spectrogram.parameters
-        let audio = try AudioFile.decode(file, sampleRate: parameters.sampleRate, segment: segment.value, short: segment.short)
+        let audio = try AudioFile.decode(file, sampleRate: parameters.sampleRate, segment: segment.value, short: segment.policy)
         let values = try LogMelSpectrogram(parameters)(audio)
         try SpectrogramPicture.figure(values, parameters: parameters,
                                       title: "\(URL(fileURLWithPath: file).lastPathComponent), \(segment.value)")

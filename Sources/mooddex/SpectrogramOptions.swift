@@ -4,13 +4,13 @@ import MoodSpectrogram
 
 /// The spectrogram vocabulary on the command line, librosa's names in kebab case.
 struct SpectrogramOptions: ParsableArguments {
-    @Option(help: "Sample rate in Hz.") var sampleRate = 22050
-    @Option(name: .customLong("n-fft"), help: "FFT size in samples.") var nFFT = 1024
-    @Option(help: "Hop between frames in samples.") var hopLength = 512
-    @Option(help: "Number of mel bands.") var melBands = 96
-    @Option(name: .customLong("f-min"), help: "Lowest filterbank frequency in Hz.") var fMin = 0.0
-    @Option(name: .customLong("f-max"), help: "Highest filterbank frequency in Hz (default: sample-rate / 2).") var fMax: Double?
-    @Option(name: .customLong("top-db"), help: "Dynamic range kept below the peak, in dB.") var topDB: Float = 80
+    @Option(parsing: .unconditional, help: "Sample rate in Hz.") var sampleRate = 22050
+    @Option(name: .customLong("n-fft"), parsing: .unconditional, help: "FFT size in samples.") var nFFT = 1024
+    @Option(parsing: .unconditional, help: "Hop between frames in samples.") var hopLength = 512
+    @Option(parsing: .unconditional, help: "Number of mel bands.") var melBands = 96
+    @Option(name: .customLong("f-min"), parsing: .unconditional, help: "Lowest filterbank frequency in Hz.") var fMin = 0.0
+    @Option(name: .customLong("f-max"), parsing: .unconditional, help: "Highest filterbank frequency in Hz (default: sample-rate / 2).") var fMax: Double?
+    @Option(name: .customLong("top-db"), parsing: .unconditional, help: "Dynamic range kept below the peak, in dB.") var topDB: Float = 80
     @Option(help: "Padding of centred frames: reflect or constant.") var padMode: SpectrogramParameters.PadMode = .reflect
 
     var parameters: SpectrogramParameters {
@@ -27,8 +27,13 @@ struct SegmentOptions: ParsableArguments {
     enum Choice: String, ExpressibleByArgument, CaseIterable { case first, middle, whole }
 
     @Option(help: "Which part of each file: first, middle or whole.") var segment: Choice = .first
-    @Option(help: "Segment length in seconds.") var seconds = 30.0
-    @Option(help: "Files shorter than the segment: pad (with zeros) or fail.") var short: ShortAudioPolicy = .pad
+    @Option(parsing: .unconditional, help: "Segment length in seconds.") var seconds = 30.0
+    @Option(help: "Files shorter than the segment: pad (with zeros, when at least 3 s of audio are there), fail, or pad-any.")
+    var short: ShortAudioPolicy = .pad
+    @Flag(help: "Pad clips with less than 3 s of audio too (same as --short pad-any).") var padShort = false
+
+    /// The policy asked for: --pad-short wins.
+    var policy: ShortAudioPolicy { padShort ? .padAny : short }
 
     var value: Segment {
         switch segment {

@@ -113,6 +113,16 @@ import Testing
             (error as? InputError)?.path == path && (error as? InputError)?.problem.hasPrefix("too short") == true
         }
         #expect(throws: InvalidParameter.self) { try AudioFile.decode(path, segment: .first(seconds: -1)) }
+        // Less than 3 s of audio is reported, not padded, unless asked.
+        let tail = try AudioFile.decode(path, segment: .at(start: 6, seconds: 10), short: .padAny)
+        #expect(tail.frameCount == 10 * 22050)
+        #expect {
+            try AudioFile.decode(path, segment: .at(start: 6, seconds: 10), short: .pad)
+        } throws: { error in
+            (error as? InputError)?.problem.contains("at least 3.00 s are needed") == true
+        }
+        // 4 s of audio are enough to pad.
+        #expect(try AudioFile.decode(path, segment: .at(start: 4, seconds: 5), short: .pad).frameCount == 5 * 22050)
         #expect(throws: InvalidParameter.self) { try AudioFile.crops(path, count: 0, seconds: 1) }
     }
 

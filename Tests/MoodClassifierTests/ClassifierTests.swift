@@ -10,13 +10,13 @@ import Testing
     let folder: URL
     init() throws { folder = try temporaryFolder("classifier") }
 
-    /// Two-second WAVs: low tones labelled calm, high ones energetic.
+    /// Three-second WAVs (the least that is padded without --pad-short): low tones labelled calm, high ones energetic.
     func clips() throws -> (paths: [String], labels: [Int]) {
         var paths = [String](), labels = [Int]()
         for i in 0..<8 {
             let high = i % 2 == 1
             let url = folder.appendingPathComponent("clip\(i).wav")
-            try wavData(sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 2, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: url)
+            try wavData(sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 3, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: url)
             paths.append(url.path)
             labels.append(high ? 3 : 2)
         }
@@ -46,11 +46,15 @@ import Testing
 
         let broken = folder.appendingPathComponent("broken.mp3")
         try Data("not audio".utf8).write(to: broken)
-        let inputs = paths + [broken.path, folder.appendingPathComponent("missing.wav").path]
+        let fifo = folder.appendingPathComponent("fifo.mp3")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        // A FIFO among the files (it would block a reader forever) costs only its own result.
+        let inputs = paths + [broken.path, folder.appendingPathComponent("missing.wav").path, fifo.path]
         let a = model.classify(inputs, threads: 2), b = loaded.classify(inputs, threads: 1)
         for (x, y) in zip(a.prefix(8), b.prefix(8)) { #expect(try x.get() == y.get()) }
         #expect(throws: InputError.self) { try b[8].get() }
         #expect(throws: InputError.self) { try b[9].get() }
+        #expect(throws: InputError(fifo.path, "is a named pipe (FIFO), not a regular file")) { try b[10].get() }
         let probabilities = try b.prefix(8).map { try $0.get() }
         #expect(probabilities.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-5 })
         // Separable toy data: the trained model gets most of it right.
@@ -80,6 +84,9 @@ import Testing
         try "#EXTM3U\n".write(to: list, atomically: true, encoding: .utf8)
         #expect(throws: InputError(list.path, "the playlist names no files")) { try Playlist(contentsOf: list.path) }
         #expect(throws: InputError.self) { try Playlist(contentsOf: folder.path) }
+        let fifo = folder.appendingPathComponent("fifo.m3u")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        #expect(throws: InputError(fifo.path, "is a named pipe (FIFO), not a regular file")) { try Playlist(contentsOf: fifo.path) }
     }
 
     @Test func aMissingModelFolderIsNamed() {

@@ -16,6 +16,17 @@ import Testing
         #expect(throws: InputError.self) { try CSVTable(text: "a\n\"open", path: "c.csv") }
     }
 
+    /// Metadata and CSV readers open only regular files: a FIFO would block them forever.
+    @Test func tablesRefuseSpecialFiles() throws {
+        let folder = try temporaryFolder("tables")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("metadata.tsv").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let expected = InputError(fifo, "is a named pipe (FIFO), not a regular file")
+        #expect(throws: expected) { try MTGJamendo.tracks(fifo) }
+        #expect(throws: expected) { try CSVTable(contentsOf: fifo) }
+    }
+
     @Test func spotifyMoodsFindsDuplicatedIdsAndTheCeiling() throws {
         let folder = try temporaryFolder("spotify")
         defer { try? FileManager.default.removeItem(at: folder) }

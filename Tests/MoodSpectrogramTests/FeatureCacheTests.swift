@@ -82,6 +82,27 @@ import Testing
         #expect(afterJunk)
     }
 
+    /// A flipped bit in the payload leaves the size and header intact: only the checksum sees it.
+    @Test func flippedPayloadBitsAreCaughtByTheChecksumAndReported() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try writeWAV("d.wav")
+        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
+        let good = try cache.spectrogram(for: path)
+        let entry = cache.directory.appendingPathComponent(entries(cache)[0])
+        var bytes = try Data(contentsOf: entry)
+        for offset in [bytes.count - 2, bytes.count - 1000, bytes.count / 2 + 7] { bytes[offset] ^= 0x40 }
+        try bytes.write(to: entry)
+        let afterFlip = try cache.spectrogram(for: path) == good
+        #expect(afterFlip, "a damaged entry was reused")
+        // Reported through a build as well.
+        bytes = try Data(contentsOf: entry)
+        bytes[bytes.count - 3] ^= 0x01
+        try bytes.write(to: entry)
+        let report = cache.build([path], workers: 1, progress: false)
+        #expect(report.repaired == [path] && report.computed == 1 && report.reused == 0)
+        #expect(try cache.spectrogram(for: path) == good)
+    }
+
     @Test func buildComputesOnceCollectsBadFilesAndReusesAfterwards() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         for i in 0..<5 { _ = try writeWAV("clip\(i).wav", gain: 1 / Float(i + 1)) }
@@ -97,12 +118,29 @@ import Testing
         #expect(second.computed == 0 && second.reused == 5 && second.failures.count == 1)
     }
 
+    /// A cache that cannot be written is one error naming the cache, not a failure of every audio file.
+    @Test func anUnwritableCacheIsBlamedOnTheCacheNotTheAudio() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let paths = [try writeWAV("a.wav"), try writeWAV("b.wav", gain: 0.5)]
+        let blocker = folder.appendingPathComponent("cache")
+        try Data("a file where the cache folder should be".utf8).write(to: blocker)
+        let cache = try FeatureCache(directory: blocker.appendingPathComponent("features"), recipe: FeatureRecipe(segment: .whole))
+        let report = cache.build(paths, workers: 1, progress: false)
+        #expect(report.failures.isEmpty, "blamed on the audio: \(report.failures)")
+        let error = try #require(report.cacheError)
+        #expect(error.path.hasPrefix(blocker.path) && error.problem.contains("is a file, not a folder"), "\(error)")
+        #expect(!"\(error)".contains("NSCocoaErrorDomain"))
+    }
+
     @Test func emptyOrMissingFoldersAreNamed() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        #expect(throws: InputError(empty, "no audio files (.mp3, .wav) in this folder")) { try FeatureCache.audioFiles(in: empty) }
+        #expect(throws: InputError(empty, "no audio files (.mp3, .wav, .ogg) in this folder")) { try FeatureCache.audioFiles(in: empty) }
         #expect(throws: InputError(empty + "/nope", "no such folder")) { try FeatureCache.audioFiles(in: empty + "/nope") }
+        // Ogg Vorbis is decoded, so it is found too.
+        for name in ["b.OGG", "a.ogg", "c.wav", "notes.txt"] { try Data().write(to: URL(fileURLWithPath: empty).appendingPathComponent(name)) }
+        #expect(try FeatureCache.audioFiles(in: empty).map { URL(fileURLWithPath: $0).lastPathComponent } == ["a.ogg", "b.OGG", "c.wav"])
     }
 
     @Test func badParametersAreRefusedUpFront() {
@@ -130,5 +168,9 @@ import Testing
         }
         let report = cache.build(corpus.cases.map(\.path), workers: 2, progress: false)
         #expect(report.failures.count == corpus.cases.count && report.computed == 0)
+        // Good files among the bad keep their results.
+        let good = try fixture("steps-8s-22050-mono.mp3")
+        let mixed = cache.build(corpus.cases.map(\.path) + [good], workers: 2, progress: false)
+        #expect(mixed.failures.count == corpus.cases.count && mixed.computed == 1)
     }
 }

@@ -12,6 +12,14 @@ import Testing
     }
 
     /// FFTW's power spectrum against a plain DFT computed in Double.
+    /// A hop of 1 over minutes of audio would need gigabytes: a clear error instead.
+    @Test func tooManyValuesAreRefused() throws {
+        var parameters = SpectrogramParameters()
+        parameters.hopLength = 1
+        let audio = Audio(samples: [Float](repeating: 0.1, count: 3_000_000), sampleRate: 22050)
+        #expect(throws: InvalidParameter.self) { try LogMelSpectrogram(parameters)(audio) }
+    }
+
     @Test func fftMatchesNaiveDFT() throws {
         let parameters = SpectrogramParameters(nFFT: 256, hopLength: 128)
         let samples = TestSignal.samples(length: 3000)

@@ -49,6 +49,13 @@ public struct CorruptInputCorpus {
         try add("missing.mp3", nil, "no such file")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("folder.mp3"), withIntermediateDirectories: true)
         made.append(Case(name: "folder.mp3", path: root.appendingPathComponent("folder.mp3").path, reason: "directory"))
+        // Special files named like audio: opening a FIFO blocks and a device never ends.
+        let fifo = root.appendingPathComponent("fifo.mp3")
+        guard mkfifo(fifo.path, 0o644) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        made.append(Case(name: "fifo.mp3", path: fifo.path, reason: "FIFO"))
+        let device = root.appendingPathComponent("device.wav")
+        try FileManager.default.createSymbolicLink(atPath: device.path, withDestinationPath: "/dev/null")
+        made.append(Case(name: "device.wav", path: device.path, reason: "device"))
         folder = root
         cases = made
     }
