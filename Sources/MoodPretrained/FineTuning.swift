@@ -9,7 +9,8 @@ import MoodTraining
 /// 1. a new head for the task (the 200 -> 50 tag layer becomes 200 -> classes, freshly drawn);
 /// 2. `freeze`: only the head trains, plus every batch norm (fastai's `train_bn`);
 ///    `lr_find`, then `fit_one_cycle(frozenEpochs, lr)`;
-/// 3. `unfreeze`, `lr_find` again, `fit_one_cycle(unfrozenEpochs, slice(hi / spread, hi))`:
+/// 3. `unfreeze`, `lr_find` again, `fit_one_cycle(unfrozenEpochs, slice(hi / spread, hi))`
+///    (5 and 2 epochs by default, the thesis's schedule):
 ///    discriminative rates spread geometrically over the groups (mid end, back end, head).
 ///
 /// The front end (88 % of the FLOPs) stays frozen throughout and is computed once per clip
@@ -21,7 +22,7 @@ public final class FineTunedMusicnn {
         public var base: PretrainedModel = .msdMusicnn
         public var classes = 4
         public var frozenEpochs = 5
-        public var unfrozenEpochs = 5
+        public var unfrozenEpochs = 2
         /// Ratio of the head's rate to the mid end's in the unfrozen stage (`slice(hi / spread, hi)`).
         public var spread = 100.0
         public var batchSize = 32
