@@ -51,9 +51,13 @@ public final class MoodModel {
     // MARK: Training
 
     /// Trains on `paths` with mood indices `labels`, reading spectrograms through `cache`.
-    /// `validation` (paths, labels) is scored after every epoch when given.
+    /// `validation` (paths, labels) is scored after every epoch when given. With `checkpoint`,
+    /// the whole training state is saved there after every epoch, and a run that finds one of
+    /// the same schedule resumes after it (bit for bit as if it had never stopped). `shouldStop`
+    /// (default: Ctrl-C) is polled after each epoch; stopping throws `CancellationError`.
     public static func train(paths: [String], labels: [Int], validation: ([String], [Int])? = nil, settings: Settings,
-                             cache: FeatureCache, threads: Int, progress: Bool = false,
+                             cache: FeatureCache, threads: Int, progress: Bool = false, checkpoint: URL? = nil,
+                             shouldStop: (() -> Bool)? = nil,
                              onEpoch: ((EpochRecord) -> Void)? = nil) throws -> (model: MoodModel, learner: Learner) {
         var settings = settings
         let trainSamples = try SpectrogramData.load(paths, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: progress)
@@ -75,7 +79,8 @@ public final class MoodModel {
         learner.augment = settings.augment
         learner.showProgress = progress
         if let onEpoch { learner.callbacks.append { if case .epoch(let r) = $0 { onEpoch(r) } } }
-        try learner.fitOneCycle(epochs: settings.epochs, maxLR: settings.maxLR)
+        if let shouldStop { learner.shouldStop = shouldStop }
+        try learner.fitOneCycle(epochs: settings.epochs, maxLR: settings.maxLR, checkpoint: checkpoint)
         return (model, learner)
     }
 

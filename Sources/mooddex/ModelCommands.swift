@@ -6,6 +6,7 @@ import MoodDatasets
 import MoodPretrained
 import MoodSpectrogram
 import MoodTensor
+import MoodTraining
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,8 +39,15 @@ struct TrainCommand: ParsableCommand {
             var training = FineTunedMusicnn.Settings()
             training.base = pretrained
             training.seed = seed
-            let (model, record) = try FineTunedMoodModel.train(paths: paths, labels: labels, settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
-                                                                cache: data.cache, threads: threads, progress: true)
+            let model: FineTunedMoodModel, record: FineTunedMusicnn.Record
+            do {
+                (model, record) = try FineTunedMoodModel.train(paths: paths, labels: labels,
+                                                               settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
+                                                               cache: data.cache, threads: threads, progress: true)
+            } catch is CancellationError {
+                warn("mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)")
+                throw ExitCode(130)
+            }
             for r in record.history { print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds)) }
             try model.save(to: URL(fileURLWithPath: output))
             print("saved \(output): \(pretrained) fine-tuned on \(paths.count) clips, \(record.history.count) epochs, moods \(FourQ.moods.joined(separator: ", "))")
@@ -49,11 +57,21 @@ struct TrainCommand: ParsableCommand {
         settings.epochs = epochs
         settings.seed = seed
         let cache = try FeatureCache(directory: data.cache.appendingPathComponent("features"), recipe: settings.recipe)
-        let (model, learner) = try MoodModel.train(paths: paths, labels: labels, settings: settings,
-                                                   cache: cache, threads: threads, progress: true) { r in
-            print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
+        // Saved after every epoch: Ctrl-C, then the same command, continues where it stopped.
+        let checkpoint = URL(fileURLWithPath: output).appendingPathComponent("training-checkpoint.safetensors")
+        let model: MoodModel, learner: Learner
+        do {
+            (model, learner) = try MoodModel.train(paths: paths, labels: labels, settings: settings, cache: cache, threads: threads,
+                                                   progress: true, checkpoint: checkpoint, onEpoch: { r in
+                print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
+            })
+        } catch is CancellationError {
+            let saved = FileManager.default.fileExists(atPath: checkpoint.path)
+            warn("mooddex: interrupted" + (saved ? "; the training state is saved in \(checkpoint.path): run the same command to continue" : " before the first epoch ended"))
+            throw ExitCode(130)
         }
         try model.save(to: URL(fileURLWithPath: output))
+        try? FileManager.default.removeItem(at: checkpoint)
         print("saved \(output): \(fourQ.clips.count) clips, \(learner.history.count) epochs, moods \(settings.moods.joined(separator: ", "))")
     }
 }

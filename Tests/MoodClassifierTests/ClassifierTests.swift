@@ -34,6 +34,28 @@ import Testing
         return s
     }
 
+    /// `mooddex train` after Ctrl-C: the training state saved after each epoch lets the same
+    /// call continue, and the model ends exactly as an uninterrupted one.
+    @Test func aStoppedTrainingResumesFromItsCheckpoint() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (paths, labels) = try clips()
+        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: tinySettings().recipe)
+        let straight = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2).model
+        let checkpoint = folder.appendingPathComponent("model/training-checkpoint.safetensors")
+        var epochs = 0
+        #expect(throws: CancellationError.self) {
+            _ = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2, checkpoint: checkpoint,
+                                    shouldStop: { epochs >= 3 }, onEpoch: { _ in epochs += 1 })
+        }
+        #expect(epochs == 3)
+        #expect(FileManager.default.fileExists(atPath: checkpoint.path))
+        var resumedEpochs = 0
+        let resumed = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2,
+                                          checkpoint: checkpoint, onEpoch: { _ in resumedEpochs += 1 }).model
+        #expect(resumedEpochs == tinySettings().epochs - 3)
+        for (a, b) in zip(straight.cnn.parameters, resumed.cnn.parameters) { #expect(a.value.values == b.value.values, "\(a.name)") }
+    }
+
     @Test func trainSaveLoadAndClassifyWithBadEntries() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let (paths, labels) = try clips()
