@@ -86,13 +86,13 @@ struct ClassifyCommand: ParsableCommand {
     @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
     func run() throws {
+        Interrupt.install()
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))
         let moods = model.moods
-        let results = model.classify(files, threads: threads, padShort: padShort)
         var failed = 0
         var rows = [[String: Any]]()
         if format == .csv { print((["path", "mood"] + moods).map(CSVTable.field).joined(separator: ",")) }
-        for (file, result) in zip(files, results) {
+        for (file, result) in classifyInBatches(model, files, threads: threads, padShort: padShort) {
             switch result {
             case .failure(let error):
                 failed += 1
@@ -110,6 +110,7 @@ struct ClassifyCommand: ParsableCommand {
                 }
             }
         }
+        if Interrupt.requested { warn("mooddex: interrupted; the files above were classified"); throw ExitCode(130) }
         if format == .json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
         }
@@ -137,19 +138,42 @@ struct FilterCommand: ParsableCommand {
             }
             return i
         }
+        Interrupt.install()
         let list = try Playlist(contentsOf: playlist)
-        let results = model.classify(list.entries.map(\.path), threads: threads, padShort: padShort)
         var kept = [Playlist.Entry](), unreadable = 0
-        for (entry, result) in zip(list.entries, results) {
+        let results = classifyInBatches(model, list.entries.map(\.path), threads: threads, padShort: padShort)
+        for (entry, (_, result)) in zip(list.entries, results) {
             switch result {
             case .failure(let error): unreadable += 1; warn("mooddex: skipped \(entry.line): \(error.problem)")
             case .success(let p): if wanted.contains(p.indices.max { p[$0] < p[$1] }!) { kept.append(entry) }
             }
         }
+        if Interrupt.requested { warn("mooddex: interrupted; \(output) not written"); throw ExitCode(130) }
         guard unreadable < list.entries.count else {
             throw InputError(playlist, "none of its \(list.entries.count) entries could be read (see above); \(output) not written")
         }
         try Playlist.write(kept, to: URL(fileURLWithPath: output))
         print("\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)" + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))
+    }
+}
+
+/// Classifies `paths` a batch at a time, so memory stays bounded however long the list (the
+/// spectrograms or front-end maps of one batch at most), with a progress bar on standard
+/// error when there is more than one batch. Results come in order, batch by batch.
+func classifyInBatches(_ model: MoodClassifying, _ paths: [String], threads: Int, padShort: Bool,
+                       batch: Int = 64) -> AnySequence<(String, Result<[Float], InputError>)> {
+    AnySequence { () -> AnyIterator<(String, Result<[Float], InputError>)> in
+        let bar = ProgressBar("classify", total: paths.count, enabled: paths.count > batch)
+        var start = 0, pending = [(String, Result<[Float], InputError>)]()
+        return AnyIterator {
+            if pending.isEmpty {
+                guard start < paths.count, !Interrupt.requested else { bar.finish(); return nil }
+                let chunk = Array(paths[start ..< min(paths.count, start + batch)])
+                pending = Array(zip(chunk, model.classify(chunk, threads: threads, padShort: padShort)).reversed())
+                start += chunk.count
+                bar.advance(by: chunk.count)
+            }
+            return pending.popLast()
+        }
     }
 }

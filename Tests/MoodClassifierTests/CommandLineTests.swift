@@ -172,6 +172,22 @@ struct CommandLineTests {
         #expect(features.status == 1 && features.output.hasPrefix("2 files: 1 computed"), "\(features.output) \(features.errors)")
     }
 
+    /// A long list goes through in batches (bounded memory): every file gets its line, in order,
+    /// bad ones in between cost only their own line, and a progress bar goes to stderr.
+    @Test func aLongListIsClassifiedInBatchesInOrder() throws {
+        let good = try clip("a")
+        let bad = folder.appendingPathComponent("bad.mp3")
+        try Data("not audio".utf8).write(to: bad)
+        let files = (0..<150).map { $0 % 50 == 7 ? bad.path : good.path }
+        let run = try Tool.run(["classify", "--model", try model().path, "--format", "csv", "--threads", "1"] + files)
+        #expect(run.status == 1)  // some files failed
+        let rows = run.output.split(separator: "\n").dropFirst()
+        #expect(rows.count == 147, "\(rows.count) rows")
+        #expect(rows.allSatisfy { $0.hasPrefix(good.path + ",") })
+        #expect(run.errors.components(separatedBy: "bad.mp3").count - 1 == 3)
+        #expect(run.errors.contains("classify"), "no progress bar: \(run.errors.prefix(300))")
+    }
+
     @Test func helpNamesEveryFormat() throws {
         for command in ["features", "info", "classify", "spectrogram"] {
             let help = try Tool.run([command, "--help"])
