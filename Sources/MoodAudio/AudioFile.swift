@@ -15,8 +15,8 @@ public enum AudioFile {
     /// Rate, channels and exact length, without decoding the samples.
     public static func info(_ path: String) throws -> AudioInfo {
         switch try sniff(path) {
-        case .wav(let data):
-            return try WAVSource.info(path: path, data: data)
+        case .wav:
+            return try WAVSource.info(path: path)
         case .mp3:
             let source = try MP3Source(path: path, sampleRate: nil, mono: false)
             return AudioInfo(path: path, format: .mp3, sampleRate: source.sourceRate,
@@ -57,7 +57,7 @@ public enum AudioFile {
 
     // MARK: - Internals
 
-    enum Sniffed { case wav(Data), ogg, mp3 }
+    enum Sniffed { case wav, ogg, mp3 }
 
     /// Checks that `path` is a readable, non-empty file and tells WAV from (presumed) MP3.
     static func sniff(_ path: String) throws -> Sniffed {
@@ -72,10 +72,7 @@ public enum AudioFile {
         let head = (try? handle.read(upToCount: 12)) ?? Data()
         guard !head.isEmpty else { throw InputError(path, "empty file (0 bytes)") }
         let isRIFF = head.count >= 12 && head.prefix(4) == Data("RIFF".utf8) && head.suffix(4) == Data("WAVE".utf8)
-        if isRIFF || path.lowercased().hasSuffix(".wav") {
-            try handle.seek(toOffset: 0)
-            return .wav(try handle.readToEnd() ?? Data())
-        }
+        if isRIFF || path.lowercased().hasSuffix(".wav") { return .wav }
         if head.prefix(4) == Data("OggS".utf8) || path.lowercased().hasSuffix(".ogg") { return .ogg }
         return .mp3
     }
@@ -100,7 +97,7 @@ public enum AudioFile {
 
     static func open(_ path: String, sampleRate: Int?, mono: Bool) throws -> Source {
         switch try sniff(path) {
-        case .wav(let data): return .wav(try WAVSource(path: path, data: data, sampleRate: sampleRate, mono: mono))
+        case .wav: return .wav(try WAVSource(path: path, sampleRate: sampleRate, mono: mono))
         case .mp3: return .mp3(try MP3Source(path: path, sampleRate: sampleRate, mono: mono))
         case .ogg:
             guard mono else { throw InvalidParameter("mono", mono, "Ogg Vorbis input is always mixed to mono") }

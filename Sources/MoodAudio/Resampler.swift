@@ -39,6 +39,22 @@ public struct Resampler {
         self.taps = taps
     }
 
+    /// Output frames `resample` makes from `inputFrames` input frames.
+    public func outputFrames(forInputFrames inputFrames: Int) -> Int {
+        from == to ? inputFrames : Int((Int64(inputFrames) * Int64(up) + Int64(down) - 1) / Int64(down))
+    }
+
+    /// The input frames `first ..< last` that outputs `outputs` depend on, widened so that
+    /// `first` is a multiple of `down` (resampling `first ..< last` alone then puts output
+    /// `outputs.lowerBound` at index `skip`, computed from exactly the same input values as
+    /// when the whole signal is resampled).
+    public func inputSpan(outputs: Range<Int>, inputFrames: Int) -> (first: Int, last: Int, skip: Int) {
+        let lowest = max(0, outputs.lowerBound * down / up - half + 1)
+        let highest = min(inputFrames, (outputs.upperBound - 1) * down / up + half + 1)
+        let first = lowest / down * down
+        return (first, max(highest, first), outputs.lowerBound - first / down * up)
+    }
+
     /// Resamples interleaved `samples` of `channels` channels.
     public func resample(_ samples: [Float], channels: Int = 1) -> [Float] {
         if from == to { return samples }

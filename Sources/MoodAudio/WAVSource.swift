@@ -2,8 +2,12 @@ import Foundation
 import MoodCore
 
 /// A RIFF/WAVE file: PCM 8/16/24/32-bit integer or 32/64-bit float, any rate and
-/// channel count (WAVE_FORMAT_EXTENSIBLE included). The whole file is converted at
-/// open, then mixed to mono and resampled as asked.
+/// channel count (WAVE_FORMAT_EXTENSIBLE included), mixed to mono and resampled as asked.
+///
+/// Only the header is read at open; each read converts just the frames it needs (plus the
+/// resampler's reach on either side), so a 30-s segment of a one-hour file costs memory
+/// for 30 s, not for the hour. Reads are bit-identical to converting the whole file: the
+/// resampler sees the same input around every output sample.
 final class WAVSource {
     let path: String
     let sourceRate: Int
@@ -11,37 +15,48 @@ final class WAVSource {
     let outputRate: Int
     let outputChannels: Int
     let sourceFrameCount: Int
-    private let output: [Float]
+    let outputFrameCount: Int
+    private let header: WAVHeader
+    private let handle: FileHandle
+    private let resampler: Resampler?
     private var position = 0
 
-    var outputFrameCount: Int { output.count / outputChannels }
+    /// The most header bytes read before the data chunk (fmt, LIST and other chunks).
+    static let headerLimit = 1 << 20
 
-    init(path: String, data: Data, sampleRate: Int?, mono: Bool) throws {
+    init(path: String, sampleRate: Int?, mono: Bool) throws {
         self.path = path
-        let header = try WAVHeader(path: path, data: data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(path, "cannot be read (permission denied?)") }
+        let size = try Self.fileSize(handle, path: path)
+        let prefix = (try? handle.read(upToCount: min(size, Self.headerLimit))) ?? Data()
+        let header = try WAVHeader(path: path, data: prefix, fileSize: size)
+        self.handle = handle
+        self.header = header
         sourceRate = header.sampleRate
         sourceChannels = header.channels
         sourceFrameCount = header.frameCount
-        var samples = try header.samples(from: data, path: path)
-        var channels = header.channels
-        if mono && channels > 1 {
-            samples = Self.mixToMono(samples, channels: channels)
-            channels = 1
-        }
+        outputChannels = mono ? 1 : header.channels
         let rate = sampleRate ?? header.sampleRate
-        if rate != header.sampleRate {
-            samples = Resampler(from: header.sampleRate, to: rate).resample(samples, channels: channels)
-        }
         outputRate = rate
-        outputChannels = channels
-        output = samples
+        resampler = rate == header.sampleRate ? nil : Resampler(from: header.sampleRate, to: rate)
+        outputFrameCount = resampler?.outputFrames(forInputFrames: header.frameCount) ?? header.frameCount
+    }
+
+    deinit { try? handle.close() }
+
+    static func fileSize(_ handle: FileHandle, path: String) throws -> Int {
+        do {
+            let end = try handle.seekToEnd()
+            try handle.seek(toOffset: 0)
+            return Int(end)
+        } catch { throw InputError(path, "cannot be read: \(error.localizedDescription)") }
     }
 
     /// Only the header: rate, channels and length without converting the samples.
-    static func info(path: String, data: Data) throws -> AudioInfo {
-        let header = try WAVHeader(path: path, data: data)
-        return AudioInfo(path: path, format: .wav, sampleRate: header.sampleRate,
-                         channels: header.channels, frameCount: header.frameCount)
+    static func info(path: String) throws -> AudioInfo {
+        let source = try WAVSource(path: path, sampleRate: nil, mono: false)
+        return AudioInfo(path: path, format: .wav, sampleRate: source.sourceRate,
+                         channels: source.sourceChannels, frameCount: source.sourceFrameCount)
     }
 
     static func mixToMono(_ samples: [Float], channels: Int) -> [Float] {
@@ -63,7 +78,30 @@ final class WAVSource {
     func read(frames: Int?) throws -> [Float] {
         let end = min(outputFrameCount, position + (frames ?? outputFrameCount))
         defer { position = end }
-        return Array(output[position * outputChannels ..< end * outputChannels])
+        guard end > position else { return [] }
+        // Source frames the outputs position..<end depend on, then conversion of just those.
+        let (first, last, skip) = resampler?.inputSpan(outputs: position ..< end, inputFrames: sourceFrameCount)
+            ?? (position, end, 0)
+        var samples = try convert(frames: first ..< last)
+        if outputChannels == 1 && sourceChannels > 1 { samples = Self.mixToMono(samples, channels: sourceChannels) }
+        guard let resampler else { return samples }
+        let resampled = resampler.resample(samples, channels: outputChannels)
+        return Array(resampled[(skip * outputChannels) ..< ((skip + end - position) * outputChannels)])
+    }
+
+    /// Source frames `range` as interleaved Float, read from the file.
+    private func convert(frames range: Range<Int>) throws -> [Float] {
+        let bytesPerFrame = header.blockAlign
+        do {
+            try handle.seek(toOffset: UInt64(header.dataOffset + range.lowerBound * bytesPerFrame))
+            let data = try handle.read(upToCount: range.count * bytesPerFrame) ?? Data()
+            guard data.count == range.count * bytesPerFrame else {
+                throw InputError(path, "truncated WAV: the file ended while reading frame \(range.lowerBound + data.count / bytesPerFrame)")
+            }
+            return try header.samples(from: data, frames: range.count, firstFrame: range.lowerBound, path: path)
+        } catch let error as InputError { throw error } catch {
+            throw InputError(path, "cannot be read: \(error.localizedDescription)")
+        }
     }
 }
 
@@ -79,7 +117,8 @@ struct WAVHeader {
     var dataSize: Int
     var frameCount: Int { dataSize / blockAlign }
 
-    init(path: String, data: Data) throws {
+    /// Parses `data`, the first bytes of a file of `fileSize` bytes (at least up to the data chunk).
+    init(path: String, data: Data, fileSize: Int) throws {
         func u16(_ o: Int) -> Int { Int(data[data.startIndex + o]) | Int(data[data.startIndex + o + 1]) << 8 }
         func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
         func tag(_ o: Int) -> String { String(decoding: data[(data.startIndex + o) ..< (data.startIndex + o + 4)], as: UTF8.self) }
@@ -101,7 +140,7 @@ struct WAVHeader {
                 format = (code, u16(body + 2), u32(body + 4), u16(body + 12), u16(body + 14))
             } else if id == "data" {
                 var length = size
-                let available = data.count - body
+                let available = fileSize - body
                 if length == 0 || length == 0xFFFF_FFFF { length = available }  // streamed writers leave the size open
                 guard length <= available else {
                     throw InputError(path, "truncated WAV: the data chunk announces \(length) bytes, the file holds \(available)")
@@ -110,6 +149,9 @@ struct WAVHeader {
                 break
             }
             offset = body + size + (size & 1)
+        }
+        if dataChunk == nil && offset + 8 <= fileSize && data.count < fileSize {
+            throw InputError(path, "unsupported WAV: the chunks before the audio data exceed \(data.count) bytes")
         }
         guard let format else { throw InputError(path, "broken WAV header: no fmt chunk") }
         guard let dataChunk else { throw InputError(path, "broken WAV header: no data chunk") }
@@ -132,12 +174,14 @@ struct WAVHeader {
         dataSize = dataChunk.size - dataChunk.size % format.blockAlign
     }
 
-    /// All samples as Float in [-1, 1], interleaved; non-finite float samples are an error.
-    func samples(from data: Data, path: String) throws -> [Float] {
-        let count = frameCount * channels
+    /// `frames` frames of raw sample bytes (`data`, starting at frame `firstFrame`) as Float in
+    /// [-1, 1], interleaved; non-finite float samples are an error naming their frame.
+    func samples(from data: Data, frames: Int, firstFrame: Int, path: String) throws -> [Float] {
+        let count = frames * channels
         var out = [Float](repeating: 0, count: count)
+        guard count > 0 else { return out }
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let base = raw.baseAddress! + dataOffset
+            let base = raw.baseAddress!
             switch (encoding, bitsPerSample) {
             case (.integer, 8):
                 for i in 0..<count { out[i] = (Float(base.load(fromByteOffset: i, as: UInt8.self)) - 128) / 128 }
@@ -158,7 +202,7 @@ struct WAVHeader {
                 for i in 0..<count { out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
             }
             if encoding == .float, let bad = out.firstIndex(where: { !$0.isFinite }) {
-                throw InputError(path, "WAV holds a non-finite sample (\(out[bad])) at frame \(bad / channels)")
+                throw InputError(path, "WAV holds a non-finite sample (\(out[bad])) at frame \(firstFrame + bad / channels)")
             }
         }
         return out

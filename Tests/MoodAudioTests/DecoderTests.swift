@@ -199,3 +199,30 @@ import Testing
         #expect(throws: InputError.self) { try AudioFile.decode(url.path) }
     }
 }
+
+/// WAV segments are read from the file as needed (memory for the segment, not the file)
+/// and are bit-identical to the same span of the whole file converted at once.
+@Suite struct WAVSegmentTests {
+    @Test(arguments: [8000, 22050, 44100])
+    func segmentsEqualTheWholeFilesSpan(sourceRate: Int) throws {
+        let folder = try temporaryFolder("wav-segments")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("long.wav")
+        var g = SeededGenerator(seed: 9)
+        let left = (0..<(sourceRate * 20)).map { i in 0.5 * sin(Float(i) * 0.01) + 0.1 * g.nextNormal() }
+        try wavData(left.flatMap { [$0, -$0 * 0.5] }, channels: 2, sampleRate: sourceRate).write(to: url)
+        let whole = try AudioFile.decode(url.path, sampleRate: 22050, segment: .whole)
+        for segment in [Segment.first(seconds: 3), .middle(seconds: 5), .at(start: 19.5, seconds: 0.5)] {
+            let part = try AudioFile.decode(url.path, sampleRate: 22050, segment: segment, short: .padAny)
+            let start: Int
+            switch segment {
+            case .middle(let s): start = (whole.samples.count - Int(s * 22050)) / 2
+            case .at(let a, _): start = Int(a * 22050)
+            default: start = 0
+            }
+            let n = min(part.samples.count, whole.samples.count - start)
+            #expect(Array(part.samples.prefix(n)) == Array(whole.samples[start ..< start + n]), "\(segment) at \(sourceRate) Hz")
+        }
+        #expect(try AudioFile.info(url.path).frameCount == sourceRate * 20)
+    }
+}
