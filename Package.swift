@@ -13,7 +13,7 @@ import PackageDescription
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 /// One small executable per experiment, at experiments/run/<name>/main.swift.
-let experiments = ["ch3-keras-comparison", "ch3-mtg-jamendo-labels", "ch3-four-moods", "ch3-multilabel", "ch3-segments", "ch4-playlists"]
+let experiments = ["ch3-keras-comparison", "ch3-mtg-jamendo-labels", "ch3-four-moods", "ch3-multilabel", "ch3-segments", "ch3-zero-shot", "ch4-playlists"]
 
 let package = Package(
     name: "MoodDex",

@@ -3,7 +3,8 @@ import MoodCore
 
 /// A data set an experiment reads, and how a user gets it.
 public struct DataRequirement: Sendable {
-    /// A path under the data root that must exist, e.g. `spotify-moods/data_moods.csv`.
+    /// A path that must exist: under the data root (`spotify-moods/data_moods.csv`), absolute
+    /// (`/usr/share/...`, a Debian package's files), or under the cache (`cache:pretrained/...`).
     public var path: String
     public var howToGet: String
 
@@ -12,8 +13,14 @@ public struct DataRequirement: Sendable {
         self.howToGet = howToGet
     }
 
-    public func isPresent(in root: URL) -> Bool {
-        FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path)
+    public func isPresent(in root: URL, cache: URL = Locations.cacheDirectory()) -> Bool {
+        FileManager.default.fileExists(atPath: location(root: root, cache: cache).path)
+    }
+
+    public func location(root: URL, cache: URL) -> URL {
+        if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
+        if path.hasPrefix("cache:") { return cache.appendingPathComponent(String(path.dropFirst(6))) }
+        return root.appendingPathComponent(path)
     }
 }
 

@@ -10,9 +10,10 @@ public enum ExperimentRunner {
     }
 
     public static func run(_ experiment: Experiment.Type, options: RunOptions) -> Outcome {
-        let missing = experiment.requirements.filter { !$0.isPresent(in: options.dataRoot) }
+        let missing = experiment.requirements.filter { !$0.isPresent(in: options.dataRoot, cache: options.cacheDirectory) }
         if !missing.isEmpty {
-            return .skipped(reason: missing.map { "\($0.path) not found under \(options.dataRoot.path): \($0.howToGet)" }.joined(separator: "; "))
+            return .skipped(reason: missing.map { "\($0.location(root: options.dataRoot, cache: options.cacheDirectory).path) not found: \($0.howToGet)" }
+                .joined(separator: "; "))
         }
         let start = Date()
         let notebook = Notebook(experiment, options: options)

@@ -46,9 +46,9 @@ public final class Tagger {
         return rows
     }
 
-    /// The mean tag probabilities of an audio file, and how many patches it had.
-    public func tags(file path: String) throws -> (probabilities: [Float], patches: Int) {
-        let mel = try MusicnnInput.logMel(file: path, with: computer)
+    /// The mean tag probabilities of (a segment of) an audio file, and how many patches it had.
+    public func tags(file path: String, segment: Segment = .whole) throws -> (probabilities: [Float], patches: Int) {
+        let mel = try MusicnnInput.logMel(file: path, segment: segment, with: computer)
         let (patches, count) = MusicnnInput.patches(mel)
         guard count > 0 else {
             throw InputError(path, String(format: "too short to tag: %.2f s, the tagger needs at least one %.2f-s patch",

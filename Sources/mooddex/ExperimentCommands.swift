@@ -6,7 +6,7 @@ import MoodNotebook
 
 /// Every experiment MoodDex knows, in thesis order.
 enum Catalog {
-    static let experiments: [Experiment.Type] = [Ch3MTGJamendoLabels.self, Ch3KerasComparison.self, Ch3FourMoods.self, Ch3MultiLabel.self, Ch3Segments.self, Ch4Playlists.self]
+    static let experiments: [Experiment.Type] = [Ch3MTGJamendoLabels.self, Ch3KerasComparison.self, Ch3FourMoods.self, Ch3MultiLabel.self, Ch3Segments.self, Ch3ZeroShot.self, Ch4Playlists.self]
 
     static func find(_ name: String) -> Experiment.Type? { experiments.first { $0.name == name } }
 }

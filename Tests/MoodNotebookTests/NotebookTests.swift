@@ -95,7 +95,9 @@ func temporaryFolder(_ label: String) throws -> URL {
     func runQuick(_ experiment: Experiment.Type) throws {
         let folder = try temporaryFolder(experiment.name)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let options = RunOptions(quick: true, seed: 2022, dataRoot: Self.root, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        // The real cache: it holds the pretrained weights (scripts/setup), and reusing features is safe (content-keyed, atomic).
+        let options = RunOptions(quick: true, seed: 2022, dataRoot: Self.root, cacheDirectory: Locations.cacheDirectory(), reports: folder,
+                                 figures: folder, showProgress: false)
         switch ExperimentRunner.run(experiment, options: options) {
         case .written: break
         case .skipped(let reason): Issue.record("skipped although its data is present: \(reason)"); return
@@ -130,6 +132,10 @@ func temporaryFolder(_ label: String) throws -> URL {
 
     @Test(.enabled(if: fourQPresent, Comment(rawValue: fourQAbsent)))
     func playlists() throws { try runQuick(Ch4Playlists.self) }
+
+    @Test(.enabled(if: Ch3ZeroShot.requirements.allSatisfy { $0.isPresent(in: root) },
+                   "needs Debian's wesnoth-1.16-music and the musicnn weights: run scripts/setup"))
+    func zeroShot() throws { try runQuick(Ch3ZeroShot.self) }
 }
 
 /// The committed reports agree with the pinned bands (what `mooddex check` enforces).

@@ -17,12 +17,6 @@ extension Ch3FourMoods {
         var probabilities: [[Float]?]
     }
 
-    /// MSD tags that name or imply each mood (happy, sad, calm, energetic), for zero-shot use.
-    static let zeroShotTags: [[String]] = [
-        ["happy", "catchy", "party"], ["sad"], ["Mellow", "chill", "chillout", "easy listening", "ambient"],
-        ["metal", "hard rock", "heavy metal", "punk"],
-    ]
-
     static func transfer(_ nb: Notebook, clips: [FourQ.Clip], folds: [[Int]], foldCount: Int, cnn: [[Float]?]) throws {
         let cache = nb.options.cacheDirectory
         nb.markdown("## Transfer learning from networks pretrained on music")
@@ -71,7 +65,7 @@ extension Ch3FourMoods {
                 if base == .msdMusicnn {
                     let tags = net.clipOutputs(maps: m, clips: local, upTo: net.network.layers.count, threads: nb.threads) { 1 / (1 + exp(-$0)) }
                     var zeroShot = [[Float]?](repeating: nil, count: clips.count)
-                    let scores = zeroShotScores(tags: tags)
+                    let scores = ZeroShotMoods.scores(tags)
                     for (k, i) in used.enumerated() where testedSet.contains(i) { zeroShot[i] = scores[k] }
                     contenders.append(Contender(name: "zero-shot: MSD_musicnn mood tags", probabilities: zeroShot))
                 }
@@ -139,20 +133,6 @@ extension Ch3FourMoods {
         try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false)
         let logits = learner.predictLogits(learner.valid)
         return SoftmaxCrossEntropy.probabilities(Tensor(shape: [logits.count, 4], values: logits.flatMap { $0 }))
-    }
-
-    /// Zero-shot mood scores from tag probabilities: each mood's tags, each divided by its mean
-    /// over the clips (tags differ in base rate: "rock" is common, "sad" rare), averaged, then
-    /// normalised to sum to one. Uses no mood labels.
-    static func zeroShotScores(tags: [[Float]]) -> [[Float]] {
-        let names = PretrainedModel.msdTags
-        let columns = zeroShotTags.map { $0.map { names.firstIndex(of: $0)! } }
-        let base = (0..<names.count).map { t in tags.map { $0[t] }.reduce(0, +) / Float(max(tags.count, 1)) }
-        return tags.map { row in
-            let scores = columns.map { cols in cols.map { row[$0] / max(base[$0], 1e-6) }.reduce(0, +) / Float(cols.count) }
-            let total = scores.reduce(0, +)
-            return scores.map { $0 / max(total, 1e-12) }
-        }
     }
 
     static func fineTuningFigures(_ nb: Notebook, record: FineTunedMusicnn.Record, settings: FineTunedMusicnn.Settings) throws {

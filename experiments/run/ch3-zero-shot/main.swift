@@ -1,0 +1,4 @@
+import MoodExperiments
+import MoodNotebook
+
+ExperimentRunner.main(Ch3ZeroShot.self)
