@@ -12,6 +12,12 @@ public protocol MoodClassifying {
     func classify(_ paths: [String], threads: Int, padShort: Bool) -> [Result<[Float], InputError>]
 }
 
+extension MoodClassifying {
+    public func classify(_ paths: [String], threads: Int) -> [Result<[Float], InputError>] {
+        classify(paths, threads: threads, padShort: false)
+    }
+}
+
 extension MoodModel: MoodClassifying {
     public var moods: [String] { settings.moods }
 }

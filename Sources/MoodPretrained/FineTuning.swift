@@ -25,6 +25,8 @@ public final class FineTunedMusicnn {
         public var unfrozenEpochs = 2
         /// Ratio of the head's rate to the mid end's in the unfrozen stage (`slice(hi / spread, hi)`).
         public var spread = 100.0
+        /// Steps of each `lr_find`.
+        public var finderSteps = 60
         public var batchSize = 32
         public var weightDecay: Float = 0.01
         public var seed: UInt64 = 2022
@@ -78,13 +80,13 @@ public final class FineTunedMusicnn {
         for range in net.tailGroups.dropLast() {
             for layer in model.tail.layers[range] { freezeExceptNorms(layer) }
         }
-        let frozenFinder = LearningRateFinder(steps: 60).run(learner)
+        let frozenFinder = LearningRateFinder(steps: settings.finderSteps).run(learner)
         let frozenRate = suggestion(frozenFinder)
         try learner.fitOneCycle(epochs: settings.frozenEpochs, maxLR: frozenRate)
 
         // Stage 2: everything after the front end, with rates spread over the groups.
         for p in model.tail.parameters { p.frozen = false }
-        let unfrozenFinder = LearningRateFinder(steps: 60).run(learner)
+        let unfrozenFinder = LearningRateFinder(steps: settings.finderSteps).run(learner)
         let unfrozenRate = min(suggestion(unfrozenFinder), frozenRate)
         let count = learner.optimizer.groups.count
         for g in 0..<count {

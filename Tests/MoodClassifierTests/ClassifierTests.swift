@@ -1,5 +1,6 @@
 import Foundation
 import MoodClassifier
+import MoodPretrained
 import MoodCore
 import MoodSpectrogram
 import MoodTensor
@@ -113,5 +114,40 @@ import Testing
 
     @Test func aMissingModelFolderIsNamed() {
         #expect(throws: InputError.self) { try MoodModel.load(from: URL(fileURLWithPath: "/nonexistent/model")) }
+    }
+}
+
+/// A musicnn fine-tuned on a few clips saves, loads (through `MoodModels`, which tells the two
+/// kinds apart) and classifies the same; a bad file among them costs only its own result.
+@Suite(.serialized, .enabled(if: PretrainedModel.msdMusicnn.isAvailable(cache: Locations.cacheDirectory()),
+                             "musicnn weights absent: run scripts/setup"))
+struct FineTunedModelTests {
+    @Test func fineTuneSaveLoadClassify() throws {
+        let folder = try temporaryFolder("finetune")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var paths = [String](), labels = [Int]()
+        for i in 0..<6 {
+            let url = folder.appendingPathComponent("clip\(i).wav")
+            try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: 4, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
+            paths.append(url.path)
+            labels.append(i % 2 == 0 ? 2 : 3)
+        }
+        var training = FineTunedMusicnn.Settings()
+        (training.frozenEpochs, training.unfrozenEpochs, training.batchSize, training.finderSteps) = (2, 1, 4, 12)
+        let settings = FineTunedMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], training: training)
+        let (model, record) = try FineTunedMoodModel.train(paths: paths, labels: labels, settings: settings,
+                                                           cache: Locations.cacheDirectory(), threads: 2)
+        #expect(record.history.count == 3)
+        #expect(record.history.allSatisfy { $0.trainLoss.isFinite })
+        let saved = folder.appendingPathComponent("model")
+        try model.save(to: saved)
+        let loaded = try MoodModels.load(from: saved)
+        #expect(loaded is FineTunedMoodModel)
+        let broken = folder.appendingPathComponent("broken.mp3")
+        try Data("not audio".utf8).write(to: broken)
+        let a = model.classify(paths + [broken.path], threads: 2), b = loaded.classify(paths + [broken.path], threads: 1)
+        for (x, y) in zip(a.prefix(6), b.prefix(6)) { #expect(try x.get() == y.get()) }
+        #expect(throws: InputError.self) { try b[6].get() }
+        #expect(try b.prefix(6).allSatisfy { r in let p = try r.get(); return abs(p.reduce(0, +) - 1) < 1e-4 })
     }
 }
