@@ -1,19 +1,19 @@
 // swift-tools-version: 6.0
 // MoodDex: songs into moods, reproducing and checking a 2022 master thesis.
 //
-// Targets form one-way layers; each C library sits behind one thin shim target:
-//   MoodCore  <-  MoodAudio (libmpg123)  <-  MoodSpectrogram (FFTW3f)
-//   MoodCore  <-  MoodPlot (gnuplot through a pipe)
-//   MoodCore  <-  MoodTensor (OpenBLAS)  <-  MoodTraining
-//   mooddex (CLI) combines them.
+// Targets form one-way layers (the whole graph is drawn in README.md, "What is here");
+// each C library sits behind one thin shim target.
+import Foundation
 import PackageDescription
 
 // Numeric code is optimised in debug builds too: at -Onone the CNN and the feature MLP run
 // 10-50x slower, which would make `swift test` (a debug build) take far longer than CI allows.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
-/// One small executable per experiment, at experiments/run/<name>/main.swift.
-let experiments = ["ch3-keras-comparison", "ch3-mtg-jamendo-labels", "ch3-four-moods", "ch3-multilabel", "ch3-segments", "ch3-zero-shot", "ch4-playlists"]
+/// One small executable per experiment, at experiments/run/<name>/main.swift (the folders are
+/// the list; a test holds them to `Catalog.experiments`).
+let experimentsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("experiments/run")
+let experiments = ((try? FileManager.default.contentsOfDirectory(atPath: experimentsFolder.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
 
 let package = Package(
     name: "MoodDex",

@@ -4,13 +4,6 @@ import MoodCore
 import MoodExperiments
 import MoodNotebook
 
-/// Every experiment MoodDex knows, in thesis order.
-enum Catalog {
-    static let experiments: [Experiment.Type] = [Ch3MTGJamendoLabels.self, Ch3KerasComparison.self, Ch3FourMoods.self, Ch3MultiLabel.self, Ch3Segments.self, Ch3ZeroShot.self, Ch4Playlists.self]
-
-    static func find(_ name: String) -> Experiment.Type? { experiments.first { $0.name == name } }
-}
-
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the experiments, the data each needs, and whether it is present.")
     @OptionGroup var data: DataOptions

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoodAudio
 import MoodCore
+import MoodExperiments
 import MoodNotebook
 import MoodSpectrogram
 

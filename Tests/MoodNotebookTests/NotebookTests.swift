@@ -138,6 +138,16 @@ func temporaryFolder(_ label: String) throws -> URL {
     func zeroShot() throws { try runQuick(Ch3ZeroShot.self) }
 }
 
+/// One catalog: the executables Package.swift makes (experiments/run/*) are the catalog's experiments.
+@Suite struct CatalogTests {
+    @Test func everyExperimentHasItsExecutableAndNoOther() throws {
+        let run = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments/run").standardized
+        let folders = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(folders == Catalog.experiments.map { $0.name }.sorted())
+        #expect(Set(Catalog.experiments.map { $0.name }).count == Catalog.experiments.count)
+    }
+}
+
 /// The committed reports agree with the pinned bands (what `mooddex check` enforces).
 @Suite struct CommittedReportsTests {
     @Test func committedReportsLieInTheirBands() throws {
