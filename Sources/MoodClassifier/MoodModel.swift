@@ -2,6 +2,7 @@ import Foundation
 import MoodAudio
 import MoodCore
 import MoodDatasets
+import MoodFeatures
 import MoodSpectrogram
 import MoodTensor
 import MoodTraining

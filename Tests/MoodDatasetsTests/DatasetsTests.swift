@@ -1,6 +1,7 @@
 import Foundation
 import MoodCore
 @testable import MoodDatasets
+@testable import MoodFeatures
 import MoodTestSupport
 import Testing
 

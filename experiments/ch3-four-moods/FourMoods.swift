@@ -3,6 +3,7 @@ import MoodAudio
 import MoodClassifier
 import MoodCore
 import MoodDatasets
+import MoodFeatures
 import MoodMetrics
 import MoodNotebook
 import MoodPlot

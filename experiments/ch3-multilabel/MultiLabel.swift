@@ -2,6 +2,7 @@ import Foundation
 import MoodClassifier
 import MoodCore
 import MoodDatasets
+import MoodFeatures
 import MoodMetrics
 import MoodNotebook
 import MoodPlot
