@@ -19,6 +19,9 @@ public final class Notebook {
     private var timings = [(String, Double)]()
     private var figureNames = Set<String>()
     private let started = Date()
+    /// The commit and whether the tree had uncommitted changes, taken when the run starts
+    /// (a commit made while a long run goes on must not be credited with its numbers).
+    private let source = (commit: Notebook.git(["rev-parse", "--short", "HEAD"]), dirty: Notebook.git(["status", "--porcelain", "--", "Sources", "experiments", "Package.swift"]).map { !$0.isEmpty })
 
     /// A number the experiment reports, with the thesis's figure beside it when there is one.
     public struct Metric: Codable, Sendable {
@@ -133,7 +136,7 @@ public final class Notebook {
                              to: options.reports.appendingPathComponent("\(reportName).json"))
 
         let run: [String: Any] = [
-            "commit": Self.commit() ?? "unknown", "date": ISO8601DateFormatter().string(from: started),
+            "commit": source.commit ?? "unknown", "dirty": source.dirty ?? true, "date": ISO8601DateFormatter().string(from: started),
             "seconds": Date().timeIntervalSince(started), "machine": Self.machine(),
             "timings": Dictionary(timings, uniquingKeysWith: { $0 + $1 }),
         ]
@@ -141,10 +144,11 @@ public final class Notebook {
                              to: options.reports.appendingPathComponent("\(reportName).run.json"))
     }
 
-    static func commit() -> String? {
+    /// Output of a git command run in the current folder, or nil when git cannot tell.
+    static func git(_ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["rev-parse", "--short", "HEAD"]
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
