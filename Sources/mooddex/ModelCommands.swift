@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
         case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn"
     }
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
-    @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn.") var base: Base = .msdMusicnn
+    @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn (default: the best fine-tuned in ch3-four-moods).") var base: Base = .mttMusicnn
     @Option(parsing: .unconditional, help: "Epochs of one-cycle training from scratch (1 or more).") var epochs = 40
     @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
     @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
