@@ -15,33 +15,11 @@ public enum ClipEmbeddings {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let workers = max(1, min(threads, paths.count))
         let networks = try (0..<workers).map { _ in try model.load(cache: cache) }
-        var out = [[Float]](repeating: [], count: paths.count)
-        let lock = NSLock()
-        var next = 0, failure: Error?
-        let bar = ProgressBar("\(model) embeddings", total: paths.count, enabled: progress)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let net = networks[w]
-            net.network.setThreads(1)
-            guard let computer = try? LogMelSpectrogram(MusicnnInput.parameters) else { return }
-            while true {
-                lock.lock()
-                let i = next; next += 1
-                let stop = failure != nil || Interrupt.requested
-                lock.unlock()
-                guard i < paths.count, !stop else { return }
-                do {
-                    let e = try embedding(paths[i], seconds: seconds, net: net, computer: computer, folder: folder)
-                    lock.lock(); out[i] = e; lock.unlock()
-                    bar.advance()
-                } catch {
-                    lock.lock(); failure = failure ?? error; lock.unlock()
-                }
-            }
+        let results = try ClipWorkers.run(paths.count, networks: networks, label: "\(model) embeddings", progress: progress,
+                                          keepGoing: false) { i, net, computer in
+            try embedding(paths[i], seconds: seconds, net: net, computer: computer, folder: folder)
         }
-        bar.finish()
-        if let failure { throw failure }
-        if Interrupt.requested { throw CancellationError() }
-        return out
+        return try results.map { try $0!.get() }
     }
 
     static func embedding(_ path: String, seconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram, folder: URL) throws -> [Float] {

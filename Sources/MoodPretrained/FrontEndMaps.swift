@@ -39,35 +39,17 @@ public final class FrontEndMaps: @unchecked Sendable {
         if let folder { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         let workers = max(1, min(threads, paths.count))
         let networks = try (0..<workers).map { _ in try network?() ?? model.load(cache: cache) }
-        let lock = NSLock()
-        var next = 0, failure: Error?
-        let bar = ProgressBar("\(model) front end", total: paths.count, enabled: progress)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let net = networks[w]
-            net.network.setThreads(1)
-            guard let computer = try? LogMelSpectrogram(MusicnnInput.parameters) else { return }
-            while true {
-                lock.lock()
-                let i = next; next += 1
-                let stop = failure != nil || Interrupt.requested
-                lock.unlock()
-                guard i < paths.count, !stop else { return }
-                do {
-                    let (map, t) = try Self.map(paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net,
-                                                computer: computer, folder: folder)
-                    lock.lock(); maps[i] = map; frames[i] = t; lock.unlock()
-                    bar.advance()
-                } catch {
-                    lock.lock()
-                    if keepGoing { failures[i] = (error as? InputError) ?? InputError(paths[i], "\(error)") } else { failure = failure ?? error }
-                    lock.unlock()
-                    bar.advance()
-                }
+        let results = try ClipWorkers.run(paths.count, networks: networks, label: "\(model) front end", progress: progress,
+                                          keepGoing: keepGoing) { i, net, computer in
+            try Self.map(paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net, computer: computer, folder: folder)
+        }
+        for (i, result) in results.enumerated() {
+            switch result {
+            case .success(let (map, t))?: maps[i] = map; frames[i] = t
+            case .failure(let error)?: failures[i] = (error as? InputError) ?? InputError(paths[i], "\(error)")
+            case nil: break
             }
         }
-        bar.finish()
-        if let failure { throw failure }
-        if Interrupt.requested { throw CancellationError() }
     }
 
     static func map(_ path: String, seconds: Double, minimumSeconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram,
