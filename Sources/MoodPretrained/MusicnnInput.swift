@@ -38,7 +38,7 @@ public enum MusicnnInput {
     }
 
     /// Changes whenever the input recipe does, so caches of derived features are recomputed.
-    public static let recipeVersion = "numpy1-float16-power"
+    public static let recipeVersion = "numpy1-float16-power-unpadded"
 
     /// Non-overlapping 187-frame patches `[count, 187, 96]` (the tagger's cut; a remainder
     /// shorter than a patch is dropped). A clip shorter than one patch has no patch.
@@ -54,7 +54,16 @@ public enum MusicnnInput {
     }
 
     /// Decodes an audio file (MP3, WAV, Ogg) to 16-kHz mono and computes its compressed log-mel.
+    /// A file shorter than the segment is taken whole, never padded with silence: silent
+    /// windows would be averaged into its tags (musicnn repeats a clip shorter than a patch,
+    /// which ``FrontEndMaps`` and ``ClipEmbeddings`` do).
     public static func logMel(file path: String, segment: Segment = .whole, with computer: LogMelSpectrogram) throws -> (values: [Float], frames: Int) {
+        var segment = segment
+        switch segment {
+        case .first(let s), .middle(let s):
+            if try AudioFile.info(path).duration <= s { segment = .whole }
+        default: break
+        }
         let audio = try AudioFile.decode(path, sampleRate: sampleRate, mono: true, segment: segment)
         return logMel(audio.samples, with: computer)
     }

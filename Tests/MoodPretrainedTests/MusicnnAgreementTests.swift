@@ -113,6 +113,28 @@ struct MusicnnAgreementTests {
         #expect(relativeError(ours, reference) <= 1e-4)
     }
 
+    /// Clip embeddings (computed on worker threads, cached per file) are the mean of the
+    /// tagger's per-patch penultimate features, and a second call reads the same from the cache.
+    @Test func clipEmbeddingsAreThePatchMean() throws {
+        let clips = [try fixture("clip-a.wav"), try fixture("clip-b.wav")]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-embeddings-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("pretrained"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(PretrainedModel.unpackedFolder),
+                                                   withDestinationURL: Self.cache.appendingPathComponent(PretrainedModel.unpackedFolder))
+        let first = try ClipEmbeddings.compute(model: .msdVGG, paths: clips, seconds: 30, cache: folder, threads: 2, progress: false)
+        let again = try ClipEmbeddings.compute(model: .msdVGG, paths: clips, seconds: 30, cache: folder, threads: 2, progress: false)
+        #expect(first == again)
+        let tagger = try Tagger(.msdVGG, cache: folder, threads: 1, batchSize: 2)
+        let computer = try LogMelSpectrogram(MusicnnInput.parameters)
+        for (k, path) in clips.enumerated() {
+            let (patches, count) = MusicnnInput.patches(try MusicnnInput.logMel(file: path, with: computer))
+            let rows = tagger.embeddings(patches: patches, count: count)
+            let mean = (0..<256).map { j in rows.map { $0[j] }.reduce(0, +) / Float(count) }
+            #expect(relativeError(first[k], mean) <= 1e-5)
+        }
+    }
+
     /// Loading twice goes through the safetensors copy the first load wrote, with the same weights.
     @Test func convertedCopyLoadsTheSameWeights() throws {
         let a = try PretrainedModel.msdVGG.load(cache: Self.cache), b = try PretrainedModel.msdVGG.load(cache: Self.cache)
