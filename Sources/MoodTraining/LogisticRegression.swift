@@ -1,0 +1,251 @@
+import Foundation
+import MoodCore
+
+/// Multinomial logistic regression with an L2 penalty, fitted to its exact optimum in Double
+/// precision: the linear probe of transfer learning, where hundreds of correlated embedding
+/// dimensions meet a few hundred clips and the penalty decides the result.
+///
+/// Objective (scikit-learn's `LogisticRegression`, lbfgs, multinomial), over `n` rows `x_i`
+/// with labels `y_i`, weights `W` (`classes x features`) and unpenalised intercepts `b`:
+///
+///     minimise  C Σ_i −log softmax(W x_i + b)[y_i]  +  ½ ‖W‖²
+///
+/// solved as the equivalent `(1/n) Σ_i CE_i + ‖W‖² / (2 C n)` with L-BFGS (memory 10,
+/// backtracking Armijo line search) until the largest gradient entry is below `tolerance`.
+/// The problem is strictly convex in `W`, so the fit is the same whatever the start; there is
+/// no randomness and no seed.
+public struct LogisticRegression: Sendable {
+    /// `classes x features`, row-major.
+    public let weights: [Double]
+    public let intercepts: [Double]
+    public let classes: Int
+    public let features: Int
+    /// The inverse penalty strength `C` it was fitted with.
+    public let inverseRegularisation: Double
+    /// L-BFGS iterations used.
+    public let iterations: Int
+
+    public enum FitError: Error, CustomStringConvertible {
+        case empty
+        case ragged(row: Int, width: Int, expected: Int)
+        case notFinite(row: Int, column: Int)
+        case badLabel(row: Int, label: Int, classes: Int)
+        case badPenalty(Double)
+        case notConverged(iterations: Int, gradient: Double)
+        case labelCount(Int, rows: Int)
+
+        public var description: String {
+            switch self {
+            case .empty: return "logistic regression: no training rows"
+            case .ragged(let r, let w, let e): return "logistic regression: row \(r) has \(w) features, expected \(e)"
+            case .notFinite(let r, let c): return "logistic regression: feature \(c) of row \(r) is not finite"
+            case .badLabel(let r, let l, let k): return "logistic regression: label \(l) of row \(r) is outside 0..<\(k)"
+            case .badPenalty(let c): return "logistic regression: C must be positive and finite, got \(c)"
+            case .notConverged(let i, let g): return "logistic regression: no convergence after \(i) iterations (largest gradient \(g))"
+            case .labelCount(let l, let r): return "logistic regression: \(l) labels for \(r) rows"
+            }
+        }
+    }
+
+    /// Fits the model; throws on ragged, non-finite or mislabelled input instead of fitting it.
+    public init(fitting x: [[Double]], labels: [Int], classes: Int, inverseRegularisation c: Double,
+                tolerance: Double = 1e-7, maxIterations: Int = 5000) throws {
+        guard let width = x.first?.count, !x.isEmpty else { throw FitError.empty }
+        guard c > 0, c.isFinite else { throw FitError.badPenalty(c) }
+        guard labels.count == x.count else { throw FitError.labelCount(labels.count, rows: x.count) }
+        for (r, row) in x.enumerated() {
+            guard row.count == width else { throw FitError.ragged(row: r, width: row.count, expected: width) }
+            if let j = row.firstIndex(where: { !$0.isFinite }) { throw FitError.notFinite(row: r, column: j) }
+            guard (0..<classes).contains(labels[r]) else { throw FitError.badLabel(row: r, label: labels[r], classes: classes) }
+        }
+        let problem = Problem(x: x.flatMap { $0 }, labels: labels, rows: x.count, features: width, classes: classes,
+                              penalty: 1 / (c * Double(x.count)))
+        let (theta, iterations) = try LBFGS.minimise(start: [Double](repeating: 0, count: problem.parameterCount),
+                                                     tolerance: tolerance, maxIterations: maxIterations, problem.lossAndGradient)
+        self.weights = Array(theta[0 ..< classes * width])
+        self.intercepts = Array(theta[(classes * width)...])
+        self.classes = classes
+        self.features = width
+        self.inverseRegularisation = c
+        self.iterations = iterations
+    }
+
+    /// Class probabilities of one row.
+    public func probabilities(_ row: [Double]) -> [Double] {
+        precondition(row.count == features, "logistic regression: row has \(row.count) features, model has \(features)")
+        var logits = intercepts
+        for k in 0..<classes {
+            var s = 0.0
+            for j in 0..<features { s += weights[k * features + j] * row[j] }
+            logits[k] += s
+        }
+        return Self.softmax(logits)
+    }
+
+    static func softmax(_ logits: [Double]) -> [Double] {
+        let top = logits.max()!
+        let e = logits.map { exp($0 - top) }
+        let sum = e.reduce(0, +)
+        return e.map { $0 / sum }
+    }
+
+    /// The penalised mean cross-entropy and its gradient over flat parameters `[W | b]`.
+    struct Problem {
+        let x: [Double]
+        let labels: [Int]
+        let rows: Int, features: Int, classes: Int
+        /// Coefficient of ½‖W‖² after dividing the objective by `C n`.
+        let penalty: Double
+        var parameterCount: Int { classes * (features + 1) }
+
+        func lossAndGradient(_ theta: [Double]) -> (Double, [Double]) {
+            var gradient = [Double](repeating: 0, count: theta.count)
+            var loss = 0.0
+            let d = features, k = classes
+            var logits = [Double](repeating: 0, count: k)
+            x.withUnsafeBufferPointer { x in
+                theta.withUnsafeBufferPointer { t in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        for i in 0..<rows {
+                            let row = x.baseAddress! + i * d
+                            for c in 0..<k {
+                                var s = t[k * d + c]
+                                let w = t.baseAddress! + c * d
+                                for j in 0..<d { s += w[j] * row[j] }
+                                logits[c] = s
+                            }
+                            let top = logits.max()!
+                            var sum = 0.0
+                            for c in 0..<k { logits[c] = exp(logits[c] - top); sum += logits[c] }
+                            loss -= log(logits[labels[i]] / sum)
+                            for c in 0..<k {
+                                let residual = (logits[c] / sum - (c == labels[i] ? 1 : 0)) / Double(rows)
+                                let gw = g.baseAddress! + c * d
+                                for j in 0..<d { gw[j] += residual * row[j] }
+                                g[k * d + c] += residual
+                            }
+                        }
+                    }
+                }
+            }
+            loss /= Double(rows)
+            for j in 0 ..< k * d {
+                loss += 0.5 * penalty * theta[j] * theta[j]
+                gradient[j] += penalty * theta[j]
+            }
+            return (loss, gradient)
+        }
+    }
+}
+
+/// Limited-memory BFGS for smooth unconstrained problems (Nocedal & Wright, algorithm 7.4,
+/// two-loop recursion; backtracking line search on the Armijo condition).
+enum LBFGS {
+    static func minimise(start: [Double], memory: Int = 10, tolerance: Double, maxIterations: Int,
+                         _ f: ([Double]) -> (Double, [Double])) throws -> ([Double], Int) {
+        var x = start
+        var (value, gradient) = f(x)
+        var steps = [[Double]](), changes = [[Double]](), curvatures = [Double]()
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        for iteration in 0..<maxIterations {
+            let largest = gradient.map(abs).max() ?? 0
+            if largest < tolerance { return (x, iteration) }
+            // Two-loop recursion: direction = −H g.
+            var q = gradient
+            var alphas = [Double](repeating: 0, count: steps.count)
+            for m in stride(from: steps.count - 1, through: 0, by: -1) {
+                alphas[m] = curvatures[m] * dot(steps[m], q)
+                for j in q.indices { q[j] -= alphas[m] * changes[m][j] }
+            }
+            if let s = steps.last, let y = changes.last {
+                let scale = dot(s, y) / dot(y, y)
+                for j in q.indices { q[j] *= scale }
+            }
+            for m in steps.indices {
+                let beta = curvatures[m] * dot(changes[m], q)
+                for j in q.indices { q[j] += steps[m][j] * (alphas[m] - beta) }
+            }
+            var direction = q.map { -$0 }
+            var slope = dot(direction, gradient)
+            if !(slope < 0) {      // not a descent direction (lost curvature): restart from the gradient
+                direction = gradient.map { -$0 }
+                slope = dot(direction, gradient)
+                steps.removeAll(); changes.removeAll(); curvatures.removeAll()
+            }
+            var rate = steps.isEmpty ? min(1, 1 / max(largest, 1e-12)) : 1.0
+            var next: [Double] = x, nextValue = value, nextGradient = gradient
+            var accepted = false
+            for _ in 0..<60 {
+                next = zip(x, direction).map { $0 + rate * $1 }
+                (nextValue, nextGradient) = f(next)
+                if nextValue.isFinite, nextValue <= value + 1e-4 * rate * slope { accepted = true; break }
+                rate *= 0.5
+            }
+            guard accepted else {
+                // No decrease is representable any more: at the optimum to machine precision.
+                if largest < tolerance * 1e3 { return (x, iteration) }
+                throw LogisticRegression.FitError.notConverged(iterations: iteration, gradient: largest)
+            }
+            let s = zip(next, x).map { $0 - $1 }, y = zip(nextGradient, gradient).map { $0 - $1 }
+            let sy = dot(s, y)
+            if sy > 1e-12 * dot(y, y) {
+                steps.append(s); changes.append(y); curvatures.append(1 / sy)
+                if steps.count > memory { steps.removeFirst(); changes.removeFirst(); curvatures.removeFirst() }
+            }
+            (x, value, gradient) = (next, nextValue, nextGradient)
+        }
+        let largest = gradient.map(abs).max() ?? 0
+        throw LogisticRegression.FitError.notConverged(iterations: maxIterations, gradient: largest)
+    }
+}
+
+/// Centres and scales every feature by the mean and population standard deviation of the rows it
+/// was fitted on (scikit-learn's `StandardScaler`; a constant feature keeps scale 1).
+public struct Standardizer: Sendable {
+    public let mean: [Double]
+    public let scale: [Double]
+
+    public init(fitting rows: [[Double]]) {
+        let n = Double(rows.count), width = rows.first?.count ?? 0
+        var mean = [Double](repeating: 0, count: width), variance = [Double](repeating: 0, count: width)
+        for row in rows { for j in 0..<width { mean[j] += row[j] / n } }
+        for row in rows { for j in 0..<width { variance[j] += (row[j] - mean[j]) * (row[j] - mean[j]) / n } }
+        self.mean = mean
+        self.scale = variance.map { $0 > 0 ? $0.squareRoot() : 1 }
+    }
+
+    public func transform(_ row: [Double]) -> [Double] {
+        (0..<mean.count).map { (row[$0] - mean[$0]) / scale[$0] }
+    }
+}
+
+/// Choosing the penalty without looking at the test rows: cross-validation inside the
+/// training set (scikit-learn's `GridSearchCV` with `neg_log_loss`).
+public enum PenaltySearch {
+    /// The default grid: half decades from 0.001 to 10.
+    public static let grid: [Double] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+
+    /// Held-out cross-entropy of every `C` in `grid`, averaged over `folds` (indices into `x`;
+    /// each fold is held out once, standardised on the rest; the mean of the per-fold means, as
+    /// scikit-learn scores), and the `C` with the lowest (ties: the smaller `C`, the stronger penalty).
+    public static func choose(x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid)
+        throws -> (best: Double, meanLoss: [Double]) {
+        var losses = [Double]()
+        for c in grid {
+            var total = 0.0
+            for held in folds {
+                let heldSet = Set(held)
+                let train = x.indices.filter { !heldSet.contains($0) }
+                let scaler = Standardizer(fitting: train.map { x[$0] })
+                let model = try LogisticRegression(fitting: train.map { scaler.transform(x[$0]) }, labels: train.map { labels[$0] },
+                                                   classes: classes, inverseRegularisation: c)
+                var foldLoss = 0.0
+                for i in held { foldLoss -= log(max(model.probabilities(scaler.transform(x[i]))[labels[i]], 1e-300)) }
+                total += foldLoss / Double(held.count)
+            }
+            losses.append(total / Double(folds.count))
+        }
+        let best = losses.indices.min { losses[$0] < losses[$1] }!
+        return (grid[best], losses)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import MoodTraining
+import XCTest
+
+/// `LogisticRegression` and `PenaltySearch` against scikit-learn 1.9
+/// (`Tests/Scripts/logistic_regression_reference.py`): both solve the same strictly convex
+/// problem, so probabilities agree to 1e-5 and the grid search picks the same C.
+final class LogisticRegressionTests: XCTestCase {
+    struct Reference: Decodable {
+        struct Fit: Decodable { let C: Double; let probabilities: [[Double]] }
+        let x: [[Double]], y: [Int], classes: Int, test: [[Double]]
+        let fits: [Fit]
+        let grid: [Double], folds: [[Int]]
+        let mean_log_loss: [Double]
+        let best_C: Double
+    }
+
+    func reference() throws -> Reference {
+        try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("logistic-regression-reference.json"))))
+    }
+
+    func testProbabilitiesMatchScikitLearn() throws {
+        let r = try reference()
+        let scaler = Standardizer(fitting: r.x)
+        for fit in r.fits {
+            let model = try LogisticRegression(fitting: r.x.map(scaler.transform), labels: r.y, classes: r.classes, inverseRegularisation: fit.C)
+            for (row, expected) in zip(r.test, fit.probabilities) {
+                let got = model.probabilities(scaler.transform(row))
+                for (a, b) in zip(got, expected) { XCTAssertEqual(a, b, accuracy: 1e-5, "C = \(fit.C)") }
+            }
+        }
+    }
+
+    func testPenaltySearchMatchesGridSearchCV() throws {
+        let r = try reference()
+        let (best, losses) = try PenaltySearch.choose(x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid)
+        XCTAssertEqual(best, r.best_C)
+        for (a, b) in zip(losses, r.mean_log_loss) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testBadInputIsNamed() {
+        XCTAssertThrowsError(try LogisticRegression(fitting: [[1, .nan]], labels: [0], classes: 2, inverseRegularisation: 1)) {
+            XCTAssertEqual("\($0)", "logistic regression: feature 1 of row 0 is not finite")
+        }
+        XCTAssertThrowsError(try LogisticRegression(fitting: [[1, 2], [3]], labels: [0, 1], classes: 2, inverseRegularisation: 1)) {
+            XCTAssertEqual("\($0)", "logistic regression: row 1 has 1 features, expected 2")
+        }
+        XCTAssertThrowsError(try LogisticRegression(fitting: [[1]], labels: [2], classes: 2, inverseRegularisation: 1)) {
+            XCTAssertEqual("\($0)", "logistic regression: label 2 of row 0 is outside 0..<2")
+        }
+        XCTAssertThrowsError(try LogisticRegression(fitting: [[1]], labels: [0], classes: 2, inverseRegularisation: 0))
+    }
+}
