@@ -22,6 +22,7 @@ public struct LinePlot {
     /// Vertical markers: (x, label).
     public var markers: [(Double, String)] = []
     public var yRange: ClosedRange<Double>?
+    public var xRange: ClosedRange<Double>?
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false, logY: Bool = false) {
         self.title = title
@@ -37,9 +38,11 @@ public struct LinePlot {
         if logX { script += "set logscale x\nset format x '10^{%L}'\n" }
         if logY { script += "set logscale y\n" }
         if let yRange { script += "set yrange [\(yRange.lowerBound):\(yRange.upperBound)]\n" }
+        if let xRange { script += "set xrange [\(xRange.lowerBound):\(xRange.upperBound)]\n" }
         for (i, marker) in markers.enumerated() {
+            // Labels step down the plot so that markers close together do not print over each other.
             script += "set arrow \(i + 1) from \(marker.0), graph 0 to \(marker.0), graph 1 nohead dt 2 lc rgb '#555555'\n"
-            script += "set label \(i + 1) \(Gnuplot.quoted(marker.1)) at \(marker.0), graph 0.95 offset 0.5,0 noenhanced\n"
+            script += "set label \(i + 1) \(Gnuplot.quoted(marker.1)) at \(marker.0), graph \(0.95 - 0.07 * Double(i % 4)) offset 0.5,0 noenhanced\n"
         }
         let plots = series.enumerated().map { i, s in "$data\(i) with \(s.style) title \(Gnuplot.quoted(s.title)) noenhanced" }
         for (i, s) in series.enumerated() {
@@ -60,6 +63,8 @@ public struct BarChart {
     public var rotateLabels = false
     public var yRange: ClosedRange<Double>?
     public var size = (width: 1000, height: 450)
+    /// Optional intervals, one `(low, high)` per group and category, drawn as error bars.
+    public var intervals: [[(Double, Double)]]?
 
     public init(title: String, yLabel: String, categories: [String], groups: [(String, [Double])]) {
         self.title = title
@@ -70,16 +75,30 @@ public struct BarChart {
 
     public func render(to output: URL) throws {
         var script = Chart.header(title: title, xLabel: "", yLabel: yLabel, size: size)
-        script += "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.85 border -1\nset boxwidth 0.9\n"
+        let withErrors = intervals != nil
+        script += "set style data histograms\n"
+        script += withErrors ? "set style histogram errorbars gap 1 lw 1\n" : "set style histogram clustered gap 1\n"
+        script += "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
+        // The legend goes under the plot, where it covers no bar.
+        script += "set key below horizontal noenhanced\n"
         script += rotateLabels ? "set xtics rotate by -60 noenhanced\n" : "set xtics noenhanced\n"
-        if let yRange { script += "set yrange [\(yRange.lowerBound):\(yRange.upperBound)]\n" } else { script += "set yrange [0:*]\n" }
+        // Headroom above the tallest bar (or error bar), so that none touches the frame.
+        let top = max(groups.flatMap(\.1).max() ?? 0, intervals?.flatMap { $0.map(\.1) }.max() ?? 0)
+        let range = yRange ?? 0 ... (top > 0 ? top * 1.12 : 1)
+        script += "set yrange [\(range.lowerBound):\(range.upperBound)]\n"
         script += "$bars << EOD\n"
         for (i, category) in categories.enumerated() {
-            script += Gnuplot.datum(category) + " " + groups.map { "\($0.1[i])" }.joined(separator: " ") + "\n"
+            let columns = groups.indices.map { g -> String in
+                let value = groups[g].1[i]
+                guard let intervals else { return "\(value)" }
+                return "\(value) \(intervals[g][i].0) \(intervals[g][i].1)"
+            }
+            script += Gnuplot.datum(category) + " " + columns.joined(separator: " ") + "\n"
         }
         script += "EOD\n"
         let plots = groups.enumerated().map { i, g in
-            "$bars using \(i + 2):xtic(1) title \(Gnuplot.quoted(g.0)) noenhanced" + (i == 0 ? "" : "")
+            let using = withErrors ? "\(3 * i + 2):\(3 * i + 3):\(3 * i + 4)" : "\(i + 2)"
+            return "$bars using \(using):xtic(1) title \(Gnuplot.quoted(g.0)) noenhanced"
         }
         script += "plot " + plots.joined(separator: ", ") + "\n"
         try Gnuplot.render(script, to: output)
@@ -116,10 +135,12 @@ public struct Histogram {
     public func render(to output: URL) throws {
         let width = (range.upperBound - range.lowerBound) / Double(bins)
         let plotted = series.map { title, values in
+            // `histeps` at the bin centres draws each bin over its whole width, the first and last included.
             LinePlot.Series(title, counts(values).enumerated().map { (range.lowerBound + (Double($0.offset) + 0.5) * width, Double($0.element)) },
-                            style: "steps lw 2")
+                            style: "histeps lw 2")
         }
         var plot = LinePlot(title: title, xLabel: xLabel, yLabel: "count", series: plotted, logY: logY)
+        plot.xRange = range
         plot.yRange = logY ? nil : 0 ... Double((series.flatMap { counts($0.1) }.max() ?? 1)) * 1.1
         try plot.render(to: output)
     }

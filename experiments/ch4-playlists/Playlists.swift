@@ -60,7 +60,7 @@ public enum Ch4Playlists: Experiment {
 
         var rows = [[String]](), total = 0, hits = 0
         var bars = [(String, [Double])]()
-        var ours = [Double](), theirs = [Double](), labels = [String]()
+        var ours = [Double](), theirs = [Double](), labels = [String](), oursInterval = [(Double, Double)]()
         for m in moods.indices {
             let members = held.filter { clips[$0].mood == m }
             let byArtist = Array(Set(members.map { clips[$0].artist })).sorted()
@@ -72,7 +72,7 @@ public enum Ch4Playlists: Experiment {
                 total += list.count; hits += success
                 let rate = Intervals.wilson(successes: success, trials: list.count)
                 rows.append(["\(moods[m]) \(h + 1)", "\(list.count)", rate.formatted(2, scale: 100), String(format: "%.2f %%", 100 * thesisRates[m][h])])
-                ours.append(rate.value); theirs.append(thesisRates[m][h]); labels.append("\(moods[m]) \(h + 1)")
+                ours.append(rate.value); oursInterval.append((rate.low, rate.high)); theirs.append(thesisRates[m][h]); labels.append("\(moods[m]) \(h + 1)")
             }
             let all = members.filter { predicted[$0] == m }.count
             nb.metric("success_\(moods[m])", Double(all) / Double(max(members.count, 1)), label: "success rate, \(moods[m]) playlists together",
@@ -81,9 +81,11 @@ public enum Ch4Playlists: Experiment {
         bars = [("MoodDex (4Q, held-out artists)", ours), ("thesis (Spotify playlists)", theirs)]
         nb.table(["playlist", "songs", "success rate [95 % Wilson]", "thesis"], rows)
         nb.metric("success_overall", Double(hits) / Double(max(total, 1)), label: "success rate over all playlists")
-        try nb.figure("success-rates", caption: "Success rate per playlist, ours beside the thesis's (different songs: 4Q clips vs Spotify playlists)") { url in
+        try nb.figure("success-rates", caption: "Success rate per playlist with 95 % Wilson intervals, ours beside the thesis's (different songs: 4Q clips vs Spotify playlists)") { url in
             var chart = BarChart(title: "Share of each playlist predicted as its mood", yLabel: "success rate", categories: labels, groups: bars)
-            chart.yRange = 0 ... 1
+            chart.yRange = 0 ... 1.05
+            // Wilson intervals on ours; the thesis gives no interval (a zero-length bar).
+            chart.intervals = [oursInterval, theirs.map { ($0, $0) }]
             try chart.render(to: url)
         }
         let confusion = ClassificationReport(truth: held.compactMap { predicted[$0] != nil ? clips[$0].mood : nil },
