@@ -118,7 +118,14 @@ public final class Notebook {
         for (file, hash) in dataFiles { provenance.append("- data `\(file)`: SHA-256 `\(hash)`") }
         text.append(provenance.joined(separator: "\n"))
         let reportName = experiment.name + (quick ? ".quick" : "")
-        try AtomicFile.write(text.joined(separator: "\n\n") + "\n", to: options.reports.appendingPathComponent("\(reportName).md"))
+        let markdown = text.joined(separator: "\n\n") + "\n"
+        try AtomicFile.write(markdown, to: options.reports.appendingPathComponent("\(reportName).md"))
+        // Digests of what was just written, so `mooddex check` finds hand edits and lost figures.
+        var figureDigests = [String: String]()
+        for name in figureNames {
+            let file = "\(experiment.name)\(quick ? ".quick" : "")-\(name).png"
+            figureDigests[file] = try SHA256.hex(ofFile: options.figures.appendingPathComponent(file).path)
+        }
 
         let summary: [String: Any] = [
             "experiment": experiment.name, "title": experiment.title, "thesis_section": experiment.thesisSection,
@@ -131,6 +138,8 @@ public final class Notebook {
             },
             "parameters": Dictionary(parameters, uniquingKeysWith: { $1 }),
             "data": Dictionary(dataFiles, uniquingKeysWith: { $1 }),
+            "report_sha256": SHA256.hex(Data(markdown.utf8)),
+            "figures": figureDigests,
         ]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
                              to: options.reports.appendingPathComponent("\(reportName).json"))
@@ -139,6 +148,8 @@ public final class Notebook {
             "commit": source.commit ?? "unknown", "dirty": source.dirty ?? true, "date": ISO8601DateFormatter().string(from: started),
             "seconds": Date().timeIntervalSince(started), "machine": Self.machine(),
             "timings": Dictionary(timings, uniquingKeysWith: { $0 + $1 }),
+            "packages": Self.packageVersions(),
+            "environment": Self.numericEnvironment(),
         ]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: run, options: [.prettyPrinted, .sortedKeys]),
                              to: options.reports.appendingPathComponent("\(reportName).run.json"))
@@ -156,6 +167,36 @@ public final class Notebook {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
+    /// Debian packages whose version can change a number or a figure: the decoders, FFT, BLAS,
+    /// gnuplot and the music the segment studies read (only those installed are listed).
+    static let provenancePackages = ["libmpg123-0", "libmpg123-0t64", "libfftw3-single3", "libopenblas0-pthread", "libopenblas0-openmp",
+                                     "libopenblas0-serial", "libvorbisfile3", "gnuplot-nox", "gnuplot-data", "fonts-dejavu-core",
+                                     "wesnoth-1.16-music", "extremetuxracer-data", "flare-game", "swiftlang"]
+
+    static func packageVersions() -> [String: String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg-query")
+        process.arguments = ["-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"] + provenancePackages
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return [:] }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        var versions = [String: String]()
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            if fields.count == 3, fields[0].hasPrefix("ii") { versions[String(fields[1])] = String(fields[2]) }
+        }
+        return versions
+    }
+
+    /// Environment variables that change BLAS kernels or thread counts, as set for this run.
+    static func numericEnvironment() -> [String: String] {
+        let names = ["OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"]
+        return ProcessInfo.processInfo.environment.filter { names.contains($0.key) }
     }
 
     static func machine() -> String {

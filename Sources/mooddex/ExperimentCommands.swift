@@ -21,7 +21,7 @@ struct ListCommand: ParsableCommand {
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Compare every report's metrics with the pinned bands in experiments/expectations.json.")
+        commandName: "check", abstract: "Compare every report's metrics with the pinned bands in experiments/expectations.json, and its markdown and figures with what its run recorded.")
     @Option(help: "The expectations file.") var expectations = "experiments/expectations.json"
     @Option(help: "Folder of the reports to check.") var reports = "reports"
     @Flag(help: "Check the --quick reports (reports/<name>.quick.json) against the quick bands.") var quick = false
@@ -32,7 +32,11 @@ struct CheckCommand: ParsableCommand {
         print(Expectations.table(findings))
         let failed = findings.filter { !$0.passed }.count
         print("\(findings.count - failed) passed, \(failed) failed")
-        if failed > 0 { throw ExitCode(1) }
+        // The markdown and figures must still be what the runs wrote.
+        let edits = ReportConsistency.check(reports: URL(fileURLWithPath: reports), quick: quick)
+        for problem in edits { print("FAIL    \(problem)") }
+        print(edits.isEmpty ? "reports: markdown and figures match their runs" : "reports: \(edits.count) problem\(edits.count == 1 ? "" : "s")")
+        if failed > 0 || !edits.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -84,6 +84,26 @@ func temporaryFolder(_ label: String) throws -> URL {
         try "not json".write(to: url, atomically: true, encoding: .utf8)
         #expect(throws: InputError.self) { try Expectations(contentsOf: url) }
     }
+
+    /// A number edited by hand in the markdown, or a figure that went missing, fails the check.
+    @Test func checkFailsOnHandEditsAndMissingFigures() throws {
+        let folder = try temporaryFolder("edits")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let options = RunOptions(seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        _ = ExperimentRunner.run(TinyExperiment.self, options: options)
+        #expect(ReportConsistency.check(reports: folder).isEmpty)
+        let markdown = folder.appendingPathComponent("tiny.md")
+        let original = try String(contentsOf: markdown, encoding: .utf8)
+        try AtomicFile.write(original.replacingOccurrences(of: "| accuracy | 78.57 % |", with: "| accuracy | 99.92 % |"), to: markdown)
+        let edited = ReportConsistency.check(reports: folder)
+        #expect(edited.contains { $0.message.contains("accuracy = 78.57 %") })
+        #expect(edited.contains { $0.message.contains("SHA-256") })
+        // Prose edits change no metric row, but the digest still sees them.
+        try AtomicFile.write(original.replacingOccurrences(of: "Some prose", with: "Other prose"), to: markdown)
+        #expect(ReportConsistency.check(reports: folder).map(\.message) == ["changed since its run wrote it (SHA-256 differs from report_sha256)"])
+        try AtomicFile.write(original + "\n![lost](../figures/tiny-lost.png)\n", to: markdown)
+        #expect(ReportConsistency.check(reports: folder).contains { $0.message == "shows ../figures/tiny-lost.png, which does not exist" })
+    }
 }
 
 /// `--quick` runs of the experiments land inside their pinned bands (skipped without the data).
@@ -107,6 +127,7 @@ func temporaryFolder(_ label: String) throws -> URL {
         let findings = pinned.check(reports: folder, quick: true).filter { $0.experiment == experiment.name }
         #expect(!findings.isEmpty)
         for f in findings { #expect(f.passed, "\(f.metric) = \(f.value ?? .nan), band [\(f.low), \(f.high)]") }
+        for problem in ReportConsistency.check(reports: folder, quick: true) { Issue.record("\(problem)") }
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(experiment.name).quick.md").path))
     }
 
@@ -155,5 +176,7 @@ func temporaryFolder(_ label: String) throws -> URL {
         let pinned = try Expectations(contentsOf: repository.appendingPathComponent("experiments/expectations.json"))
         let findings = pinned.check(reports: repository.appendingPathComponent("reports"))
         for f in findings { #expect(f.passed, "\(f.experiment) / \(f.metric): \(f.problem ?? "\(f.value ?? .nan) outside [\(f.low), \(f.high)]")") }
+        // And their markdown and figures are what their runs wrote.
+        for problem in ReportConsistency.check(reports: repository.appendingPathComponent("reports")) { Issue.record("\(problem)") }
     }
 }
