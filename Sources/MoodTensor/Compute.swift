@@ -36,7 +36,8 @@ public enum Compute {
     /// C = alpha op(A) op(B) + beta C, row-major, on the calling thread.
     ///
     /// On AVX2 + FMA CPUs (every x86-64 since about 2015) this is `ck_sgemm`: fixed blocking
-    /// and summation order, so the same inputs give the same bits on every such machine,
+    /// and summation order, so the same inputs give the same bits on every such machine (its
+    /// AVX-512 micro-kernel, taken where the CPU has one, gives the AVX2 one's bits faster),
     /// where OpenBLAS picks its kernel by CPU model (and falls back to a generic SSE3 kernel
     /// on models it does not know: 26 GFLOPS a core here against 43-61 for ours). Elsewhere,
     /// OpenBLAS on one thread.
