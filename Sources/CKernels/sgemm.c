@@ -50,15 +50,20 @@ static void packA(bool t, const float *A, int lda, int i0, int mc, int k0, int k
     }
 }
 
-// Panels of nr columns: for each k, nr consecutive values (zero beyond the edge).
+// Panels of nr columns: for each k, nr consecutive values (zero beyond the edge). From a
+// transposed B, 16 k at a time: a whole 64-wide panel (64 KB) column by column overflows L1
+// and ran at half speed.
 static void packB(bool t, const float *B, int ldb, int k0, int kc, int j0, int nc, int nr, float *out) {
     for (int p = 0; p < nc; p += nr, out += nr * kc) {
         int cols = nc - p < nr ? nc - p : nr;
         if (cols < nr) memset(out, 0, sizeof(float) * nr * kc);
         if (t) {
-            for (int c = 0; c < cols; c++) {
-                const float *column = B + (long)(j0 + p + c) * ldb + k0;
-                for (int k = 0; k < kc; k++) out[k * nr + c] = column[k];
+            for (int kb = 0; kb < kc; kb += 16) {
+                int ke = kc - kb < 16 ? kc - kb : 16;
+                for (int c = 0; c < cols; c++) {
+                    const float *column = B + (long)(j0 + p + c) * ldb + k0 + kb;
+                    for (int k = 0; k < ke; k++) out[(kb + k) * nr + c] = column[k];
+                }
             }
         } else {
             for (int k = 0; k < kc; k++) memcpy(out + k * nr, B + (long)(k0 + k) * ldb + j0 + p, sizeof(float) * cols);
