@@ -34,7 +34,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
-        // Our own deterministic AVX2/FMA matrix product (C, optimised in debug builds too).
+        // Our own deterministic AVX2/FMA and AVX-512 matrix product (C, optimised in debug builds too).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .systemLibrary(name: "CVorbis", pkgConfig: "vorbisfile",
                        providers: [.apt(["libvorbis-dev"])]),

@@ -36,10 +36,12 @@ public enum Compute {
     /// C = alpha op(A) op(B) + beta C, row-major, on the calling thread.
     ///
     /// On AVX2 + FMA CPUs (every x86-64 since about 2015) this is `ck_sgemm`: fixed blocking
-    /// and summation order, so the same inputs give the same bits on every such machine,
+    /// and summation order, so the same inputs give the same bits on every such machine (its
+    /// AVX-512 micro-kernel, taken where the CPU has one, gives the AVX2 one's bits faster),
     /// where OpenBLAS picks its kernel by CPU model (and falls back to a generic SSE3 kernel
-    /// on models it does not know: 26 GFLOPS a core here against 43-61 for ours). Elsewhere,
-    /// OpenBLAS on one thread.
+    /// on models it does not know: 31-33 GFLOPS a core here against 52-80 for our AVX2 path
+    /// and 98-144 for the AVX-512 one, scripts/bench/bench_sgemm.c). Elsewhere, OpenBLAS on
+    /// one thread.
     @inline(__always)
     public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

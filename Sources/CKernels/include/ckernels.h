@@ -5,10 +5,19 @@
 /// Whether this CPU runs the AVX2 + FMA kernels (every x86-64 since 2013-2015).
 bool ck_has_avx2_fma(void);
 
+/// Whether this CPU and OS run the AVX-512 kernel (AVX-512F, with the zmm state enabled).
+bool ck_has_avx512(void);
+
 /// C = alpha op(A) op(B) + beta C, row-major, on one thread (the caller splits work).
-/// op(A) is M x K, op(B) is K x N. Blocked and packed with a 6 x 16 AVX2/FMA micro-kernel;
-/// the summation order depends only on M, N, K, never on the machine, so results are the
-/// same bit for bit on every AVX2 CPU. Requires ck_has_avx2_fma().
+/// op(A) is M x K, op(B) is K x N. Blocked and packed around a 6 x 64 AVX-512 micro-kernel
+/// where the CPU has one, else a 6 x 16 AVX2/FMA one. The summation order depends only on
+/// M, N, K, never on the machine or the kernel, so results are the same bit for bit on every
+/// AVX2 CPU, with or without AVX-512. Requires ck_has_avx2_fma().
 void ck_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/// ck_sgemm on a chosen micro-kernel: AVX-512 (requires ck_has_avx512()) or AVX2. Both give
+/// identical bits; this is for tests and benchmarks that compare them on one machine.
+void ck_sgemm_with(bool avx512, bool transA, bool transB, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 #endif
