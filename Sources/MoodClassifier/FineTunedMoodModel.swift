@@ -98,7 +98,7 @@ public final class FineTunedMoodModel: MoodClassifying {
     }
 }
 
-/// Loads any saved mood model: a from-scratch ``MoodModel`` or a ``FineTunedMoodModel``,
+/// Loads any saved mood model: a from-scratch ``MoodModel``, a ``FineTunedMoodModel`` or an ``EmbeddingMoodModel``,
 /// told apart by `model.json`'s `kind`.
 public enum MoodModels {
     public static func load(from folder: URL) throws -> MoodClassifying {
@@ -108,6 +108,10 @@ public enum MoodModels {
         }
         struct Kind: Decodable { var kind: String? }
         let kind = (try? JSONDecoder().decode(Kind.self, from: data))?.kind
+        if kind == EmbeddingMoodModel.kind {
+            do { return try EmbeddingMoodModel.load(from: folder, settings: try JSONDecoder().decode(EmbeddingMoodModel.Settings.self, from: data)) }
+            catch let error as DecodingError { throw InputError(json.path, "unreadable model settings: \(error)") }
+        }
         guard kind == FineTunedMoodModel.kind else { return try MoodModel.load(from: folder) }
         let settings: FineTunedMoodModel.Settings
         do { settings = try JSONDecoder().decode(FineTunedMoodModel.Settings.self, from: data) }

@@ -70,6 +70,17 @@ public struct LogisticRegression: Sendable {
         self.iterations = iterations
     }
 
+    /// A fitted model from its saved numbers (`weights` row-major `classes x features`).
+    public init(weights: [Double], intercepts: [Double], inverseRegularisation: Double) {
+        precondition(!intercepts.isEmpty && weights.count % intercepts.count == 0, "weights must be classes x features")
+        self.weights = weights
+        self.intercepts = intercepts
+        self.classes = intercepts.count
+        self.features = weights.count / intercepts.count
+        self.inverseRegularisation = inverseRegularisation
+        self.iterations = 0
+    }
+
     /// Class probabilities of one row.
     public func probabilities(_ row: [Double]) -> [Double] {
         precondition(row.count == features, "logistic regression: row has \(row.count) features, model has \(features)")
@@ -204,6 +215,12 @@ enum LBFGS {
 public struct Standardizer: Sendable {
     public let mean: [Double]
     public let scale: [Double]
+
+    public init(mean: [Double], scale: [Double]) {
+        precondition(mean.count == scale.count, "one mean and one scale per feature")
+        self.mean = mean
+        self.scale = scale
+    }
 
     public init(fitting rows: [[Double]]) {
         let n = Double(rows.count), width = rows.first?.count ?? 0

@@ -12,14 +12,20 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.",
         discussion: """
-        --base MSD_musicnn (or MTT_musicnn) fine-tunes a network pretrained on music with fastai's \
-        procedure (needs the musicnn weights from scripts/setup); --base none trains the small CNN from scratch.
+        --base MSD_musicnn (or MTT_musicnn) starts from a network pretrained on music (needs the musicnn \
+        weights from scripts/setup): --method embedding fits a penalised logistic regression on its clip \
+        embeddings (penalty chosen by an artist-grouped search; the most accurate in ch3-four-moods), \
+        --method fine-tune fine-tunes it with fastai's procedure. --base none trains the small CNN from scratch.
         """)
     enum Base: String, ExpressibleByArgument, CaseIterable {
         case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn"
     }
+    enum Method: String, ExpressibleByArgument, CaseIterable {
+        case embedding, fineTune = "fine-tune"
+    }
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
-    @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn (default: the best fine-tuned in ch3-four-moods).") var base: Base = .mttMusicnn
+    @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn (default: the best measured in ch3-four-moods).") var base: Base = .msdMusicnn
+    @Option(help: "With a pretrained base: embedding (frozen network + logistic regression) or fine-tune (fastai's procedure).") var method: Method = .embedding
     @Option(parsing: .unconditional, help: "Epochs of one-cycle training from scratch (1 or more).") var epochs = 40
     @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
     @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
@@ -35,6 +41,22 @@ struct TrainCommand: ParsableCommand {
         try AtomicFile.checkWritable(folder: URL(fileURLWithPath: output))
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
         let paths = fourQ.clips.map(\.path), labels = fourQ.clips.map(\.mood)
+        if let pretrained = PretrainedModel(rawValue: base.rawValue), method == .embedding {
+            var settings = EmbeddingMoodModel.Settings(moods: FourQ.moods, base: pretrained)
+            settings.seed = seed
+            let model: EmbeddingMoodModel, losses: [Double]
+            do {
+                (model, losses) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: fourQ.clips.map(\.artist), settings: settings,
+                                                               cache: data.cache, threads: threads, progress: true)
+            } catch is CancellationError {
+                warn("mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)")
+                throw ExitCode(130)
+            }
+            for (c, loss) in zip(settings.grid, losses) { print(String(format: "C %-6g held-out cross-entropy %.4f", c, loss)) }
+            try model.save(to: URL(fileURLWithPath: output))
+            print("saved \(output): \(pretrained) embeddings + logistic regression (C \(String(format: "%g", model.settings.penalty ?? .nan))) on \(paths.count) clips, moods \(FourQ.moods.joined(separator: ", "))")
+            return
+        }
         if let pretrained = PretrainedModel(rawValue: base.rawValue) {
             var training = FineTunedMusicnn.Settings()
             training.base = pretrained

@@ -150,4 +150,42 @@ struct FineTunedModelTests {
         #expect(throws: InputError.self) { try b[6].get() }
         #expect(try b.prefix(6).allSatisfy { r in let p = try r.get(); return abs(p.reduce(0, +) - 1) < 1e-4 })
     }
+
+    /// The embedding model (frozen musicnn + logistic regression) learns two clearly different
+    /// sounds, saves, loads as its kind and classifies the same; a bad file fails alone.
+    @Test func embeddingModelSaveLoadClassify() throws {
+        let folder = try temporaryFolder("embedding")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var paths = [String](), labels = [Int](), artists = [String]()
+        for i in 0..<10 {
+            let url = folder.appendingPathComponent("clip\(i).wav")
+            try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: 4, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
+            paths.append(url.path)
+            labels.append(i % 2 == 0 ? 2 : 3)
+            artists.append("artist \(i / 2)")
+        }
+        var settings = EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn)
+        settings.grid = [0.1, 1]
+        let (model, losses) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: artists, settings: settings,
+                                                           cache: Locations.cacheDirectory(), threads: 2)
+        #expect(losses.count == 2 && losses.allSatisfy(\.isFinite))
+        #expect(model.settings.penalty != nil)
+        let saved = folder.appendingPathComponent("model")
+        try model.save(to: saved)
+        let loaded = try MoodModels.load(from: saved)
+        #expect(loaded is EmbeddingMoodModel)
+        let broken = folder.appendingPathComponent("broken.mp3")
+        try Data("not audio".utf8).write(to: broken)
+        let a = model.classify(paths + [broken.path], threads: 2), b = loaded.classify(paths + [broken.path], threads: 1)
+        for (x, y) in zip(a.prefix(10), b.prefix(10)) {
+            let (p, q) = (try x.get(), try y.get())
+            #expect(p == q, "\(p) vs \(q)")
+        }
+        #expect(throws: InputError.self) { try b[10].get() }
+        // Low and high tones told apart on the training clips.
+        for (i, r) in b.prefix(10).enumerated() {
+            let p = try r.get()
+            #expect(p.indices.max { p[$0] < p[$1] } == labels[i])
+        }
+    }
 }
