@@ -65,7 +65,7 @@ struct CNNBench: ParsableCommand {
                 do {
                     let peer = try Peers.run(script: script, arguments: ["--batch", "\(batch)", "--steps", "\(steps)", "--threads", "\(threads)", "--classes", "\(count)"], preloadJemalloc: true)
                     row["pytorch"] = peer
-                    for layout in ["contiguous", "channels_last"] {
+                    for layout in ["contiguous", "channels_last", "channels_last_bf16"] {
                         guard let t = peer["\(layout)_train"] as? Double, let i = peer["\(layout)_infer"] as? Double else { continue }
                         print("pytorch \(peer["version"] as? String ?? "") \(layout): " + String(format: "train %.1f samples/s (ours %.2fx), infer %.1f samples/s (ours %.2fx)",
                                      t, trainRate / t, i, inferRate / i))

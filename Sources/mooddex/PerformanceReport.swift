@@ -48,10 +48,10 @@ struct PerformanceReport: ParsableCommand {
                      "| same, raw libmpg123 at the file's rate and channels | \(f(a["raw_libmpg123_ms"])) ms | | |",
                      "| middle 30 s of a \(f(a["long_file_seconds"], 0)) s MP3 (seek) vs decoding it all | \(f(a["middle30_ms"])) ms | \(f(a["whole_long_ms"])) ms | \(ratio(a["whole_long_ms"], a["middle30_ms"])) |",
                      "", "## MoodCNN (batch \(c["batch"] ?? 32), \(c["threads"] ?? 2) threads, random inputs 1 x 96 x 1292)", "",
-                     "| classes | train samples/s | infer samples/s | PyTorch eager train / infer | PyTorch channels_last train / infer | peak memory |", "|---:|---:|---:|---:|---:|---:|"]
+                     "| classes | train samples/s | infer samples/s | PyTorch eager train / infer | PyTorch channels_last train / infer | PyTorch channels_last + bf16 autocast train / infer | peak memory |", "|---:|---:|---:|---:|---:|---:|---:|"]
         for run in c["runs"] as? [[String: Any]] ?? [] {
             let p = run["pytorch"] as? [String: Any] ?? [:]
-            lines.append("| \(run["classes"] ?? "") | \(f(run["train_samples_per_s"], 1)) | \(f(run["infer_samples_per_s"], 1)) | \(f(p["contiguous_train"], 1)) / \(f(p["contiguous_infer"], 1)) | \(f(p["channels_last_train"], 1)) / \(f(p["channels_last_infer"], 1)) | \(f((run["peak_rss_bytes"] as? Int).map { Double($0) / 1e9 }, 2)) GB |")
+            lines.append("| \(run["classes"] ?? "") | \(f(run["train_samples_per_s"], 1)) | \(f(run["infer_samples_per_s"], 1)) | \(f(p["contiguous_train"], 1)) / \(f(p["contiguous_infer"], 1)) | \(f(p["channels_last_train"], 1)) / \(f(p["channels_last_infer"], 1)) | \(f(p["channels_last_bf16_train"], 1)) / \(f(p["channels_last_bf16_infer"], 1)) | \(f((run["peak_rss_bytes"] as? Int).map { Double($0) / 1e9 }, 2)) GB |")
         }
         lines += ["", "## Feature MLP (10 -> 8 -> 4, 300 epochs, 686 rows, batch 200, 1 thread)", "",
                   "| MoodDex | scikit-learn | PyTorch |", "|---:|---:|---:|",
