@@ -66,12 +66,7 @@ public struct Expectations {
     }
 
     static func metricValues(_ url: URL) -> [String: Double]? {
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let metrics = object["metrics"] as? [[String: Any]] else { return nil }
-        var values = [String: Double]()
-        for m in metrics { if let k = m["key"] as? String, let v = m["value"] as? Double { values[k] = v } }
-        return values
+        (try? ReportSummary(contentsOf: url))?.values
     }
 
     /// A readable table of findings, failures first.

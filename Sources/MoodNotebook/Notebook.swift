@@ -127,32 +127,17 @@ public final class Notebook {
             figureDigests[file] = try SHA256.hex(ofFile: options.figures.appendingPathComponent(file).path)
         }
 
-        let summary: [String: Any] = [
-            "experiment": experiment.name, "title": experiment.title, "thesis_section": experiment.thesisSection,
-            "quick": quick, "seed": seed,
-            "metrics": metrics.map { m -> [String: Any] in
-                var d: [String: Any] = ["key": m.key, "label": m.label, "value": m.value, "unit": m.unit]
-                if let t = m.thesis { d["thesis"] = t }
-                if let n = m.note { d["note"] = n }
-                return d
-            },
-            "parameters": Dictionary(parameters, uniquingKeysWith: { $1 }),
-            "data": Dictionary(dataFiles, uniquingKeysWith: { $1 }),
-            "report_sha256": SHA256.hex(Data(markdown.utf8)),
-            "figures": figureDigests,
-        ]
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]),
-                             to: options.reports.appendingPathComponent("\(reportName).json"))
+        let summary = ReportSummary(experiment: experiment.name, title: experiment.title, thesis_section: experiment.thesisSection,
+                                    quick: quick, seed: seed, metrics: metrics,
+                                    parameters: Dictionary(parameters, uniquingKeysWith: { $1 }), data: Dictionary(dataFiles, uniquingKeysWith: { $1 }),
+                                    report_sha256: SHA256.hex(Data(markdown.utf8)), figures: figureDigests)
+        try AtomicFile.write(try Records.encoder.encode(summary), to: options.reports.appendingPathComponent("\(reportName).json"))
 
-        let run: [String: Any] = [
-            "commit": source.commit ?? "unknown", "dirty": source.dirty ?? true, "date": ISO8601DateFormatter().string(from: started),
-            "seconds": Date().timeIntervalSince(started), "machine": Self.machine(),
-            "timings": Dictionary(timings, uniquingKeysWith: { $0 + $1 }),
-            "packages": Self.packageVersions(),
-            "environment": Self.numericEnvironment(),
-        ]
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: run, options: [.prettyPrinted, .sortedKeys]),
-                             to: options.reports.appendingPathComponent("\(reportName).run.json"))
+        let run = RunRecord(commit: source.commit ?? "unknown", dirty: source.dirty ?? true, date: ISO8601DateFormatter().string(from: started),
+                            seconds: Date().timeIntervalSince(started), machine: Self.machine(),
+                            timings: Dictionary(timings, uniquingKeysWith: { $0 + $1 }), packages: Self.packageVersions(),
+                            environment: Self.numericEnvironment())
+        try AtomicFile.write(try Records.encoder.encode(run), to: options.reports.appendingPathComponent("\(reportName).run.json"))
     }
 
     /// Output of a git command run in the current folder, or nil when git cannot tell.

@@ -26,30 +26,26 @@ public enum ReportConsistency {
 
     public static func check(summary url: URL) -> [Problem] {
         let name = url.lastPathComponent
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return [Problem(report: name, message: "not a readable report summary")]
-        }
+        let summary: ReportSummary
+        do { summary = try ReportSummary(contentsOf: url) } catch { return [Problem(report: name, message: "\(error)")] }
         let markdownURL = url.deletingPathExtension().appendingPathExtension("md")
         guard let markdownData = FileManager.default.contents(atPath: markdownURL.path) else {
             return [Problem(report: name, message: "its markdown \(markdownURL.lastPathComponent) is missing")]
         }
         let markdown = String(decoding: markdownData, as: UTF8.self)
         var problems = [Problem]()
-        for metric in (object["metrics"] as? [[String: Any]]) ?? [] {
-            guard let label = metric["label"] as? String, let value = metric["value"] as? Double else { continue }
-            let unit = metric["unit"] as? String ?? "percent"
-            let thesis = (metric["thesis"] as? Double).map { Notebook.formatted($0, unit: unit) } ?? ""
-            let row = "| \(label) | \(Notebook.formatted(value, unit: unit)) | \(thesis) |"
+        for metric in summary.metrics {
+            let value = Notebook.formatted(metric.value, unit: metric.unit)
+            let row = "| \(metric.label) | \(value) | \(metric.thesis.map { Notebook.formatted($0, unit: metric.unit) } ?? "") |"
             if !markdown.contains(row) {
                 problems.append(Problem(report: markdownURL.lastPathComponent,
-                                        message: "the metric table does not show \(metric["key"] as? String ?? label) = \(Notebook.formatted(value, unit: unit)) as the run recorded it (edited by hand?)"))
+                                        message: "the metric table does not show \(metric.key) = \(value) as the run recorded it (edited by hand?)"))
             }
         }
-        if let digest = object["report_sha256"] as? String, SHA256.hex(markdownData) != digest {
+        if let digest = summary.report_sha256, SHA256.hex(markdownData) != digest {
             problems.append(Problem(report: markdownURL.lastPathComponent, message: "changed since its run wrote it (SHA-256 differs from report_sha256)"))
         }
-        let digests = object["figures"] as? [String: String] ?? [:]
+        let digests = summary.figures ?? [:]
         for path in figurePaths(markdown) {
             let figure = URL(fileURLWithPath: path, relativeTo: url.deletingLastPathComponent()).standardizedFileURL
             guard FileManager.default.fileExists(atPath: figure.path) else {

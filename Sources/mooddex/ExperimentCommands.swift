@@ -50,21 +50,17 @@ enum ReportsIndex {
                      "| experiment | thesis | metric | thesis or published | ours | same measurement? | data | status |", "|---|---|---|---:|---:|---|---|---|"]
         for e in Catalog.experiments {
             let url = reports.appendingPathComponent("\(e.name).json")
-            guard let data = FileManager.default.contents(atPath: url.path),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let metrics = object["metrics"] as? [[String: Any]] else {
+            guard let summary = try? ReportSummary(contentsOf: url) else {
                 lines.append("| \(e.name) | \(e.thesisSection) | (not run) | | | | \(e.requirements.map(\.path).joined(separator: ", ")) | not run |")
                 continue
             }
             let dataSets = Set(e.requirements.map { String($0.path.split(separator: "/").first ?? "") }).sorted().joined(separator: ", ")
-            for m in metrics {
-                guard let key = m["key"] as? String, let value = m["value"] as? Double, let label = m["label"] as? String else { continue }
-                let unit = m["unit"] as? String ?? "plain"
-                let thesis = (m["thesis"] as? Double).map { Notebook.formatted($0, unit: unit) } ?? ""
-                let same = thesis.isEmpty ? "" : (m["note"] as? String).map { "no: \($0)" } ?? "yes"
+            for m in summary.metrics {
+                let thesis = m.thesis.map { Notebook.formatted($0, unit: m.unit) } ?? ""
+                let same = thesis.isEmpty ? "" : m.note.map { "no: \($0)" } ?? "yes"
                 var status = "not pinned"
-                if let band = pinned?.bands[e.name]?[key] { status = value >= band.min && value <= band.max ? "in band" : "OUT OF BAND" }
-                lines.append("| [\(e.name)](\(e.name).md) | \(e.thesisSection) | \(label) | \(thesis) | \(Notebook.formatted(value, unit: unit)) | \(same) | \(dataSets) | \(status) |")
+                if let band = pinned?.bands[e.name]?[m.key] { status = m.value >= band.min && m.value <= band.max ? "in band" : "OUT OF BAND" }
+                lines.append("| [\(e.name)](\(e.name).md) | \(e.thesisSection) | \(m.label) | \(thesis) | \(Notebook.formatted(m.value, unit: m.unit)) | \(same) | \(dataSets) | \(status) |")
             }
         }
         lines += ["", "## What stands in for what", "",
