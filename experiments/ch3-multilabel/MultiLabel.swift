@@ -29,6 +29,8 @@ public enum Ch3MultiLabel: Experiment {
         var rocInterval: Estimate
         var apInterval: Estimate
         var perTag: [(tag: String, positives: Int, auc: Double, ap: Double, threshold: Double, f1: Double)]
+        /// Loss per epoch (empty for models not trained by epochs).
+        var history: [EpochRecord] = []
     }
 
     public static func run(_ nb: Notebook) throws {
@@ -101,6 +103,10 @@ public enum Ch3MultiLabel: Experiment {
         nb.metric("tuned_macro_f1", full.thresholdF1, label: "macro-F1 with per-tag thresholds from validation", unit: "plain")
         nb.metric("few_tags_roc_auc_macro", few.report.rocAUCMacro, label: "ROC-AUC macro, 10 most frequent tags", unit: "plain")
 
+        try TrainingCurves.losses(nb, title: "multi-label CNNs (validation: the threshold artists)",
+                                  runs: [("\(tags.count) tags, weighted", full.history), ("\(tags.count) tags, unweighted", plain.history),
+                                         ("10 tags", few.history)], lossName: "binary cross-entropy")
+        try TrainingCurves.schedule(nb, maxLR: settings.maxLR, epochs: settings.epochs, batches: (train.count + settings.batchSize - 1) / settings.batchSize)
         try nb.figure("score-histogram", caption: "Predicted scores on the test clips: do they collapse towards zero as the thesis's did?") { url in
             var h = Histogram(title: "Distribution of predicted tag scores (test clips, all tags)", xLabel: "predicted score",
                               series: [("positive cells", zip(full.scores.joined(), full.truth.joined()).filter { $0.1 }.map(\.0)),
@@ -166,8 +172,10 @@ public enum Ch3MultiLabel: Experiment {
         func scores(_ rows: [Int]) -> [[Double]] {
             learner.predictLogits(data(rows)).map { $0.map { 1 / (1 + exp(-Double($0))) } }
         }
-        return evaluate(tags: tags, nb: nb, seed: settings.seed, train: train, valid: valid, test: test, targets: targets,
-                        testScores: scores(test), validScores: scores(valid))
+        var outcome = evaluate(tags: tags, nb: nb, seed: settings.seed, train: train, valid: valid, test: test, targets: targets,
+                               testScores: scores(test), validScores: scores(valid))
+        outcome.history = learner.history
+        return outcome
     }
 
     /// Test-artist metrics with bootstrap intervals, the popularity baseline and per-tag

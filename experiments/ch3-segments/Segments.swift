@@ -40,9 +40,12 @@ public enum Ch3Segments: Experiment {
         let train = clips.indices.filter { !heldSet.contains($0) }
         let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
         let started = Date()
-        let (model, _) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood }, settings: settings,
-                                             cache: cache, threads: nb.threads, progress: nb.options.showProgress)
+        // The held-out artists are scored after every epoch (for the loss curve only; nothing is chosen by them).
+        let (model, learner) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
+                                                   validation: (held.map { clips[$0].path }, held.map { clips[$0].mood }), settings: settings,
+                                                   cache: cache, threads: nb.threads, progress: nb.options.showProgress)
         nb.timing("training", seconds: Date().timeIntervalSince(started))
+        try TrainingCurves.losses(nb, title: "the four-mood CNN of this study (validation: the held-out artists)", runs: [("CNN", learner.history)], lossName: "cross-entropy")
         let pool = (settings.pool[0], settings.pool[1])
         func probabilities(_ paths: [String], _ segment: Segment) throws -> [[Float]] {
             let c = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"),

@@ -57,10 +57,16 @@ public enum Ch4Playlists: Experiment {
             var embedding = EmbeddingMoodModel.Settings(moods: moods, base: .msdMusicnn)
             embedding.seed = nb.seed
             if nb.quick { embedding.seconds = 10 }
-            let (trained, _) = try EmbeddingMoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
+            let (trained, losses) = try EmbeddingMoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
                                                             groups: train.map { clips[$0].artist }, settings: embedding,
                                                             cache: nb.options.cacheDirectory, threads: nb.threads, progress: nb.options.showProgress)
             model = trained
+            try nb.figure("penalty-search", caption: "Choosing the logistic regression's penalty: held-out cross-entropy of a 5-fold artist-grouped search inside the training clips, per C") { url in
+                var plot = LinePlot(title: "penalty search (training artists only)", xLabel: "C (inverse penalty)", yLabel: "held-out cross-entropy",
+                                    series: [.init("mean over 5 folds", Array(zip(embedding.grid, losses)), style: "linespoints lw 2 pt 7")], logX: true)
+                plot.markers = [(trained.settings.penalty ?? 1, "chosen")]
+                try plot.render(to: url)
+            }
             modelName = "MSD_musicnn embeddings (first \(Int(embedding.seconds)) s) + logistic regression, C \(String(format: "%g", trained.settings.penalty ?? .nan)) chosen by an artist-grouped search"
         } else {
             let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
