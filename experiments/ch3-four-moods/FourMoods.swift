@@ -18,7 +18,41 @@ public enum Ch3FourMoods: Experiment {
     public static let thesisSection = "3.3.8, 4.5"
     public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
 
+    /// What every step of the chapter shares: the clips, the folds, the CNN's settings and the
+    /// pooled spectrograms.
+    struct Study {
+        let nb: Notebook
+        let clips: [FourQ.Clip]
+        let moods: [String]
+        let settings: MoodModel.Settings
+        let folds: [[Int]]
+        /// Folds evaluated: all five, or fold 0 in quick runs.
+        let foldCount: Int
+        let cache: FeatureCache
+        let pooled: [[Float]]
+    }
+
+    /// Out-of-fold CNN predictions and what the later steps compare with them.
+    struct CrossValidated {
+        let oof: [[Float]?]
+        let evaluated: [Int]
+        let report: ClassificationReport
+        let accuracy: Estimate
+    }
+
+    /// The chapter, step by step, each step a named function below.
     public static func run(_ nb: Notebook) throws {
+        let study = try prepare(nb)
+        try learningRateFinder(study)
+        let cnn = try crossValidation(study)
+        try augmentation(study, cnn: cnn)
+        let features = try featureModels(study, cnn: cnn)
+        hybrid(study, cnn: cnn, features: features)
+        try transfer(nb, clips: study.clips, folds: study.folds, foldCount: study.foldCount, cnn: cnn.oof)
+    }
+
+    /// The data, the artist-disjoint folds and the spectrograms every model reads.
+    static func prepare(_ nb: Notebook) throws -> Study {
         let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
         try nb.dataFile(fourQ.folder.appendingPathComponent("metadata.csv"))
         let clips = fourQ.clips, moods = FourQ.moods
@@ -37,7 +71,6 @@ public enum Ch3FourMoods: Experiment {
             every approach on the same clips.
             """)
 
-        // MARK: Splits
         var generator = SeededGenerator(seed: nb.seed)
         let folds = CrossValidation.groupKFold(groups: clips.map(\.artist), folds: 5, generator: &generator)
         let artists = Set(clips.map(\.artist)).count
@@ -63,8 +96,12 @@ public enum Ch3FourMoods: Experiment {
         let started = Date()
         let pooled = try SpectrogramData.load(clips.map(\.path), cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: nb.options.showProgress)
         nb.timing("spectrograms", seconds: Date().timeIntervalSince(started))
+        return Study(nb: nb, clips: clips, moods: moods, settings: settings, folds: folds, foldCount: foldCount, cache: cache, pooled: pooled)
+    }
 
-        // MARK: Learning-rate finder (figure 10)
+    /// lr_find on fold 0's training clips (thesis figure 10).
+    static func learningRateFinder(_ study: Study) throws {
+        let (nb, clips, settings, folds, pooled) = (study.nb, study.clips, study.settings, study.folds, study.pooled)
         let fold0 = folds[0], held0 = Set(fold0)
         let train0 = clips.indices.filter { !held0.contains($0) }
         do {
@@ -88,8 +125,12 @@ public enum Ch3FourMoods: Experiment {
                         + (between ? ", between the two," : " (outside that range this time)")
                         + " for \(settings.epochs) epochs (AdamW, weight decay 0.01, batch 32).")
         }
+    }
 
-        // MARK: Cross-validation
+    /// The CNN over the artist-disjoint folds: training table (figure 17), accuracy, confusion (figure 19), spectrograms (figure 20).
+    static func crossValidation(_ study: Study) throws -> CrossValidated {
+        let (nb, clips, moods, settings, folds, foldCount, cache, pooled) = (study.nb, study.clips, study.moods, study.settings, study.folds,
+                                                                              study.foldCount, study.cache, study.pooled)
         var oof = [[Float]?](repeating: nil, count: clips.count)
         var foldAccuracies = [Estimate]()
         var firstHistory = [EpochRecord]()
@@ -140,8 +181,12 @@ public enum Ch3FourMoods: Experiment {
             \(sameArousal > 0.5 ? "Arousal (how energetic) is what the spectrogram shows best; valence (how positive) is where it fails." : "Here the errors are not dominated by those pairs.")
             """)
         try spectrogramFigure(nb, clips: clips, folds: folds, oof: oof, settings: settings)
+        return CrossValidated(oof: oof, evaluated: evaluated, report: cnnReport, accuracy: cnnAccuracy)
+    }
 
-        // MARK: Augmentation
+    /// Augmentation against none on folds 0 and 1 (full runs only).
+    static func augmentation(_ study: Study, cnn: CrossValidated) throws {
+        let (nb, clips, settings, folds, cache, pooled, oof) = (study.nb, study.clips, study.settings, study.folds, study.cache, study.pooled, cnn.oof)
         if !nb.quick {
             var plain = settings
             plain.augment = false
@@ -163,8 +208,20 @@ public enum Ch3FourMoods: Experiment {
                 ["without", Intervals.wilson(successes: plainCorrect, trials: total).formatted(2, scale: 100)]])
             nb.metric("augmentation_gain", Double(augmentedCorrect - plainCorrect) / Double(total), label: "accuracy gained by augmentation, folds 0-1", unit: "percent")
         }
+    }
 
-        // MARK: Feature model
+    /// Out-of-fold probabilities and accuracies of the two models on eleven audio features.
+    struct FeatureOutcome {
+        let mlpOOF: [[Float]?]
+        let logisticOOF: [[Float]?]
+        let mlpAccuracy: Estimate
+        let logisticAccuracy: Estimate
+    }
+
+    /// The thesis's feature MLP and a logistic regression on eleven audio features, same folds.
+    static func featureModels(_ study: Study, cnn: CrossValidated) throws -> FeatureOutcome {
+        let (nb, clips, folds, foldCount) = (study.nb, study.clips, study.folds, study.foldCount)
+        let evaluated = cnn.evaluated
         let featureStart = Date()
         let features = try audioFeatures(clips.map(\.path))
         nb.timing("audio features", seconds: Date().timeIntervalSince(featureStart))
@@ -194,8 +251,21 @@ public enum Ch3FourMoods: Experiment {
         nb.metric("features_mlp_accuracy", mlpAccuracy.value, label: "11-feature MLP (11-8-4) accuracy", thesis: 0.7275,
                   note: "thesis: Spotify features, 800-row file")
         nb.metric("features_logistic_accuracy", logisticAccuracy.value, label: "11-feature logistic regression accuracy")
+        return FeatureOutcome(mlpOOF: mlpOOF, logisticOOF: logisticOOF, mlpAccuracy: mlpAccuracy, logisticAccuracy: logisticAccuracy)
+    }
 
-        // MARK: Hybrid
+    /// Accuracy of out-of-fold `probabilities` over the evaluated clips.
+    static func accuracy(_ probabilities: [[Float]?], clips: [FourQ.Clip], evaluated: [Int]) -> Estimate {
+        let correct = evaluated.filter { argmax(probabilities[$0]!) == clips[$0].mood }.count
+        return Intervals.wilson(successes: correct, trials: evaluated.count)
+    }
+
+    /// The thesis's two-mood hybrid (4.5) and a calibrated late fusion of the CNN and the better feature model.
+    static func hybrid(_ study: Study, cnn: CrossValidated, features: FeatureOutcome) {
+        let (nb, clips, folds, foldCount) = (study.nb, study.clips, study.folds, study.foldCount)
+        let (oof, evaluated, cnnAccuracy) = (cnn.oof, cnn.evaluated, cnn.accuracy)
+        let (mlpOOF, logisticOOF, mlpAccuracy, logisticAccuracy) = (features.mlpOOF, features.logisticOOF, features.mlpAccuracy, features.logisticAccuracy)
+        func accuracy(_ probabilities: [[Float]?]) -> Estimate { Self.accuracy(probabilities, clips: clips, evaluated: evaluated) }
         let better = mlpAccuracy.value >= logisticAccuracy.value ? mlpOOF : logisticOOF
         let betterName = mlpAccuracy.value >= logisticAccuracy.value ? "MLP" : "logistic regression"
         var covered = 0, twoMoods = 0
@@ -226,19 +296,21 @@ public enum Ch3FourMoods: Experiment {
         nb.metric("hybrid_fusion_accuracy", fusedAccuracy.value, label: "calibrated late fusion accuracy")
         nb.metric("two_mood_coverage", Double(covered) / Double(evaluated.count), label: "thesis rule: true mood among the proposed")
         nb.metric("two_mood_share", Double(twoMoods) / Double(evaluated.count), label: "thesis rule: songs given two moods")
-        let featureBest = max(mlpAccuracy.value, logisticAccuracy.value)
+        // Claims from paired tests on the same clips, not from the size of a difference.
+        func correct(_ probabilities: [[Float]?]) -> [Bool] { evaluated.map { argmax(probabilities[$0]!) == clips[$0].mood } }
+        let featureBest = mlpAccuracy.value >= logisticAccuracy.value ? mlpAccuracy : logisticAccuracy
+        let cnnIsBetterPart = cnnAccuracy.value >= featureBest.value
+        let cnnVersusMLP = McNemar(aCorrect: correct(oof), bCorrect: correct(mlpOOF))
+        let fusedVersusPart = McNemar(aCorrect: correct(fused.probabilities), bCorrect: correct(cnnIsBetterPart ? oof : better))
         nb.markdown("""
-            **Quality bar.** The CNN \(cnnAccuracy.value > mlpAccuracy.value ? "beats" : "does not beat") the 11-8-4 MLP on audio
-            features (\(String(format: "%.2f", 100 * cnnAccuracy.value)) % vs \(String(format: "%.2f", 100 * mlpAccuracy.value)) %), and the
-            fused hybrid is \(fusedAccuracy.value >= max(cnnAccuracy.value, featureBest) ? "not worse than" : "worse than") its better part
-            (\(String(format: "%.2f", 100 * fusedAccuracy.value)) % vs \(String(format: "%.2f", 100 * max(cnnAccuracy.value, featureBest))) %).
+            **Quality bar.** The CNN is \(cnnVersusMLP.verdict()) the 11-8-4 MLP on audio features
+            (\(String(format: "%.2f", 100 * cnnAccuracy.value)) % vs \(String(format: "%.2f", 100 * mlpAccuracy.value)) %; \(cnnVersusMLP.summary)), and the
+            fused hybrid is \(fusedVersusPart.verdict()) its better part, the \(cnnIsBetterPart ? "CNN" : "feature \(betterName)")
+            (\(String(format: "%.2f", 100 * fusedAccuracy.value)) % vs \(String(format: "%.2f", 100 * max(cnnAccuracy.value, featureBest.value))) %; \(fusedVersusPart.summary)).
             The thesis rule's "accuracy" counts a hit whenever either of two guesses is right, so it is not
             comparable with single-mood accuracy: it buys coverage by answering twice for
             \(String(format: "%.0f", 100 * Double(twoMoods) / Double(evaluated.count))) % of the songs.
             """)
-
-        // MARK: Transfer learning
-        try transfer(nb, clips: clips, folds: folds, foldCount: foldCount, cnn: oof)
     }
 
     // MARK: - Helpers
