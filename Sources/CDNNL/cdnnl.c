@@ -44,7 +44,7 @@ static int reorder(dnnl_engine_t engine, const dnnl_memory_desc_t *from, const d
 }
 
 cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
-                              int has_bias, int bf16, int threads, char *error, int error_length) {
+                              int has_bias, int bf16, int layout, int threads, char *error, int error_length) {
     omp_set_num_threads(threads);
     dnnl_engine_t engine = shared_engine();
     cdnnl_conv *c = calloc(1, sizeof *c);
@@ -59,10 +59,15 @@ cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, in
     CHECK(dnnl_memory_desc_init_by_tag(&user_src_md, 4, src_dims, dnnl_f32, dnnl_nchw), "source descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&user_dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw), "output descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&c->user_weights_md, 4, w_dims, dnnl_f32, dnnl_oihw), "weights descriptor");
-    CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, in_type, dnnl_format_tag_any), "source descriptor");
+    // Layouts: with many input channels oneDNN's blocked layouts (nChw16c, brgconv kernels) pay for
+    // the reorders in and out; with one input channel (musicnn's front end, VGG's first layer)
+    // plain NCHW (im2col + jit gemm) is 1.5-2x faster, the blocked output's reorder costing more
+    // than it saves (scripts/bench/bench_dnnl_conv.c measures both).
+    dnnl_format_tag_t inner = (layout < 0 ? cin >= 16 : layout) ? dnnl_format_tag_any : dnnl_nchw;
+    CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, in_type, inner), "source descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&w_md, 4, w_dims, in_type, dnnl_format_tag_any), "weights descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_x), "bias descriptor");
-    CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, dnnl_format_tag_any), "output descriptor");
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, inner), "output descriptor");
     dnnl_convolution_desc_t desc;
     CHECK(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src_md, &w_md,
                                              has_bias ? &b_md : NULL, &dst_md, strides, padding, padding), "convolution descriptor");

@@ -36,7 +36,7 @@ final class OneDNNConvolution {
         guard let handle = cdnnl_conv_create(
             Int32(key.batch), Int32(conv.inChannels), Int32(key.height), Int32(key.width), Int32(conv.outChannels),
             Int32(conv.kernel.h), Int32(conv.kernel.w), Int32(conv.stride.h), Int32(conv.stride.w),
-            Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1, key.bf16 ? 1 : 0, Int32(key.threads),
+            Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1, key.bf16 ? 1 : 0, -1, Int32(key.threads),
             &message, Int32(message.count))
         else { throw OneDNNError(message: String(cString: message)) }
         self.key = key

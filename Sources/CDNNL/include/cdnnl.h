@@ -11,11 +11,12 @@ typedef struct cdnnl_conv cdnnl_conv;
 
 /// A forward-inference convolution of `n x cin x h x w` float input (NCHW), weights
 /// `cout x cin x kh x kw`, stride (sh, sw), zero padding (ph, pw) on both sides, optional bias.
-/// oneDNN picks the kernel and the inner layouts; `bf16` computes with bfloat16 input and
-/// weights (float output). The primitive is built for `threads` OpenMP threads and must be run
+/// oneDNN picks the kernel; `bf16` computes with bfloat16 input and weights (float output).
+/// `layout` 0 keeps input and output NCHW inside, 1 lets oneDNN choose blocked layouts (reordered
+/// to and from NCHW around the convolution), -1 picks by `cin` (blocked from 16 channels). The primitive is built for `threads` OpenMP threads and must be run
 /// with the same count. NULL on failure, with a message in `error`.
 cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
-                              int has_bias, int bf16, int threads, char *error, int error_length);
+                              int has_bias, int bf16, int layout, int threads, char *error, int error_length);
 /// Copies (reorders) the weights `[cout, cin, kh, kw]` and bias `[cout]` (NULL when none) into the
 /// primitive's own layout. 0 on success.
 int cdnnl_conv_set_weights(cdnnl_conv *conv, const float *weights, const float *bias);
