@@ -20,7 +20,9 @@ cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, in
 /// Copies (reorders) the weights `[cout, cin, kh, kw]` and bias `[cout]` (NULL when none) into the
 /// primitive's own layout. 0 on success.
 int cdnnl_conv_set_weights(cdnnl_conv *conv, const float *weights, const float *bias);
-/// y = conv(x), both NCHW float; runs on the calling thread and `threads - 1` OpenMP workers. 0 on success.
+/// y = conv(x), both NCHW float; runs on the calling thread and `threads - 1` OpenMP workers (MoodDex
+/// passes 1 and splits the batch over its own workers, one convolution each: distinct convolutions
+/// may run on different threads at once, one convolution on one thread at a time). 0 on success.
 int cdnnl_conv_run(cdnnl_conv *conv, const float *x, float *y);
 /// oneDNN's name for the implementation chosen ("brg:avx512_core_amx", "jit:avx512_core", ...).
 const char *cdnnl_conv_implementation(const cdnnl_conv *conv);
