@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // oneDNN (libdnnl-dev, an OpenMP build) for the opt-in inference convolution; libgomp for its thread count.
+        .target(name: "CDNNL", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))],
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         // Our own deterministic AVX2/FMA and AVX-512 matrix product (C, optimised in debug builds too).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .systemLibrary(name: "CVorbis", pkgConfig: "vorbisfile",
@@ -44,7 +47,7 @@ let package = Package(
         .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123", "CVorbis"], swiftSettings: optimised),
         .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"], swiftSettings: optimised),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
-        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS", "CKernels"], swiftSettings: optimised),
+        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS", "CKernels", "CDNNL"], swiftSettings: optimised),
         .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"], swiftSettings: optimised),
         .target(name: "MoodPretrained", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining"], swiftSettings: optimised),
         .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),

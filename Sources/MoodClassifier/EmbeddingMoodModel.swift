@@ -40,6 +40,9 @@ public final class EmbeddingMoodModel: MoodClassifying {
     let scaler: Standardizer
     let probe: LogisticRegression
     public var moods: [String] { settings.moods }
+    /// What runs the network's convolutions in ``classify(_:threads:padShort:)`` (`mooddex classify`
+    /// sets `.oneDNN`; training always uses the reference code).
+    public var inferenceBackend = InferenceBackend.reference
 
     init(settings: Settings, net: MusicnnNetwork, scaler: Standardizer, probe: LogisticRegression) {
         self.settings = settings
@@ -51,7 +54,8 @@ public final class EmbeddingMoodModel: MoodClassifying {
     /// Clip embeddings of `paths` (front-end maps cached in `cache` unless `persist` is false);
     /// failures per file when `keepGoing`.
     static func embeddings(_ paths: [String], base: PretrainedModel, net: MusicnnNetwork, seconds: Double, cache: URL, persist: Bool,
-                           keepGoing: Bool, minimumSeconds: Double, threads: Int, progress: Bool) throws -> ([[Double]?], [Int: InputError]) {
+                           keepGoing: Bool, minimumSeconds: Double, threads: Int, progress: Bool,
+                           backend: InferenceBackend = .reference) throws -> ([[Double]?], [Int: InputError]) {
         // Each map worker gets its own copy: a network keeps per-layer work buffers, so two
         // workers must never run one instance at once.
         let weights = net.namedTensors()
@@ -59,9 +63,11 @@ public final class EmbeddingMoodModel: MoodClassifying {
                                     persist: persist, keepGoing: keepGoing, minimumSeconds: minimumSeconds, network: {
                                         let copy = MusicnnNetwork(.musicnn, seed: 0)
                                         try copy.loadNamed(weights, path: "\(base) weights")
+                                        copy.network.setInferenceBackend(backend)
                                         return copy
                                     })
         let good = paths.indices.filter { maps.failures[$0] == nil }
+        net.network.setInferenceBackend(backend)
         let rows = good.isEmpty ? [] : net.clipOutputs(maps: maps, clips: good, upTo: net.embeddingEnd, threads: threads)
         var out = [[Double]?](repeating: nil, count: paths.count)
         for (k, i) in good.enumerated() { out[i] = rows[k].map(Double.init) }
@@ -99,7 +105,7 @@ public final class EmbeddingMoodModel: MoodClassifying {
         do {
             (rows, failures) = try Self.embeddings(paths, base: settings.base, net: net, seconds: settings.seconds, cache: URL(fileURLWithPath: "/"),
                                                    persist: false, keepGoing: true, minimumSeconds: padShort ? 0 : ShortAudioPolicy.minimumSeconds,
-                                                   threads: threads, progress: false)
+                                                   threads: threads, progress: false, backend: inferenceBackend)
         } catch {
             return paths.map { .failure(InputError($0, "\(error)")) }
         }

@@ -42,6 +42,9 @@ public final class FineTunedMoodModel: MoodClassifying {
     public let settings: Settings
     public let model: FineTunedMusicnn
     public var moods: [String] { settings.moods }
+    /// What runs the network's convolutions in ``classify(_:threads:padShort:)`` (`mooddex classify`
+    /// sets `.oneDNN`; training always uses the reference code).
+    public var inferenceBackend = InferenceBackend.reference
 
     init(settings: Settings, model: FineTunedMusicnn) {
         self.settings = settings
@@ -60,6 +63,7 @@ public final class FineTunedMoodModel: MoodClassifying {
 
     public func classify(_ paths: [String], threads: Int, padShort: Bool = false) -> [Result<[Float], InputError>] {
         let net = model.net
+        net.network.setInferenceBackend(inferenceBackend)
         let maps: FrontEndMaps
         do {
             maps = try FrontEndMaps(model: settings.training.base, paths: paths, seconds: settings.seconds, cache: URL(fileURLWithPath: "/"),

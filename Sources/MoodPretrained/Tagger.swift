@@ -12,10 +12,13 @@ public final class Tagger {
     public let batchSize: Int
     private let computer: LogMelSpectrogram
 
-    public init(_ model: PretrainedModel, cache: URL, threads: Int, batchSize: Int = 16) throws {
+    /// `backend` `.oneDNN` runs the convolutions on oneDNN: faster, but its numbers depend on the
+    /// CPU (see ``InferenceBackend``), so experiments and reports keep the default.
+    public init(_ model: PretrainedModel, cache: URL, threads: Int, batchSize: Int = 16, backend: InferenceBackend = .reference) throws {
         self.model = model
         net = try model.load(cache: cache)
         net.network.setThreads(threads)
+        net.network.setInferenceBackend(backend)
         self.batchSize = batchSize
         computer = try LogMelSpectrogram(MusicnnInput.parameters)
     }

@@ -21,8 +21,12 @@ public final class Conv2D: Layer, Threaded {
     public let bias: Parameter?
     /// The first layer of a network need not compute the gradient for its input.
     public var computesInputGradient = true
+    /// What runs `forward(training: false)` (see ``InferenceBackend``; `.reference` unless set).
+    public var inferenceBackend = InferenceBackend.reference
 
-    private let output = Tensor(shape: [0])
+    let output = Tensor(shape: [0])
+    var oneDNN: [OneDNNConvolution] = []   // built primitives, one per input shape (OneDNNConvolution.swift)
+    var oneDNNFailed = false
     private let inputGradient = Tensor(shape: [0])
     private var input: Tensor?
     private var columns: [Tensor] = []          // one im2col buffer per worker
@@ -63,6 +67,7 @@ public final class Conv2D: Layer, Threaded {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2D expects [N, \(inChannels), H, W], got \(x.shape)")
+        if !training && inferenceBackend != .reference && !oneDNNFailed && x.count > 0, let y = forwardOneDNN(x) { input = nil; return y }
         input = x
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(height: h, width: w)

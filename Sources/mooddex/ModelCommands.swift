@@ -105,11 +105,14 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "text, csv or json.") var format: Format = .text
     @Option(parsing: .unconditional, help: "Worker threads.") var threads = Compute.availableCores
     @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
+    @Option(help: "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference).")
+    var backend: InferenceBackend = .oneDNN
     @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
     func run() throws {
         Interrupt.install()
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))
+        useInferenceBackend(backend, in: model)
         let moods = model.moods
         var failed = 0
         var rows = [[String: Any]]()
@@ -150,9 +153,12 @@ struct FilterCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The playlist to write.") var output: String
     @Option(parsing: .unconditional, help: "Worker threads.") var threads = Compute.availableCores
     @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
+    @Option(help: "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference).")
+    var backend: InferenceBackend = .oneDNN
 
     func run() throws {
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))
+        useInferenceBackend(backend, in: model)
         let wanted = try mood.split(separator: ",").map { name -> Int in
             let m = name.trimmingCharacters(in: .whitespaces).lowercased()
             guard let i = model.moods.firstIndex(of: m) else {
@@ -177,6 +183,12 @@ struct FilterCommand: ParsableCommand {
         try Playlist.write(kept, to: URL(fileURLWithPath: output))
         print("\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)" + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))
     }
+}
+
+/// Sets the backend of a model built on a pretrained musicnn (the others keep the reference code).
+func useInferenceBackend(_ backend: InferenceBackend, in model: MoodClassifying) {
+    (model as? EmbeddingMoodModel)?.inferenceBackend = backend
+    (model as? FineTunedMoodModel)?.inferenceBackend = backend
 }
 
 /// Classifies `paths` a batch at a time, so memory stays bounded however long the list (the

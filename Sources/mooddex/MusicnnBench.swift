@@ -13,6 +13,8 @@ struct MusicnnBench: ParsableCommand {
     @Option(help: "Patches per batch.") var batch = 32
     @Option(help: "Timed batches per figure (after one warm-up batch).") var steps = 3
     @Option(help: "Threads (ours and TensorFlow's intra-op).") var threads = Compute.availableCores
+    @Option(parsing: .upToNextOption, help: "Convolution backends to time: reference, onednn, onednn-bf16 (each in the same run).")
+    var backend: [InferenceBackend] = [.reference, .oneDNN]
     @Option(help: "An audio file to tag end to end, timed as a whole process beside musicnn's own tagger.") var file: String?
     @Flag(help: "Skip TensorFlow.") var noPeers = false
     @Flag(help: "Print where the time goes, layer by layer.") var profile = false
@@ -25,10 +27,21 @@ struct MusicnnBench: ParsableCommand {
         var generator = SeededGenerator(seed: 3)
         let x = Tensor(shape: [batch, 1, MusicnnInput.patchFrames, MusicnnInput.melBands],
                        values: (0..<(batch * MusicnnInput.patchFrames * MusicnnInput.melBands)).map { _ in 4 * generator.nextUniform() })
-        for model in [PretrainedModel.msdMusicnn, .msdVGG] {
+        for model in [PretrainedModel.msdMusicnn, .msdVGG] { for backend in self.backend {
             let net = try model.load(cache: data.cache)
             net.network.setThreads(threads)
+            net.network.setInferenceBackend(backend)
             _ = net.network.forward(x, training: false)
+            let label = backend == .reference ? "\(model)" : "\(model) [\(backend.rawValue)]"
+            if backend != .reference {
+                var kernels = [String]()
+                func visit(_ layer: Layer) {
+                    if let k = (layer as? Conv2D)?.oneDNNImplementation, !kernels.contains(k) { kernels.append(k) }
+                    layer.sublayers.forEach(visit)
+                }
+                visit(net.network)
+                print("\(label): oneDNN kernels \(kernels.joined(separator: ", "))")
+            }
             var profiles = [(String, Sequential, LayerProfile)]()
             if profile {
                 func attach(_ layer: Layer, _ path: String) {
@@ -37,13 +50,16 @@ struct MusicnnBench: ParsableCommand {
                     }
                     for (i, sub) in layer.sublayers.enumerated() { attach(sub, path + "/\(i)") }
                 }
-                attach(net.network, "\(model)")
+                attach(net.network, label)
             }
             let seconds = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { _ = net.network.forward(x, training: false) } })
             let rate = Double(batch) / seconds
             let gflops = net.forwardFLOPs * rate / 1e9
-            print(String(format: "\(model): %.1f patches/s (fp32, batch %d, %d threads), %.0f GFLOPS", rate, batch, threads, gflops))
-            results[model.rawValue] = ["patches_per_s": rate, "gflops": gflops, "flops_per_patch": net.forwardFLOPs]
+            print(String(format: "\(label): %.1f patches/s (%@, batch %d, %d threads), %.0f GFLOPS", rate,
+                         backend == .oneDNNBF16 ? "bf16" : "fp32", batch, threads, gflops))
+            // The reference backend keeps the historical key; the others get their own.
+            results[backend == .reference ? model.rawValue : "\(model.rawValue)_\(backend.rawValue)"] =
+                ["patches_per_s": rate, "gflops": gflops, "flops_per_patch": net.forwardFLOPs]
             for (path, s, p) in profiles {
                 for (i, layer) in s.layers.enumerated() where layer.sublayers.isEmpty {
                     let f = (p.forward[i] ?? 0) / Double(steps)
@@ -52,7 +68,7 @@ struct MusicnnBench: ParsableCommand {
                 }
                 s.profile = nil
             }
-        }
+        } }
         if !noPeers {
             let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_musicnn.py"
             var arguments = ["--batch", "\(batch)", "--threads", "\(threads)", "--repeats", "\(steps)",

@@ -16,6 +16,8 @@ struct TagCommand: ParsableCommand {
     @Option(help: "Tags to print per file in text format (csv and json print all).") var top = 5
     @Option(help: "text, csv or json.") var format: Format = .text
     @Option(help: "Worker threads.") var threads = Compute.availableCores
+    @Option(help: "Convolutions on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference: the same bits on every machine).")
+    var backend: InferenceBackend = .oneDNN
     @OptionGroup var data: DataOptions
     @Argument(help: "MP3, WAV or Ogg files.") var files: [String]
 
@@ -26,7 +28,7 @@ struct TagCommand: ParsableCommand {
 
     func run() throws {
         let tagger: Tagger
-        do { tagger = try Tagger(model, cache: data.cache, threads: threads) } catch { warn("mooddex: \(error)"); throw ExitCode(2) }
+        do { tagger = try Tagger(model, cache: data.cache, threads: threads, backend: backend) } catch { warn("mooddex: \(error)"); throw ExitCode(2) }
         let tags = model.tags
         if format == .csv { print((["path"] + tags).map(csvField).joined(separator: ",")) }
         var rows = [[String: Any]](), failed = 0
@@ -56,6 +58,7 @@ struct TagCommand: ParsableCommand {
 }
 
 extension PretrainedModel: ExpressibleByArgument {}
+extension InferenceBackend: ExpressibleByArgument {}
 
 /// A CSV field as RFC 4180 writes it: quoted when it holds a comma, quote or line break.
 func csvField(_ text: String) -> String {
