@@ -169,6 +169,27 @@ func temporaryFolder(_ label: String) throws -> URL {
     }
 }
 
+/// The same command twice gives the same report: markdown, metrics and figure bytes
+/// (compared through the digests the run records).
+@Suite struct RerunTests {
+    @Test(.enabled(if: Ch3MTGJamendoLabels.requirements.allSatisfy { $0.isPresent(in: Locations.dataRoot()) },
+                   "MTG-Jamendo metadata absent: see README, Data"))
+    func aQuickReportRebuiltIsByteIdentical() throws {
+        let folder = try temporaryFolder("rerun")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let options = RunOptions(quick: true, seed: 2022, dataRoot: Locations.dataRoot(), cacheDirectory: folder, reports: folder,
+                                 figures: folder, showProgress: false)
+        var summaries = [ReportSummary]()
+        for _ in 0..<2 {
+            guard case .written = ExperimentRunner.run(Ch3MTGJamendoLabels.self, options: options) else { Issue.record("run failed"); return }
+            summaries.append(try ReportSummary(contentsOf: folder.appendingPathComponent("ch3-mtg-jamendo-labels.quick.json")))
+        }
+        #expect(summaries[0].report_sha256 != nil && summaries[0].report_sha256 == summaries[1].report_sha256)
+        #expect(summaries[0].figures == summaries[1].figures && !(summaries[0].figures ?? [:]).isEmpty)
+        #expect(summaries[0].values == summaries[1].values)
+    }
+}
+
 /// The committed reports agree with the pinned bands (what `mooddex check` enforces).
 @Suite struct CommittedReportsTests {
     @Test func committedReportsLieInTheirBands() throws {
