@@ -163,7 +163,7 @@ public enum Ch3FourMoods: Experiment {
         nb.table(["mood", "precision", "recall", "F1"], moods.indices.map { m in
             [moods[m], String(format: "%.3f", cnnReport.precision(m)), String(format: "%.3f", cnnReport.recall(m)), String(format: "%.3f", cnnReport.f1(m))]
         } + [["macro", "", "", String(format: "%.3f", cnnReport.macroF1)]])
-        nb.metric("cnn_accuracy", cnnAccuracy.value, label: "CNN accuracy, artist-disjoint folds (4Q)", thesis: 0.7857,
+        nb.metric("cnn_accuracy", cnnAccuracy.value, label: "CNN accuracy, artist-disjoint folds (4Q)", thesis: Thesis.cnnAccuracy,
                   note: "thesis: Spotify previews, one validation split")
         nb.metric("cnn_macro_f1", cnnReport.macroF1, label: "CNN macro-F1", unit: "plain")
         try nb.figure("confusion", caption: "Confusion matrix of the CNN over the folds (thesis figure 19); rows: truth") { url in
@@ -248,7 +248,7 @@ public enum Ch3FourMoods: Experiment {
             return Intervals.wilson(successes: correct, trials: evaluated.count)
         }
         let mlpAccuracy = accuracy(mlpOOF), logisticAccuracy = accuracy(logisticOOF)
-        nb.metric("features_mlp_accuracy", mlpAccuracy.value, label: "11-feature MLP (11-8-4) accuracy", thesis: 0.7275,
+        nb.metric("features_mlp_accuracy", mlpAccuracy.value, label: "11-feature MLP (11-8-4) accuracy", thesis: Thesis.kerasMLPAccuracy,
                   note: "thesis: Spotify features, 800-row file")
         nb.metric("features_logistic_accuracy", logisticAccuracy.value, label: "11-feature logistic regression accuracy")
         return FeatureOutcome(mlpOOF: mlpOOF, logisticOOF: logisticOOF, mlpAccuracy: mlpAccuracy, logisticAccuracy: logisticAccuracy)

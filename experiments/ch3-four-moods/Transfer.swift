@@ -200,7 +200,7 @@ extension Ch3FourMoods {
         let majority = (0..<4).map { m in truth.filter { $0 == m }.count }.max()!
         nb.markdown(String(format: "Recall per mood in the four mood columns. Predicting the commonest mood scores %.2f %%; chance is 25 %%.", 100 * Double(majority) / Double(truth.count)))
         if let best {
-            nb.metric("transfer_best_accuracy", best.accuracy, label: "best transfer approach: accuracy (\(best.name))", thesis: 0.7857,
+            nb.metric("transfer_best_accuracy", best.accuracy, label: "best transfer approach: accuracy (\(best.name))", thesis: Thesis.cnnAccuracy,
                       note: "thesis: fine-tuned ImageNet ResNet on Spotify previews, one validation split")
             nb.metric("transfer_best_min_recall", (0..<4).map { best.report.recall($0) }.min()!, label: "best transfer approach: lowest per-mood recall")
             nb.markdown("Best here: **\(best.name)**, \(String(format: "%.2f", 100 * best.accuracy)) %.")

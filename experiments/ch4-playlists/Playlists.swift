@@ -18,7 +18,7 @@ public enum Ch4Playlists: Experiment {
     public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
 
     /// The thesis's two playlists per mood, in FourQ.moods order (happy, sad, calm, energetic).
-    static let thesisRates: [[Double]] = [[0.4334, 0.2273], [0.5833, 0.2513], [0.36, 0.50], [0.8214, 0.7307]]
+    static let thesisRates = Thesis.playlistSuccess
 
     public static func run(_ nb: Notebook) throws {
         let fourQ = try FourQ(folder: nb.dataRoot.appendingPathComponent("4q"))
