@@ -125,13 +125,7 @@ struct FineTunedModelTests {
     @Test func fineTuneSaveLoadClassify() throws {
         let folder = try temporaryFolder("finetune")
         defer { try? FileManager.default.removeItem(at: folder) }
-        var paths = [String](), labels = [Int]()
-        for i in 0..<6 {
-            let url = folder.appendingPathComponent("clip\(i).wav")
-            try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: 4, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
-            paths.append(url.path)
-            labels.append(i % 2 == 0 ? 2 : 3)
-        }
+        let (paths, labels, _) = try toneClips(in: folder, count: 6, seconds: 4)
         var training = FineTunedMusicnn.Settings()
         (training.frozenEpochs, training.unfrozenEpochs, training.batchSize, training.finderSteps) = (2, 1, 4, 12)
         let settings = FineTunedMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], training: training)
@@ -156,14 +150,7 @@ struct FineTunedModelTests {
     @Test func embeddingModelSaveLoadClassify() throws {
         let folder = try temporaryFolder("embedding")
         defer { try? FileManager.default.removeItem(at: folder) }
-        var paths = [String](), labels = [Int](), artists = [String]()
-        for i in 0..<10 {
-            let url = folder.appendingPathComponent("clip\(i).wav")
-            try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: 4, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
-            paths.append(url.path)
-            labels.append(i % 2 == 0 ? 2 : 3)
-            artists.append("artist \(i / 2)")
-        }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
         var settings = EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn)
         settings.grid = [0.1, 1]
         let (model, losses) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: artists, settings: settings,
@@ -188,4 +175,18 @@ struct FineTunedModelTests {
             #expect(p.indices.max { p[$0] < p[$1] } == labels[i])
         }
     }
+}
+
+/// `count` WAV clips at 16 kHz alternating a low (220 Hz, labelled calm = 2) and a high
+/// (2500 Hz, energetic = 3) tone, two clips per "artist": sounds any pretrained body tells apart.
+func toneClips(in folder: URL, count: Int, seconds: Double) throws -> (paths: [String], labels: [Int], artists: [String]) {
+    var paths = [String](), labels = [Int](), artists = [String]()
+    for i in 0..<count {
+        let url = folder.appendingPathComponent("clip\(i).wav")
+        try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: seconds, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
+        paths.append(url.path)
+        labels.append(i % 2 == 0 ? 2 : 3)
+        artists.append("artist \(i / 2)")
+    }
+    return (paths, labels, artists)
 }

@@ -20,14 +20,7 @@ struct OneDNNClassifyTests {
         try FileManager.default.createDirectory(at: cache.appendingPathComponent("pretrained"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: cache.appendingPathComponent(weights),
                                                    withDestinationURL: Locations.cacheDirectory().appendingPathComponent(weights))
-        var paths = [String](), labels = [Int](), artists = [String]()
-        for i in 0..<6 {
-            let url = folder.appendingPathComponent("clip\(i).wav")
-            try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: 7, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
-            paths.append(url.path)
-            labels.append(i % 2 == 0 ? 2 : 3)
-            artists.append("artist \(i / 2)")
-        }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 6, seconds: 7)
         var settings = EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn)
         settings.grid = [1]
         let (model, _) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: artists, settings: settings, cache: cache, threads: 2)

@@ -5,15 +5,9 @@ import Testing
 /// Figures that diff cleanly and draw what they say.
 @Suite(.enabled(if: Gnuplot.executable != nil, "gnuplot not installed (scripts/setup)"))
 struct FigureTests {
-    func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-figures-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// The same input gives the same PNG bytes, so committed figures change only when their data does.
     @Test func sameInputSameBytes() throws {
-        let dir = try folder()
+        let dir = try temporaryFolder("figures")
         defer { try? FileManager.default.removeItem(at: dir) }
         var bars = BarChart(title: "rates", yLabel: "rate", categories: ["happy 1", "sad 1"], groups: [("ours", [0.8, 0.3]), ("thesis", [0.7, 0.4])])
         bars.intervals = [[(0.7, 0.9), (0.2, 0.45)], [(0.7, 0.7), (0.4, 0.4)]]
