@@ -88,11 +88,9 @@ public final class EmbeddingMoodModel: MoodClassifying {
         let x = rows.map { $0! }
         var generator = SeededGenerator(seed: settings.seed)
         let folds = CrossValidation.groupKFold(groups: groups, folds: 5, generator: &generator)
-        let (c, losses) = try PenaltySearch.choose(x: x, labels: labels, classes: settings.moods.count, folds: folds, grid: settings.grid)
-        let scaler = Standardizer(fitting: x)
-        let probe = try LogisticRegression(fitting: x.map(scaler.transform), labels: labels, classes: settings.moods.count, inverseRegularisation: c)
+        let (scaler, probe, losses) = try PenaltySearch.fit(x: x, labels: labels, classes: settings.moods.count, folds: folds, grid: settings.grid)
         var chosen = settings
-        chosen.penalty = c
+        chosen.penalty = probe.inverseRegularisation
         return (EmbeddingMoodModel(settings: chosen, net: net, scaler: scaler, probe: probe), losses)
     }
 

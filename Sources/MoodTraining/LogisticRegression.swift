@@ -265,4 +265,13 @@ public enum PenaltySearch {
         let best = losses.indices.min { losses[$0] < losses[$1] }!
         return (grid[best], losses)
     }
+
+    /// The whole probe: the penalty chosen over `folds`, then standardisation and the fit on all of `x`.
+    public static func fit(x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid)
+        throws -> (scaler: Standardizer, model: LogisticRegression, meanLoss: [Double]) {
+        let (c, losses) = try choose(x: x, labels: labels, classes: classes, folds: folds, grid: grid)
+        let scaler = Standardizer(fitting: x)
+        let model = try LogisticRegression(fitting: x.map(scaler.transform), labels: labels, classes: classes, inverseRegularisation: c)
+        return (scaler, model, losses)
+    }
 }

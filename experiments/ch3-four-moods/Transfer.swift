@@ -150,11 +150,9 @@ extension Ch3FourMoods {
         let x = train.map { features[$0].map(Double.init) }, y = train.map { labels[$0] }
         var g = SeededGenerator(seed: seed)
         let inner = CrossValidation.groupKFold(groups: train.map { artists[$0] }, folds: 5, generator: &g)
-        let (c, _) = try PenaltySearch.choose(x: x, labels: y, classes: 4, folds: inner)
-        let scaler = Standardizer(fitting: x)
-        let model = try LogisticRegression(fitting: x.map(scaler.transform), labels: y, classes: 4, inverseRegularisation: c)
+        let (scaler, model, _) = try PenaltySearch.fit(x: x, labels: y, classes: 4, folds: inner)
         let probabilities = test.map { i in model.probabilities(scaler.transform(features[i].map(Double.init))).map(Float.init) }
-        return (probabilities, c)
+        return (probabilities, model.inverseRegularisation)
     }
 
     static func fineTuningFigures(_ nb: Notebook, record: FineTunedMusicnn.Record, settings: FineTunedMusicnn.Settings) throws {
