@@ -6,10 +6,6 @@
 import Foundation
 import PackageDescription
 
-// Numeric code is optimised in debug builds too: at -Onone the CNN and the feature MLP run
-// 10-50x slower, which would make `swift test` (a debug build) take far longer than CI allows.
-let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-
 /// One small executable per experiment, at experiments/run/<name>/main.swift (the folders are
 /// the list; a test holds them to `Catalog.experiments`).
 let experimentsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("experiments/run")
@@ -20,8 +16,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mooddex", targets: ["mooddex"]),
-        .library(name: "MoodSpectrogram", targets: ["MoodSpectrogram"]),
-    ],
+        // The library layers, for other packages to depend on (no unsafe flags anywhere, so
+        // SwiftPM accepts them as a dependency; Tests/DependentPackage builds against them).
+    ] + ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodMetrics", "MoodDatasets", "MoodTensor",
+         "MoodTraining", "MoodFeatures", "MoodPretrained", "MoodClassifier", "MoodNotebook", "MoodFetch"].map {
+        .library(name: $0, targets: [$0])
+    },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -35,28 +35,27 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // oneDNN (libdnnl-dev, an OpenMP build) for the opt-in inference convolution; libgomp for its thread count.
-        .target(name: "CDNNL", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))],
+        .target(name: "CDNNL",
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
-        // Our own deterministic AVX2/FMA and AVX-512 matrix product (C, optimised in debug builds too).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // Our own deterministic AVX2/FMA and AVX-512 matrix product (C).
+        .target(name: "CKernels"),
         .systemLibrary(name: "CVorbis", pkgConfig: "vorbisfile",
                        providers: [.apt(["libvorbis-dev"])]),
 
         // Library layers
-        .target(name: "MoodCore", swiftSettings: optimised),
-        .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123", "CVorbis"], swiftSettings: optimised),
-        .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"], swiftSettings: optimised),
+        .target(name: "MoodCore"),
+        .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123", "CVorbis"]),
+        .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"]),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
-        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS", "CKernels", "CDNNL"], swiftSettings: optimised),
-        .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"], swiftSettings: optimised),
-        .target(name: "MoodPretrained", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining"], swiftSettings: optimised),
-        .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),
-        .target(name: "MoodDatasets", dependencies: ["MoodCore"], swiftSettings: optimised),
-        .target(name: "MoodFeatures", dependencies: ["MoodCore", "MoodSpectrogram", "MoodTraining"], swiftSettings: optimised),
+        .target(name: "MoodTensor", dependencies: ["MoodCore", "COpenBLAS", "CKernels", "CDNNL"]),
+        .target(name: "MoodTraining", dependencies: ["MoodCore", "MoodTensor"]),
+        .target(name: "MoodPretrained", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining"]),
+        .target(name: "MoodMetrics", dependencies: ["MoodCore"]),
+        .target(name: "MoodDatasets", dependencies: ["MoodCore"]),
+        .target(name: "MoodFeatures", dependencies: ["MoodCore", "MoodSpectrogram", "MoodTraining"]),
         .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl"]),
         .target(name: "MoodClassifier", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining", "MoodDatasets",
-                                                  "MoodFeatures", "MoodPretrained"],
-                swiftSettings: optimised),
+                                                  "MoodFeatures", "MoodPretrained"]),
         .target(name: "MoodNotebook", dependencies: ["MoodCore", "MoodPlot"]),
 
         // Experiments: the chapters, written literately, and one small executable each.
@@ -64,14 +63,17 @@ let package = Package(
                 dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
                                "MoodMetrics", "MoodDatasets", "MoodFeatures", "MoodNotebook", "MoodClassifier", "MoodPretrained"],
                 path: "experiments", exclude: ["run", "expectations.json"],
-                resources: [.copy("ch3-keras-comparison/sklearn-reference.json"), .copy("ch3-four-moods/musicnn-embedding-reference.json")], swiftSettings: optimised),
+                resources: [.copy("ch3-keras-comparison/sklearn-reference.json"), .copy("ch3-four-moods/musicnn-embedding-reference.json")]),
+        // The arguments `mooddex run` and every chapter's own executable parse alike.
+        .target(name: "MoodCommandLine", dependencies: ["MoodCore", "MoodNotebook",
+                                                       .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Command-line tool
         .executableTarget(
             name: "mooddex",
             dependencies: [
                 "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
                 "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch", "MoodClassifier", "MoodPretrained",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MoodCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Tests
@@ -94,7 +96,7 @@ let package = Package(
                     dependencies: ["MoodSpectrogram", "MoodAudio", "MoodCore", "MoodTestSupport"],
                     resources: [.copy("Fixtures")]),
     ] + experiments.map { name in
-        .executableTarget(name: name, dependencies: ["MoodExperiments", "MoodNotebook"], path: "experiments/run/\(name)")
+        .executableTarget(name: name, dependencies: ["MoodExperiments", "MoodCommandLine"], path: "experiments/run/\(name)")
     },
     swiftLanguageModes: [.v5]
 )

@@ -42,6 +42,9 @@ public struct MTGJamendoFetch {
             guard !ends.isEmpty, ends.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= 99 }), ends.count <= 2 else {
                 throw InvalidParameter("parts", text, "must be archive numbers 0-99, as 3 or 0-2 or 0-2,5")
             }
+            guard ends.count == 1 || ends[0]! <= ends[1]! else {
+                throw InvalidParameter("parts", text, "the range \(piece) runs backwards: write it low-high")
+            }
             parts += ends.count == 1 ? [ends[0]!] : Array(ends[0]! ... ends[1]!)
         }
         return parts

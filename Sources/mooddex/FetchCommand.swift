@@ -20,13 +20,17 @@ struct FetchCommand: ParsableCommand {
     @Flag(help: "Keep the .tar archives after unpacking.") var keepArchives = false
     @OptionGroup var data: DataOptions
 
-    func run() throws {
+    func validate() throws {
         guard dataset == "mtg-jamendo" else { throw ValidationError("unknown data set '\(dataset)': only mtg-jamendo can be fetched (see README, Data, for the others)") }
-        guard let kind = MTGJamendoFetch.Kind(rawValue: type) else {
+        guard MTGJamendoFetch.Kind(rawValue: type) != nil else {
             throw ValidationError("--type \(type): must be one of \(MTGJamendoFetch.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        do { _ = try MTGJamendoFetch.parseParts(parts) } catch let error as InvalidParameter { throw ValidationError("--parts \(parts): \(error.requirement)") }
+    }
+
+    func run() throws {
         Interrupt.install()
-        var fetch = MTGJamendoFetch(kind: kind, parts: try MTGJamendoFetch.parseParts(parts), destination: URL(fileURLWithPath: to),
+        var fetch = MTGJamendoFetch(kind: MTGJamendoFetch.Kind(rawValue: type)!, parts: try MTGJamendoFetch.parseParts(parts), destination: URL(fileURLWithPath: to),
                                     checksums: data.root.appendingPathComponent("mtg-jamendo/data/download"))
         if let mirror { fetch.mirrors = [mirror.hasSuffix("/") ? mirror : mirror + "/"] }
         fetch.keepArchives = keepArchives

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoodCommandLine
 import MoodCore
 
 @main
@@ -46,16 +47,12 @@ struct MoodDex: ParsableCommand {
     }
 }
 
-/// Options every data-reading command shares.
-struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "Folder holding the data sets (default: $MOODDEX_DATA_ROOT, else ../shared/data).")
-    var dataRoot: String?
+/// The data-root and cache options, shared with the per-chapter executables.
+typealias DataOptions = MoodCommandLine.DataOptions
 
-    @Option(name: .long, help: "Cache folder (default: $MOODDEX_CACHE_DIR, else $XDG_CACHE_HOME/mooddex, else ~/.cache/mooddex).")
-    var cacheDir: String?
-
-    var root: URL { Locations.dataRoot(flag: dataRoot) }
-    var cache: URL { cacheDir.map { URL(fileURLWithPath: $0) } ?? Locations.cacheDirectory() }
+/// A usage error unless `value` (the option `flag`'s) is at least 1.
+func requireAtLeastOne(_ value: Int, _ flag: String) throws {
+    guard value >= 1 else { throw ValidationError("\(flag) \(value): must be at least 1") }
 }
 
 /// Writes to standard error.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoodAudio
+import MoodCommandLine
 import MoodCore
 import MoodExperiments
 import MoodNotebook
@@ -13,23 +14,23 @@ struct RunCommand: ParsableCommand {
         discussion: "An experiment whose data is missing is skipped with a note saying how to get it.")
 
     @Argument(help: "Experiment names (see `mooddex list`), `frontend`, or `all`.") var names: [String] = ["all"]
-    @Flag(help: "Quick variants: fewer seeds and epochs; reports go to reports/<name>.quick.*.") var quick = false
-    @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
-    @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes the numbers, so reports are made with 2.") var threads = 2
-    @Option(help: "Folder for reports.") var reports = "reports"
-    @Option(help: "Folder for figures.") var figures = "figures"
-    @OptionGroup var data: DataOptions
+    @OptionGroup var arguments: RunArguments
+
+    func validate() throws {
+        let known = ["all", "frontend"] + Catalog.experiments.map { $0.name }
+        for name in names where !known.contains(name) {
+            throw ValidationError("unknown experiment '\(name)'; known: frontend, \(Catalog.experiments.map { $0.name }.joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         Interrupt.install()
         var selected = [String]()
         for name in names {
-            if name == "all" { selected += ["frontend"] + Catalog.experiments.map { $0.name } }
-            else if name == "frontend" || Catalog.find(name) != nil { selected.append(name) }
-            else { throw ValidationError("unknown experiment '\(name)'; known: frontend, \(Catalog.experiments.map { $0.name }.joined(separator: ", "))") }
+            if name == "all" { selected += ["frontend"] + Catalog.experiments.map { $0.name } } else { selected.append(name) }
         }
-        let options = RunOptions(quick: quick, seed: seed, dataRoot: data.root, cacheDirectory: data.cache,
-                                 reports: URL(fileURLWithPath: reports), figures: URL(fileURLWithPath: figures), threads: threads)
+        let options = arguments.options
+        let quick = arguments.quick
         var failures = 0
         for name in selected {
             if Interrupt.requested { break }
@@ -41,7 +42,7 @@ struct RunCommand: ParsableCommand {
             print("\(name): running\(quick ? " (quick)" : "")")
             switch ExperimentRunner.run(experiment, options: options) {
             case .written(let metrics, let seconds):
-                print(String(format: "\(name): wrote \(reports)/\(name)\(quick ? ".quick" : "").md, %d metrics, %.1f s", metrics, seconds))
+                print(String(format: "\(name): wrote \(arguments.reportPath(name)), %d metrics, %.1f s", metrics, seconds))
             case .skipped(let reason):
                 print("\(name): skipped: \(reason)")
             case .failed(let message):
@@ -50,7 +51,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         if !quick {
-            try ReportsIndex.write(reports: URL(fileURLWithPath: reports), expectations: URL(fileURLWithPath: "experiments/expectations.json"))
+            try ReportsIndex.write(reports: options.reports, expectations: URL(fileURLWithPath: "experiments/expectations.json"))
         }
         if Interrupt.requested { throw ExitCode(130) }
         if failures > 0 { throw ExitCode(1) }

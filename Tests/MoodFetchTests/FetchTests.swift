@@ -93,6 +93,7 @@ import Testing
         #expect(server.requests.count == 1, "a 404 is not retried")
         #expect(try MTGJamendoFetch.parseParts("0-2,5") == [0, 1, 2, 5])
         #expect(throws: InvalidParameter.self) { try MTGJamendoFetch.parseParts("a-b") }
+        #expect(throws: InvalidParameter.self) { try MTGJamendoFetch.parseParts("5-2") }  // once a crash
         var fetch = fetcher(server, checksums: folder.appendingPathComponent("nowhere"))
         fetch.parts = [0]
         #expect(throws: InputError.self) { try fetch.run() }

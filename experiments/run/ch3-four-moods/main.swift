@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch3FourMoods.self)
+ExperimentCommand<Ch3FourMoods>.main()

@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch3KerasComparison.self)
+ExperimentCommand<Ch3KerasComparison>.main()

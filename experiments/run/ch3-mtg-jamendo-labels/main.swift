@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch3MTGJamendoLabels.self)
+ExperimentCommand<Ch3MTGJamendoLabels>.main()

@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch3MultiLabel.self)
+ExperimentCommand<Ch3MultiLabel>.main()

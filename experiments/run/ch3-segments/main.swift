@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch3Segments.self)
+ExperimentCommand<Ch3Segments>.main()

@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch3ZeroShot.self)
+ExperimentCommand<Ch3ZeroShot>.main()

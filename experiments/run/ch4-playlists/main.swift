@@ -1,4 +1,4 @@
+import MoodCommandLine
 import MoodExperiments
-import MoodNotebook
 
-ExperimentRunner.main(Ch4Playlists.self)
+ExperimentCommand<Ch4Playlists>.main()
