@@ -15,6 +15,8 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var segment: SegmentOptions
     @OptionGroup var spectrogram: SpectrogramOptions
 
+    func validate() throws { try requireAtLeastOne(workers, "--workers") }
+
     func run() throws {
         Interrupt.install()
         let paths = try FeatureCache.audioFiles(in: folder)

@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)") }
+        try requireAtLeastOne(threads, "--threads")
     }
 
     func run() throws {
@@ -109,6 +110,8 @@ struct ClassifyCommand: ParsableCommand {
     var backend: InferenceBackend = .oneDNN
     @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
+    func validate() throws { try requireAtLeastOne(threads, "--threads") }
+
     func run() throws {
         Interrupt.install()
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))
@@ -155,6 +158,8 @@ struct FilterCommand: ParsableCommand {
     @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
     @Option(help: "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference).")
     var backend: InferenceBackend = .oneDNN
+
+    func validate() throws { try requireAtLeastOne(threads, "--threads") }
 
     func run() throws {
         let model = try MoodModels.load(from: URL(fileURLWithPath: model))

@@ -13,6 +13,11 @@ struct SpectrogramOptions: ParsableArguments {
     @Option(name: .customLong("top-db"), parsing: .unconditional, help: "Dynamic range kept below the peak, in dB.") var topDB: Float = 80
     @Option(help: "Padding of centred frames: reflect or constant.") var padMode: SpectrogramParameters.PadMode = .reflect
 
+    /// librosa-style checks of the parameters, as a usage error naming the bad value.
+    func validate() throws {
+        do { try parameters.validate() } catch { throw ValidationError("\(error)") }
+    }
+
     var parameters: SpectrogramParameters {
         SpectrogramParameters(sampleRate: sampleRate, nFFT: nFFT, hopLength: hopLength, melBands: melBands,
                               fMin: fMin, fMax: fMax, topDB: topDB, padMode: padMode)
@@ -31,6 +36,12 @@ struct SegmentOptions: ParsableArguments {
     @Option(help: "Files shorter than the segment: pad (with zeros, when at least 3 s of audio are there), fail, or pad-any.")
     var short: ShortAudioPolicy = .pad
     @Flag(help: "Pad clips with less than 3 s of audio too (same as --short pad-any).") var padShort = false
+
+    func validate() throws {
+        guard seconds > 0, seconds.isFinite, seconds <= AudioFile.maximumSegmentSeconds else {
+            throw ValidationError("--seconds \(seconds): must be above 0 and at most \(Int(AudioFile.maximumSegmentSeconds))")
+        }
+    }
 
     /// The policy asked for: --pad-short wins.
     var policy: ShortAudioPolicy { padShort ? .padAny : short }
