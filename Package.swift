@@ -41,9 +41,11 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .systemLibrary(name: "CVorbis", pkgConfig: "vorbisfile",
                        providers: [.apt(["libvorbis-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // Library layers
-        .target(name: "MoodCore", swiftSettings: optimised),
+        .target(name: "MoodCore", dependencies: ["CCrypto"], swiftSettings: optimised),
         .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123", "CVorbis"], swiftSettings: optimised),
         .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"], swiftSettings: optimised),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
