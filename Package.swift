@@ -43,6 +43,8 @@ let package = Package(
                        providers: [.apt(["libvorbis-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
 
         // Library layers
         .target(name: "MoodCore", dependencies: ["CCrypto"], swiftSettings: optimised),
@@ -55,7 +57,7 @@ let package = Package(
         .target(name: "MoodMetrics", dependencies: ["MoodCore"], swiftSettings: optimised),
         .target(name: "MoodDatasets", dependencies: ["MoodCore"], swiftSettings: optimised),
         .target(name: "MoodFeatures", dependencies: ["MoodCore", "MoodSpectrogram", "MoodTraining"], swiftSettings: optimised),
-        .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl"]),
+        .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl", "CArchive"]),
         .target(name: "MoodClassifier", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining", "MoodDatasets",
                                                   "MoodFeatures", "MoodPretrained"],
                 swiftSettings: optimised),
