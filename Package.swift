@@ -41,9 +41,13 @@ let package = Package(
         .target(name: "CKernels"),
         .systemLibrary(name: "CVorbis", pkgConfig: "vorbisfile",
                        providers: [.apt(["libvorbis-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
 
         // Library layers
-        .target(name: "MoodCore"),
+        .target(name: "MoodCore", dependencies: ["CCrypto"]),
         .target(name: "MoodAudio", dependencies: ["MoodCore", "CMPG123", "CVorbis"]),
         .target(name: "MoodSpectrogram", dependencies: ["MoodCore", "MoodAudio", "CFFTW"]),
         .target(name: "MoodPlot", dependencies: ["MoodCore"]),
@@ -53,7 +57,7 @@ let package = Package(
         .target(name: "MoodMetrics", dependencies: ["MoodCore"]),
         .target(name: "MoodDatasets", dependencies: ["MoodCore"]),
         .target(name: "MoodFeatures", dependencies: ["MoodCore", "MoodSpectrogram", "MoodTraining"]),
-        .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl"]),
+        .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl", "CArchive"]),
         .target(name: "MoodClassifier", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining", "MoodDatasets",
                                                   "MoodFeatures", "MoodPretrained"]),
         .target(name: "MoodNotebook", dependencies: ["MoodCore", "MoodPlot"]),

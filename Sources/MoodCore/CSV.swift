@@ -25,7 +25,8 @@ public struct CSVTable: Sendable {
         var records = [[String]]()
         var field = "", record = [String]()
         var quoted = false, atFieldStart = true
-        var iterator = text.makeIterator()
+        // A byte-order mark (Excel writes one) is not part of the first column's name.
+        var iterator = (text.first == "\u{FEFF}" ? Substring(text.dropFirst()) : Substring(text)).makeIterator()
         var pending: Character? = nil
         while let c = pending ?? iterator.next() {
             pending = nil

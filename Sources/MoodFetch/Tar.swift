@@ -1,79 +1,68 @@
+import CArchive
 import Foundation
 import MoodCore
 
-/// Reads POSIX (ustar) tar archives: regular files and folders, long names from GNU `L`
-/// records and pax `path` headers. Entries that would land outside the target folder
-/// (absolute paths, `..`) are refused.
+/// Unpacks tar archives with libarchive (`CArchive`): ustar, pax, GNU and v7 tar, plain or
+/// compressed (gzip, bzip2, xz, zstd, lz4). Regular files and folders are written; links and
+/// devices are skipped. Entries that would land outside the target folder (absolute paths,
+/// `..`, through a symbolic link, also one already in the folder) are refused; a damaged,
+/// truncated or foreign file is an error naming the archive. Only an archive cut exactly
+/// between two entries reads as complete (tar has no length or digest); `MTGJamendoFetch`
+/// checks each archive's SHA-256 before unpacking it.
 public enum Tar {
-    public struct Entry: Sendable {
-        public var path: String
-        public var size: Int
-        public var isDirectory: Bool
-    }
-
     /// Unpacks `archive` into `folder`; returns the regular files' paths relative to `folder`.
     @discardableResult
     public static func extract(_ archive: URL, into folder: URL) throws -> [String] {
-        guard let handle = FileHandle(forReadingAtPath: archive.path) else { throw InputError(archive.path, "cannot open the archive") }
-        defer { try? handle.close() }
-        var files = [String]()
-        var longName: String? = nil
-        func read(_ count: Int) throws -> Data {
-            let data = try handle.read(upToCount: count) ?? Data()
-            guard data.count == count else { throw InputError(archive.path, "truncated tar archive") }
-            return data
+        guard let reader = archive_read_new(), let writer = archive_write_disk_new() else { fatalError("libarchive: out of memory") }
+        defer { archive_read_free(reader); archive_write_free(writer) }
+        func failure(_ handle: OpaquePointer, _ what: String) -> InputError {
+            InputError(archive.path, "\(what) (libarchive: \(archive_error_string(handle).map { String(cString: $0) } ?? "no reason given"))")
         }
+        archive_read_support_format_tar(reader)
+        archive_read_support_filter_all(reader)
+        // Entries are written as temporary files renamed into place; libarchive refuses `..` and
+        // writing through symbolic links. Absolute names are refused below, before the prefix.
+        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SAFE_WRITES)
+        guard archive_read_open_filename(reader, archive.path, 1 << 16) == ARCHIVE_OK else {
+            throw failure(reader, "not a tar archive, or its first header is damaged")
+        }
+        try AtomicFile.createFolder(folder, for: folder.path)
+        // The real path: libarchive would refuse a target folder reached through a symbolic link.
+        let base = URL(fileURLWithPath: folder.path).resolvingSymlinksInPath().path
+        var files = [String]()
+        var entry: OpaquePointer? = nil
         while true {
-            let header = try handle.read(upToCount: 512) ?? Data()
-            if header.count < 512 || header.allSatisfy({ $0 == 0 }) { break }  // end-of-archive blocks
-            guard checksumMatches(header) else { throw InputError(archive.path, "damaged tar header (checksum mismatch)") }
-            func field(_ offset: Int, _ length: Int) -> String {
-                let bytes = header[header.startIndex + offset ..< header.startIndex + offset + length].prefix { $0 != 0 }
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            let size = Int(field(124, 12).trimmingCharacters(in: .whitespaces), radix: 8) ?? 0
-            let type = header[header.startIndex + 156]
-            let prefix = field(345, 155)
-            var name = longName ?? (prefix.isEmpty ? field(0, 100) : prefix + "/" + field(0, 100))
-            longName = nil
-            let padded = (size + 511) / 512 * 512
-            switch type {
-            case UInt8(ascii: "L"):  // GNU long name for the next entry
-                longName = String(decoding: try read(padded).prefix(size).prefix { $0 != 0 }, as: UTF8.self)
-                continue
-            case UInt8(ascii: "x"):  // pax extended header: records "len key=value\n"
-                let text = String(decoding: try read(padded).prefix(size), as: UTF8.self)
-                for record in text.split(separator: "\n") {
-                    if let r = record.range(of: " path=") { longName = String(record[r.upperBound...]) }
-                }
-                continue
-            case UInt8(ascii: "g"):
-                _ = try read(padded)
-                continue
-            default: break
-            }
-            name = name.hasPrefix("./") ? String(name.dropFirst(2)) : name
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw failure(reader, "damaged or truncated tar archive") }
+            var name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+            while name.hasPrefix("./") { name.removeFirst(2) }
             guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
                 throw InputError(archive.path, "refusing entry '\(name)': it points outside the target folder")
             }
-            let target = folder.appendingPathComponent(name)
-            if type == UInt8(ascii: "5") {
-                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-            } else if type == UInt8(ascii: "0") || type == 0 {
-                let body = try read(padded).prefix(size)
-                try AtomicFile.write(Data(body), to: target)
+            let type = archive_entry_filetype(entry) & fileTypeMask
+            let isLink = archive_entry_hardlink(entry) != nil || archive_entry_symlink(entry) != nil
+            guard type == regularFile || type == directory, !isLink, !name.isEmpty else { continue }  // links, devices: skipped
+            archive_entry_set_pathname(entry, base + "/" + name)
+            archive_entry_set_perm(entry, type == directory ? 0o777 : 0o666)  // less the umask, as for files MoodDex writes itself
+            guard archive_write_header(writer, entry) >= ARCHIVE_WARN else { throw failure(writer, "cannot unpack '\(name)'") }
+            if type == regularFile {
+                var block: UnsafeRawPointer? = nil
+                var size = 0
+                var offset: Int64 = 0
+                while true {
+                    let read = archive_read_data_block(reader, &block, &size, &offset)
+                    if read == ARCHIVE_EOF { break }
+                    guard read >= ARCHIVE_WARN else { throw failure(reader, "damaged or truncated tar archive at '\(name)'") }
+                    guard archive_write_data_block(writer, block, size, offset) >= Int(ARCHIVE_WARN) else { throw failure(writer, "cannot write '\(name)'") }
+                }
                 files.append(name)
-            } else {
-                _ = try read(padded)  // links and devices: skipped
             }
+            guard archive_write_finish_entry(writer) >= ARCHIVE_WARN else { throw failure(writer, "cannot finish '\(name)'") }
         }
         return files
     }
 
-    static func checksumMatches(_ header: Data) -> Bool {
-        let stored = Int(String(decoding: header[header.startIndex + 148 ..< header.startIndex + 156].prefix { $0 != 0 && $0 != 32 }, as: UTF8.self), radix: 8)
-        var sum = 0
-        for (i, byte) in header.enumerated() { sum += (148..<156).contains(i) ? 32 : Int(byte) }
-        return stored == sum
-    }
+    /// libarchive's AE_IFMT, AE_IFREG and AE_IFDIR (the POSIX st_mode file types), which Swift does not import.
+    private static let fileTypeMask: mode_t = 0o170000, regularFile: mode_t = 0o100000, directory: mode_t = 0o040000
 }

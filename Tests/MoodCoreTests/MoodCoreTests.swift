@@ -25,6 +25,37 @@ import Testing
         #expect(hasher.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    /// Five megabytes fed in odd piece sizes (below, at and across the 64-byte block, and
+    /// across 1 MiB) give the one-shot digest, which Python's hashlib gave for the same bytes.
+    @Test func multiMegabyteStreamInOddPiecesEqualsOneShot() {
+        let count = 5 * (1 << 20) + 17
+        let bytes = (0..<count).map { i in UInt8(truncatingIfNeeded: (i * i * 7 + i * 13 + 5) >> 3) }
+        let expected = "31272e6856806e05aa91819de6b25f60fae5cb2b5666c67c08b5d49d1dee90fd"
+        #expect(SHA256.hex(bytes) == expected)
+        var hasher = SHA256()
+        let sizes = [1, 63, 64, 65, 127, 0, 4097, (1 << 20) + 3, 511]
+        var offset = 0, turn = 0
+        while offset < count {
+            let n = min(sizes[turn % sizes.count], count - offset)
+            bytes[offset ..< offset + n].withUnsafeBytes { hasher.update(raw: $0) }
+            offset += n
+            turn += 1
+        }
+        #expect(hasher.finalizeHex() == expected)
+        #expect(SHA256.hex(bytes[..<1_000_003]) == "9c59a878e23621a350d5055e2012243aa1473172d3b5fd05ee22cd2d0e95c26b")
+    }
+
+    /// A hasher is a value: a copy taken mid-stream hashes on without touching the original.
+    @Test func aCopyTakenMidStreamIsIndependent() {
+        var original = SHA256()
+        original.update(Array("ab".utf8))
+        var copy = original
+        copy.update(Array("cdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        original.update(Array("c".utf8))
+        #expect(original.finalizeHex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(copy.finalizeHex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
     @Test func fileHashEqualsMemoryHash() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(getpid()).bin")
         defer { try? FileManager.default.removeItem(at: url) }

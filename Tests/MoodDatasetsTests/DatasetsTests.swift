@@ -15,6 +15,11 @@ import Testing
         let bad = try CSVTable(text: "a,b\n1,x\n", path: "b.csv")
         #expect(throws: InputError("b.csv", "line 2, column 'b': 'x' is not a number")) { try bad.numbers("b") }
         #expect(throws: InputError.self) { try CSVTable(text: "a\n\"open", path: "c.csv") }
+        // A quoted field keeps its line break, CRLF or LF; a byte-order mark is not part of the header.
+        let multiline = try CSVTable(text: "\u{FEFF}a,b\r\n\"two\r\nlines\",x\r\n\"3\n4\",y\n", path: "m.csv")
+        #expect(multiline.header == ["a", "b"])
+        #expect(try multiline.strings("a") == ["two\r\nlines", "3\n4"])
+        #expect(try multiline.strings("b") == ["x", "y"])
     }
 
     /// Metadata and CSV readers open only regular files: a FIFO would block them forever.

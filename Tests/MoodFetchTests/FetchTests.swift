@@ -107,6 +107,43 @@ import Testing
         var damaged = tarArchive([("a.txt", Data("x".utf8))])
         damaged[10] ^= 1
         try damaged.write(to: url)
-        #expect(throws: InputError(url.path, "damaged tar header (checksum mismatch)")) { try Tar.extract(url, into: folder) }
+        #expect(throws: InputError(url.path, "not a tar archive, or its first header is damaged (libarchive: Unrecognized archive format)")) {
+            try Tar.extract(url, into: folder)
+        }
+        // A symbolic link already in the target folder is not followed out of it.
+        let out = folder.appendingPathComponent("linked"), outside = folder.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent("link"), withDestinationURL: outside)
+        try tarArchive([("link/escape.txt", Data("x".utf8))]).write(to: url)
+        #expect { try Tar.extract(url, into: out) } throws: { error in
+            (error as? InputError)?.path == url.path && "\(error)".contains("symlink")
+        }
+        #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent("escape.txt").path))
+    }
+
+    /// A damaged or cut archive is an error naming it, wherever the damage is, never a shorter
+    /// list of files; a target folder reached through a symbolic link is fine.
+    @Test func tarNamesDamageAndTruncationAnywhere() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("a.tar")
+        let good = tarArchive([("00/1.mp3", Data(count: 3000)), ("00/2.mp3", Data("y".utf8))])
+        let secondHeader = 512 + 3072
+        for (cut, what) in [(secondHeader + 100, "inside the second header"), (1000, "inside the first file"), (0, "empty file")] {
+            try good.prefix(cut).write(to: url)
+            #expect(throws: InputError.self, "cut \(what)") { try Tar.extract(url, into: folder.appendingPathComponent("out")) }
+        }
+        var damaged = good
+        damaged[secondHeader + 10] ^= 1
+        try damaged.write(to: url)
+        #expect(throws: InputError(url.path, "damaged or truncated tar archive (libarchive: Damaged tar archive)")) {
+            try Tar.extract(url, into: folder.appendingPathComponent("out"))
+        }
+        try good.write(to: url)
+        let real = folder.appendingPathComponent("real"), viaLink = folder.appendingPathComponent("via-link")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: viaLink, withDestinationURL: real)
+        #expect(try Tar.extract(url, into: viaLink) == ["00/1.mp3", "00/2.mp3"])
+        #expect(try Data(contentsOf: real.appendingPathComponent("00/2.mp3")) == Data("y".utf8))
     }
 }
