@@ -17,7 +17,7 @@ extension BenchRecord {
     public init(contentsOf url: URL) throws {
         let data = try RegularFile.contents(url.path, what: "a benchmark record")
         do { self = try Records.decoder.decode(Self.self, from: data) }
-        catch let error as DecodingError { throw InputError(url.path, "not a readable benchmark record: \(PeerOutput.describe(error))") }
+        catch let error as DecodingError { throw InputError(url.path, "not a readable benchmark record: \(error.plainDescription)") }
     }
 }
 
@@ -244,31 +244,6 @@ public enum PeerOutput {
     /// so a peer that changed what it prints fails loudly instead of leaving a figure blank.
     public static func decode<T: Decodable>(_ type: T.Type, from output: Data, script: String) throws -> T {
         do { return try Records.decoder.decode(T.self, from: output) }
-        catch let error as DecodingError { throw InputError(script, "unexpected output: \(describe(error))") }
-    }
-
-    /// A decoding error in words, with the field's path (`runs.0.classes`).
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String {
-            keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        func kind(_ type: Any.Type) -> String {
-            switch type {
-            case is Double.Type, is Float.Type: "a number"
-            case is Int.Type, is UInt64.Type: "a whole number"
-            case is String.Type: "a string"
-            case is Bool.Type: "true or false"
-            default: "\(type)"
-            }
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "no field \"\(path(context.codingPath + [key]))\""
-        case .typeMismatch(let type, let context): return "field \"\(path(context.codingPath))\" is not \(kind(type))"
-        case .valueNotFound(let type, let context): return "field \"\(path(context.codingPath))\" is null, not \(kind(type))"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not JSON (\(context.debugDescription))"
-                : "field \"\(path(context.codingPath))\": \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
+        catch let error as DecodingError { throw InputError(script, "unexpected output: \(error.plainDescription)") }
     }
 }
