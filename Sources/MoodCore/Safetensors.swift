@@ -43,16 +43,15 @@ public enum Safetensors {
 
     /// Serialises tensors (sorted by name, as Python's writer does) and string metadata.
     public static func encode(_ tensors: [String: Entry], metadata: [String: String] = [:]) throws -> Data {
-        var header: [String: Any] = [:]
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var header = Header(metadata: metadata)
         var body = Data()
         for name in tensors.keys.sorted() {
             let entry = tensors[name]!
             let bytes = entry.values.bytes
-            header[name] = ["dtype": entry.values.dtype, "shape": entry.shape, "data_offsets": [body.count, body.count + bytes.count]]
+            header.tensors[name] = .init(dtype: entry.values.dtype, shape: entry.shape, data_offsets: [body.count, body.count + bytes.count])
             body.append(bytes)
         }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var json = try Header.encoder.encode(header)
         while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces to keep data 8-byte aligned
         var out = Data()
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
@@ -70,17 +69,21 @@ public enum Safetensors {
             throw InputError(path, "not a safetensors file: its header length (\(declared) bytes) does not fit in the file (\(data.count) bytes)")
         }
         let headerLength = Int(declared)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + headerLength)) as? [String: Any] else {
-            throw InputError(path, "not a safetensors file: bad header")
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 8 ..< 8 + headerLength)) }
+        catch let error as DecodingError {
+            switch error.topLevelKey {
+            case nil: throw InputError(path, "not a safetensors file: bad header (\(error.plainDescription))")
+            case Header.metadataKey?: throw InputError(path, "malformed \(Header.metadataKey) (\(error.plainDescription)): it must map strings to strings")
+            case let name?: throw InputError(path, "tensor \(name): malformed header entry (\(error.plainDescription))")
+            }
         }
         let bodyStart = 8 + headerLength, bodyLength = data.count - bodyStart
         var tensors = [String: Entry]()
-        var metadata = [String: String]()
-        for (name, value) in header {
-            if name == "__metadata__" { metadata = value as? [String: String] ?? [:]; continue }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw InputError(path, "tensor \(name): malformed header entry")
+        for (name, info) in header.tensors {
+            let (dtype, shape, offsets) = (info.dtype, info.shape, info.data_offsets)
+            guard offsets.count == 2 else {
+                throw InputError(path, "tensor \(name): malformed header entry (data_offsets holds \(offsets.count) numbers, not 2)")
             }
             let size: Int
             switch dtype {
@@ -108,7 +111,55 @@ public enum Safetensors {
             }
             tensors[name] = Entry(shape: shape, values: values)
         }
-        return (tensors, metadata)
+        return (tensors, header.metadata)
+    }
+
+    /// The JSON header: string metadata under `__metadata__`, every other key a tensor. The two
+    /// kinds share one JSON object, so the keys are read one by one.
+    struct Header: Codable {
+        static let metadataKey = "__metadata__"
+
+        struct Tensor: Codable {
+            var dtype: String
+            var shape: [Int]
+            /// Start and end of the tensor's bytes, counted from the end of the header.
+            var data_offsets: [Int]
+        }
+
+        var metadata: [String: String] = [:]
+        var tensors: [String: Tensor] = [:]
+
+        /// Sorted keys, compact: the same bytes for the same tensors.
+        static let encoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return encoder
+        }()
+
+        private struct Key: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(_ name: String) { stringValue = name }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(metadata: [String: String]) { self.metadata = metadata }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for key in container.allKeys {
+                if key.stringValue == Self.metadataKey { metadata = try container.decode([String: String].self, forKey: key) }
+                else { tensors[key.stringValue] = try container.decode(Tensor.self, forKey: key) }
+            }
+        }
+
+        /// The metadata only when there is some, as Python's writer does.
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            if !metadata.isEmpty { try container.encode(metadata, forKey: Key(Self.metadataKey)) }
+            for (name, tensor) in tensors { try container.encode(tensor, forKey: Key(name)) }
+        }
     }
 
     /// The product of non-negative `dimensions`, or nil when it exceeds `limit` (or overflows).

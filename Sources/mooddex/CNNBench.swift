@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoodCore
+import MoodNotebook
 import MoodTensor
 import MoodTraining
 
@@ -10,19 +11,35 @@ struct CNNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnn", abstract: "MoodCNN training and inference speed vs PyTorch (random inputs, batch 32).")
 
-    @Option(help: "Batch size.") var batch = 32
-    @Option(help: "Timed steps per figure (after one warm-up step).") var steps = 5
-    @Option(help: "Threads (ours and PyTorch's).") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(parsing: .upToNextOption, help: "Class counts to time.") var classes: [Int] = [4, 56]
+    /// What to time; `bench report` passes its own.
+    struct Settings {
+        var batch = 32
+        var steps = 5
+        var threads = ProcessInfo.processInfo.activeProcessorCount
+        var classes = [4, 56]
+        var peers = true
+        var profile = false
+    }
+
+    @Option(help: "Batch size.") var batch = Settings().batch
+    @Option(help: "Timed steps per figure (after one warm-up step).") var steps = Settings().steps
+    @Option(help: "Threads (ours and PyTorch's).") var threads = Settings().threads
+    @Option(parsing: .upToNextOption, help: "Class counts to time.") var classes: [Int] = Settings().classes
     @Flag(help: "Skip PyTorch.") var noPeers = false
     @Flag(help: "Print where the time goes, layer by layer.") var profile = false
     @Option(help: "Also write the results to this JSON file.") var json: String?
 
     func run() throws {
+        let record = Self.measure(Settings(batch: batch, steps: steps, threads: threads, classes: classes, peers: !noPeers, profile: profile))
+        if let json { try record.write(to: URL(fileURLWithPath: json)) }
+    }
+
+    /// Times ours and PyTorch for each class count, printing each figure as it comes.
+    static func measure(_ settings: Settings) -> CNNBenchRecord {
+        let (batch, steps, threads) = (settings.batch, settings.steps, settings.threads)
         print("machine: \(Machine.description)")
-        var results: [String: Any] = ["machine": Machine.description, "batch": batch, "threads": threads]
-        var rows = [[String: Any]]()
-        for count in classes {
+        var runs = [CNNBenchRecord.Run]()
+        for count in settings.classes {
             let model = MoodCNN(classes: count, seed: 1)
             model.network.setThreads(threads)
             let flops = model.forwardFLOPs()
@@ -40,7 +57,7 @@ struct CNNBench: ParsableCommand {
             }
             trainStep()
             let layerProfile = LayerProfile()
-            if profile { model.network.profile = layerProfile }
+            if settings.profile { model.network.profile = layerProfile }
             let trainTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { trainStep() } })
             model.network.profile = nil
             _ = model.network.forward(x, training: false)
@@ -49,9 +66,9 @@ struct CNNBench: ParsableCommand {
             print(String(format: "train: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", trainRate, batch, threads, count, 3 * flops * trainRate / 1e9))
             print(String(format: "infer: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", inferRate, batch, threads, count, flops * inferRate / 1e9))
             print(String(format: "memory: peak resident %.2f GB", Double(peakResidentBytes()) / 1e9))
-            var row: [String: Any] = ["classes": count, "train_samples_per_s": trainRate, "infer_samples_per_s": inferRate,
-                                      "forward_gflop_per_sample": flops / 1e9, "peak_rss_bytes": peakResidentBytes()]
-            if profile {
+            var run = CNNBenchRecord.Run(classes: count, train_samples_per_s: trainRate, infer_samples_per_s: inferRate,
+                                         forward_gflop_per_sample: flops / 1e9, peak_rss_bytes: peakResidentBytes(), pytorch: nil)
+            if settings.profile {
                 let total = layerProfile.forward.values.reduce(0, +) + layerProfile.backward.values.reduce(0, +)
                 for (i, layer) in model.network.layers.enumerated() {
                     let f = layerProfile.forward[i] ?? 0, b = layerProfile.backward[i] ?? 0
@@ -60,24 +77,22 @@ struct CNNBench: ParsableCommand {
                                  1000 * f / Double(steps), 1000 * b / Double(steps), 100 * (f + b) / total))
                 }
             }
-            if !noPeers {
+            if settings.peers {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_cnn.py"
                 do {
-                    let peer = try Peers.run(script: script, arguments: ["--batch", "\(batch)", "--steps", "\(steps)", "--threads", "\(threads)", "--classes", "\(count)"], preloadJemalloc: true)
-                    row["pytorch"] = peer
-                    for layout in ["contiguous", "channels_last", "channels_last_bf16"] {
-                        guard let t = peer["\(layout)_train"] as? Double, let i = peer["\(layout)_infer"] as? Double else { continue }
-                        print("pytorch \(peer["version"] as? String ?? "") \(layout): " + String(format: "train %.1f samples/s (ours %.2fx), infer %.1f samples/s (ours %.2fx)",
+                    let peer = try Peers.run(CNNPeerOutput.self, script: script,
+                                             arguments: ["--batch", "\(batch)", "--steps", "\(steps)", "--threads", "\(threads)", "--classes", "\(count)"],
+                                             preloadJemalloc: true)
+                    run.pytorch = peer
+                    for (layout, t, i) in peer.layouts {
+                        print("pytorch \(peer.version) \(layout): " + String(format: "train %.1f samples/s (ours %.2fx), infer %.1f samples/s (ours %.2fx)",
                                      t, trainRate / t, i, inferRate / i))
                     }
                 } catch { print("pytorch: not measured (\(error))") }
             }
-            rows.append(row)
+            runs.append(run)
         }
-        results["runs"] = rows
-        if let json {
-            try AtomicFile.write(try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]), to: URL(fileURLWithPath: json))
-        }
+        return CNNBenchRecord(machine: Machine.description, batch: batch, threads: threads, runs: runs)
     }
 }
 

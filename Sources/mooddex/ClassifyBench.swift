@@ -4,6 +4,7 @@ import MoodAudio
 import MoodClassifier
 import MoodCore
 import MoodDatasets
+import MoodNotebook
 import MoodSpectrogram
 import MoodTensor
 import MoodTraining
@@ -17,6 +18,12 @@ struct ClassifyBench: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
+        let record = try Self.measure(data: data)
+        if let json { try record.write(to: URL(fileURLWithPath: json)) }
+    }
+
+    /// Times classification and one epoch, printing each figure.
+    static func measure(data: DataOptions) throws -> ClassifyBenchRecord {
         let fourQ = try FourQ(folder: data.root.appendingPathComponent("4q"))
         let paths = fourQ.clips.map(\.path)
         let model = MoodModel(settings: MoodModel.Settings())
@@ -35,9 +42,6 @@ struct ClassifyBench: ParsableCommand {
         print(String(format: "classify: 100 files in %.2f s on %d cores: %.1f files/s (%.1f per core)", batch, cores,
                      100 / batch, 100 / batch / Double(cores)))
         print(String(format: "train: one epoch over %d clips (cached spectrograms, load included) in %.1f s", paths.count, epoch))
-        if let json {
-            let results: [String: Any] = ["classify_one_ms": 1000 * single, "classify_100_s": batch, "cores": cores, "epoch_s": epoch, "clips": paths.count]
-            try AtomicFile.write(try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]), to: URL(fileURLWithPath: json))
-        }
+        return ClassifyBenchRecord(classify_one_ms: 1000 * single, classify_100_s: batch, cores: cores, epoch_s: epoch, clips: paths.count)
     }
 }

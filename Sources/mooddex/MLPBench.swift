@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoodCore
 import MoodDatasets
+import MoodNotebook
 import MoodTensor
 import MoodTraining
 
@@ -11,12 +12,25 @@ struct MLPBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp", abstract: "One 300-epoch fit of the 10-8-4 feature MLP on the 686-row Spotify file.")
 
-    @Option(help: "Timed fits (the median is reported).") var repeats = 10
+    /// What to time; `bench report` passes its own.
+    struct Settings {
+        var repeats = 10
+        var peers = true
+    }
+
+    @Option(help: "Timed fits (the median is reported).") var repeats = Settings().repeats
     @Flag(help: "Skip the Python peers.") var noPeers = false
     @Option(help: "Also write the results to this JSON file.") var json: String?
     @OptionGroup var data: DataOptions
 
     func run() throws {
+        let record = try Self.measure(Settings(repeats: repeats, peers: !noPeers), data: data)
+        if let json { try record.write(to: URL(fileURLWithPath: json)) }
+    }
+
+    /// Times ours and the peers, printing each figure as it comes.
+    static func measure(_ settings: Settings, data: DataOptions) throws -> MLPBenchRecord {
+        let repeats = settings.repeats
         let path = data.root.appendingPathComponent("spotify-moods/data_moods.csv").path
         let table = try SpotifyMoods(contentsOf: path)
         let scaler = MinMaxScaler(fitting: table.features)
@@ -37,22 +51,18 @@ struct MLPBench: ParsableCommand {
         let ours = Stopwatch.median(times)
         print("machine: \(Machine.description)")
         print(String(format: "mlp: %.4f s per 300-epoch fit (686 rows, batch 200, 1 thread); training accuracy %.2f %%", ours, 100 * accuracy))
-        var results: [String: Any] = ["machine": Machine.description, "mlp_s": ours]
-        defer {
-            if let json, let data = try? JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]) {
-                try? AtomicFile.write(data, to: URL(fileURLWithPath: json))
-            }
+        var peers = MLPPeerOutput()
+        if settings.peers {
+            do {
+                let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_mlp.py"
+                peers = try Peers.run(MLPPeerOutput.self, script: script, arguments: [path, "\(repeats)"])
+                for (name, seconds, version) in [("scikit-learn", peers.sklearn_s, peers.sklearn_version), ("PyTorch", peers.pytorch_s, peers.pytorch_version)] {
+                    guard let seconds else { continue }
+                    print("\(name) \(version ?? ""): " + String(format: "%.4f s per fit | ours %.1fx faster", seconds, seconds / ours))
+                }
+                print("Keras/TensorFlow: not installed here (the issue measured 19.5 s on this machine kind)")
+            } catch { print("peers: not measured (\(error))") }
         }
-        guard !noPeers else { return }
-        do {
-            let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_mlp.py"
-            let peer = try Peers.run(script: script, arguments: [path, "\(repeats)"])
-            results.merge(peer) { $1 }
-            for (key, name) in [("sklearn", "scikit-learn"), ("pytorch", "PyTorch")] {
-                guard let seconds = peer["\(key)_s"] as? Double else { continue }
-                print("\(name) \(peer["\(key)_version"] as? String ?? ""): " + String(format: "%.4f s per fit | ours %.1fx faster", seconds, seconds / ours))
-            }
-            print("Keras/TensorFlow: not installed here (the issue measured 19.5 s on this machine kind)")
-        } catch { print("peers: not measured (\(error))") }
+        return MLPBenchRecord(machine: Machine.description, mlp_s: ours, peers: peers)
     }
 }

@@ -118,7 +118,7 @@ struct ClassifyCommand: ParsableCommand {
         useInferenceBackend(backend, in: model)
         let moods = model.moods
         var failed = 0
-        var rows = [[String: Any]]()
+        var rows = [ClassifiedFile]()
         if format == .csv { print((["path", "mood"] + moods).map(CSVTable.field).joined(separator: ",")) }
         for (file, result) in classifyInBatches(model, files, threads: threads, padShort: padShort) {
             switch result {
@@ -134,16 +134,23 @@ struct ClassifyCommand: ParsableCommand {
                 case .csv:
                     print(([CSVTable.field(file), CSVTable.field(moods[top])] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
                 case .json:
-                    rows.append(["path": file, "mood": moods[top], "probabilities": Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))])
+                    rows.append(ClassifiedFile(path: file, mood: moods[top], probabilities: Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))))
                 }
             }
         }
         if Interrupt.requested { warn("mooddex: interrupted; the files above were classified"); throw ExitCode(130) }
-        if format == .json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
-        }
+        if format == .json { try printJSON(rows) }
         if failed > 0 { throw ExitCode(1) }
     }
+}
+
+/// One file in `classify --format json`.
+struct ClassifiedFile: Encodable {
+    var path: String
+    /// The most probable mood.
+    var mood: String
+    /// Mood -> probability.
+    var probabilities: [String: Double]
 }
 
 struct FilterCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoodCore
+import MoodNotebook
 import MoodPretrained
 import MoodTensor
 
@@ -10,11 +11,23 @@ struct MusicnnBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "musicnn", abstract: "Pretrained musicnn / VGG forward speed vs TensorFlow (random 3-s patches).")
 
-    @Option(help: "Patches per batch.") var batch = 32
-    @Option(help: "Timed batches per figure (after one warm-up batch).") var steps = 3
-    @Option(help: "Threads (ours and TensorFlow's intra-op).") var threads = Compute.availableCores
+    /// What to time.
+    struct Settings {
+        var batch = 32
+        var steps = 3
+        var threads = Compute.availableCores
+        var backends: [InferenceBackend] = [.reference, .oneDNN]
+        /// An audio file for musicnn's own tagger, timed as a whole process.
+        var file: String?
+        var peers = true
+        var profile = false
+    }
+
+    @Option(help: "Patches per batch.") var batch = Settings().batch
+    @Option(help: "Timed batches per figure (after one warm-up batch).") var steps = Settings().steps
+    @Option(help: "Threads (ours and TensorFlow's intra-op).") var threads = Settings().threads
     @Option(parsing: .upToNextOption, help: "Convolution backends to time: reference, onednn, onednn-bf16 (each in the same run).")
-    var backend: [InferenceBackend] = [.reference, .oneDNN]
+    var backend: [InferenceBackend] = Settings().backends
     @Option(help: "An audio file to tag end to end, timed as a whole process beside musicnn's own tagger.") var file: String?
     @Flag(help: "Skip TensorFlow.") var noPeers = false
     @Flag(help: "Print where the time goes, layer by layer.") var profile = false
@@ -22,12 +35,20 @@ struct MusicnnBench: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
+        let settings = Settings(batch: batch, steps: steps, threads: threads, backends: backend, file: file, peers: !noPeers, profile: profile)
+        let record = try Self.measure(settings, data: data)
+        if let json { try record.write(to: URL(fileURLWithPath: json)) }
+    }
+
+    /// Times each network on each backend, then TensorFlow, printing each figure as it comes.
+    static func measure(_ settings: Settings, data: DataOptions) throws -> MusicnnBenchRecord {
+        let (batch, steps, threads) = (settings.batch, settings.steps, settings.threads)
         print("machine: \(Machine.description)")
-        var results: [String: Any] = ["machine": Machine.description, "batch": batch, "threads": threads]
+        var networks = [String: MusicnnBenchRecord.Throughput]()
         var generator = SeededGenerator(seed: 3)
         let x = Tensor(shape: [batch, 1, MusicnnInput.patchFrames, MusicnnInput.melBands],
                        values: (0..<(batch * MusicnnInput.patchFrames * MusicnnInput.melBands)).map { _ in 4 * generator.nextUniform() })
-        for model in [PretrainedModel.msdMusicnn, .msdVGG] { for backend in self.backend {
+        for model in [PretrainedModel.msdMusicnn, .msdVGG] { for backend in settings.backends {
             let net = try model.load(cache: data.cache)
             net.network.setThreads(threads)
             net.network.setInferenceBackend(backend)
@@ -43,7 +64,7 @@ struct MusicnnBench: ParsableCommand {
                 print("\(label): oneDNN kernels \(kernels.joined(separator: ", "))")
             }
             var profiles = [(String, Sequential, LayerProfile)]()
-            if profile {
+            if settings.profile {
                 func attach(_ layer: Layer, _ path: String) {
                     if let s = layer as? Sequential {
                         let p = LayerProfile(); s.profile = p; profiles.append((path, s, p))
@@ -58,8 +79,8 @@ struct MusicnnBench: ParsableCommand {
             print(String(format: "\(label): %.1f patches/s (%@, batch %d, %d threads), %.0f GFLOPS", rate,
                          backend == .oneDNNBF16 ? "bf16" : "fp32", batch, threads, gflops))
             // The reference backend keeps the historical key; the others get their own.
-            results[backend == .reference ? model.rawValue : "\(model.rawValue)_\(backend.rawValue)"] =
-                ["patches_per_s": rate, "gflops": gflops, "flops_per_patch": net.forwardFLOPs]
+            networks[backend == .reference ? model.rawValue : "\(model.rawValue)_\(backend.rawValue)"] =
+                .init(patches_per_s: rate, gflops: gflops, flops_per_patch: net.forwardFLOPs)
             for (path, s, p) in profiles {
                 for (i, layer) in s.layers.enumerated() where layer.sublayers.isEmpty {
                     let f = (p.forward[i] ?? 0) / Double(steps)
@@ -69,23 +90,24 @@ struct MusicnnBench: ParsableCommand {
                 s.profile = nil
             }
         } }
-        if !noPeers {
+        var tensorflow: MusicnnPeerOutput?
+        if settings.peers {
             let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_musicnn.py"
             var arguments = ["--batch", "\(batch)", "--threads", "\(threads)", "--repeats", "\(steps)",
                              "--musicnn", data.cache.appendingPathComponent(PretrainedModel.unpackedFolder).path]
-            if let file { arguments.append(file) }
+            if let file = settings.file { arguments.append(file) }
             do {
-                let peer = try Peers.run(script: script, arguments: arguments)
-                results["tensorflow"] = peer
-                for model in ["MSD_musicnn", "MSD_vgg"] {
-                    guard let theirs = (peer[model] as? [String: Any])?["patches_per_s"] as? Double,
-                          let ours = (results[model] as? [String: Any])?["patches_per_s"] as? Double else { continue }
-                    print(String(format: "tensorflow %@ %@: %.1f patches/s (ours %.2fx)", peer["version"] as? String ?? "", model, theirs, ours / theirs))
+                let peer = try Peers.run(MusicnnPeerOutput.self, script: script, arguments: arguments)
+                tensorflow = peer
+                for model in [PretrainedModel.msdMusicnn, .msdVGG] {
+                    guard let theirs = peer.patchesPerSecond(model.rawValue), let ours = networks[model.rawValue]?.patches_per_s else { continue }
+                    print(String(format: "tensorflow %@ %@: %.1f patches/s (ours %.2fx)", peer.version, model.rawValue, theirs, ours / theirs))
+                }
+                if let file = peer.tagger_file, let seconds = peer.tagger_s {
+                    print(String(format: "tensorflow musicnn tagger on %@: %.1f s per process, start-up included", file, seconds))
                 }
             } catch { print("tensorflow: not measured (\(error))") }
         }
-        if let json {
-            try AtomicFile.write(try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]), to: URL(fileURLWithPath: json))
-        }
+        return MusicnnBenchRecord(machine: Machine.description, batch: batch, threads: threads, networks: networks, tensorflow: tensorflow)
     }
 }

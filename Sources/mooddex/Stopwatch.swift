@@ -1,4 +1,5 @@
 import Foundation
+import MoodNotebook
 
 /// Wall-clock timing for the benchmarks (never used in tests).
 enum Stopwatch {
@@ -40,8 +41,9 @@ enum Peers {
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
     }
 
-    /// Runs a peer script and decodes the JSON object it prints.
-    static func run(script: String, arguments: [String], preloadJemalloc: Bool = false) throws -> [String: Any] {
+    /// Runs a peer script and decodes the JSON object it prints as `Output`: a field missing or of the
+    /// wrong type is an error naming the script and the field, not a blank figure.
+    static func run<Output: Decodable>(_ output: Output.Type, script: String, arguments: [String], preloadJemalloc: Bool = false) throws -> Output {
         guard let python else { throw PeerUnavailable(reason: "no peer Python: run scripts/setup-peers (or set MOODDEX_PEER_PYTHON)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -58,16 +60,15 @@ enum Peers {
             environment["MALLOC_CONF"] = Self.jemallocSettings
         }
         process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
+        let printed = Pipe()
+        process.standardOutput = printed
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = printed.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard process.terminationStatus == 0 else {
             throw PeerUnavailable(reason: "\(script) failed (exit \(process.terminationStatus))")
         }
-        return object
+        return try PeerOutput.decode(Output.self, from: data, script: script)
     }
 
     struct PeerUnavailable: Error, CustomStringConvertible { let reason: String; var description: String { reason } }

@@ -31,7 +31,7 @@ struct TagCommand: ParsableCommand {
         do { tagger = try Tagger(model, cache: data.cache, threads: threads, backend: backend) } catch { warn("mooddex: \(error)"); throw ExitCode(2) }
         let tags = model.tags
         if format == .csv { print((["path"] + tags).map(csvField).joined(separator: ",")) }
-        var rows = [[String: Any]](), failed = 0
+        var rows = [TaggedFile](), failed = 0
         for file in files {
             do {
                 let (p, patches) = try tagger.tags(file: file)
@@ -42,19 +42,34 @@ struct TagCommand: ParsableCommand {
                 case .csv:
                     print(([csvField(file)] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
                 case .json:
-                    rows.append(["path": file, "patches": patches, "model": model.rawValue,
-                                 "tags": Dictionary(uniqueKeysWithValues: zip(tags, p.map(Double.init)))])
+                    rows.append(TaggedFile(path: file, patches: patches, model: model.rawValue,
+                                           tags: Dictionary(uniqueKeysWithValues: zip(tags, p.map(Double.init)))))
                 }
             } catch {
                 failed += 1
                 warn("mooddex: \(error)")
             }
         }
-        if format == .json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
-        }
+        if format == .json { try printJSON(rows) }
         if failed > 0 { throw ExitCode(1) }
     }
+}
+
+/// One file in `tag --format json`.
+struct TaggedFile: Encodable {
+    var path: String
+    /// The 3-s patches whose outputs were averaged.
+    var patches: Int
+    var model: String
+    /// Tag -> probability.
+    var tags: [String: Double]
+}
+
+/// Prints `value` as indented JSON with sorted keys, as the `--format json` outputs are read by people and scripts alike.
+func printJSON<Value: Encodable>(_ value: Value) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 extension PretrainedModel: ExpressibleByArgument {}

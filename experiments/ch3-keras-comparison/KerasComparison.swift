@@ -114,7 +114,7 @@ public enum Ch3KerasComparison: Experiment {
             """)
 
         // MARK: Cross-check
-        if let reference = sklearnReference() {
+        if let reference = try sklearnReference() {
             nb.markdown("## An independent check")
             nb.markdown("""
                 scikit-learn's `MLPClassifier` with the same configuration (committed script
@@ -194,12 +194,26 @@ public enum Ch3KerasComparison: Experiment {
 
     struct Reference { var mean800: Double; var mean686: Double; var version: String }
 
-    static func sklearnReference() -> Reference? {
-        guard let url = Bundle.module.url(forResource: "sklearn-reference", withExtension: "json"),
-              let data = try? Data(contentsOf: url),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let a = (object["data_moods_800.csv"] as? [String: Any])?["mean"] as? Double,
-              let b = (object["data_moods.csv"] as? [String: Any])?["mean"] as? Double else { return nil }
-        return Reference(mean800: a, mean686: b, version: object["scikit_learn"] as? String ?? "?")
+    /// sklearn-reference.json as Tests/Scripts/sklearn_reference.py writes it (only the fields read here).
+    struct SklearnReferenceFile: Decodable {
+        struct Accuracy: Decodable { var mean: Double }
+        var rows686: Accuracy
+        var rows800: Accuracy
+        var scikit_learn: String?
+
+        enum CodingKeys: String, CodingKey {
+            case rows686 = "data_moods.csv", rows800 = "data_moods_800.csv", scikit_learn
+        }
+    }
+
+    /// The committed reference, nil only if the bundle lacks it; a file that does not parse is an error
+    /// naming it, rather than a report that silently loses its cross-check.
+    static func sklearnReference() throws -> Reference? {
+        guard let url = Bundle.module.url(forResource: "sklearn-reference", withExtension: "json") else { return nil }
+        let data = try RegularFile.contents(url.path, what: "the scikit-learn reference")
+        let file: SklearnReferenceFile
+        do { file = try JSONDecoder().decode(SklearnReferenceFile.self, from: data) }
+        catch { throw InputError(url.path, "not a readable scikit-learn reference: \(error)") }
+        return Reference(mean800: file.rows800.mean, mean686: file.rows686.mean, version: file.scikit_learn ?? "?")
     }
 }
