@@ -6,7 +6,7 @@ import MoodSpectrogram
 /// musicnn's input, as its `extractor.py` makes it: 16 kHz mono; librosa's mel power
 /// spectrogram (nFFT 512, hop 256, 96 Slaney bands up to 8 kHz, centred, reflect padding);
 /// then `log10(10000 x + 1)`, rounded through Float16 as the original does (it casts the
-/// spectrogram to float16 before the logarithm, see ``compress(_:)``); cut into patches of 187 frames (3 s).
+/// spectrogram to float16 before the logarithm, see `compress(_:)`); cut into patches of 187 frames (3 s).
 ///
 /// A patch is `[187, 96]` with frames as rows (time is the network's height, frequency its width).
 public enum MusicnnInput {

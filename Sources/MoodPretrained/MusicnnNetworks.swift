@@ -6,7 +6,7 @@ import MoodTensor
 /// width), batch norm with epsilon 0.001 and moving averages at momentum 0.99 (0.01 here),
 /// ReLU *before* batch norm, `same` padding with the extra row after.
 ///
-/// Each network is cut where fastai would cut a pretrained body (``MusicnnNetwork/bodyCount``),
+/// Each network is cut where fastai would cut a pretrained body (the penultimate layer, ``MusicnnNetwork/embeddingEnd``),
 /// and its layers fall into the groups that discriminative learning rates address
 /// (``MusicnnNetwork/groups``): front end, mid end, back end, and the task's head.
 public final class MusicnnNetwork {

@@ -5,7 +5,7 @@ import Foundation
 /// How the layers use the CPU's cores.
 ///
 /// The thread count is no global: each layer that splits work holds its own (``Threaded``),
-/// set for a whole network by ``Layer/setThreads(_:)`` (the ``Learner`` does it from its
+/// set for a whole network by ``Layer/setThreads(_:)`` (MoodTraining's `Learner` does it from its
 /// `threads` argument), so two trainings in one process each keep their own count.
 /// The layers split each batch across their workers themselves and call OpenBLAS
 /// with one thread: OpenBLAS's own workers spin for about 0.1 s after each call, so

@@ -10,7 +10,7 @@ import MoodCore
 /// (`W` seen as `[Cout, Cin kh kw]`).
 /// Backward: `dW += dy_n col^T`, `db += sum_p dy_n`, `dcol = W^T dy_n`, `dx_n = col2im(dcol)`.
 /// The im2col matrix is rebuilt in backward instead of being kept: a batch of 32 would
-/// need gigabytes for it. ``Conv2D/reference(_:weight:bias:stride:padding:)`` is the plain
+/// need gigabytes for it. ``Conv2D/reference(_:shape:weight:weightShape:bias:stride:padding:)`` is the plain
 /// direct convolution in Double that the tests hold this one to.
 public final class Conv2D: Layer, Threaded {
     /// Worker threads for this layer (see ``Layer/setThreads(_:)``).

@@ -62,7 +62,7 @@ public final class Learner {
     private let batch = Tensor(shape: [0])
     private let logitsGradient = Tensor(shape: [0])
 
-    /// `threads` worker threads are given to every layer of `network` (see ``MoodTensor/Layer/setThreads(_:)``).
+    /// `threads` worker threads are given to every layer of `network` (see `Layer.setThreads(_:)`).
     public init(network: Sequential, train: TrainingData, valid: TrainingData, batchSize: Int = 32,
                 optimizer: Optimizer? = nil, seed: UInt64, threads: Int = 1) {
         precondition(train.sampleShape == valid.sampleShape, "training and validation samples differ in shape")
