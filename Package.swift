@@ -24,6 +24,8 @@ let package = Package(
     },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation` (DocC) for the library targets; scripts/docs.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C shims
@@ -60,7 +62,7 @@ let package = Package(
         .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl", "CArchive"]),
         .target(name: "MoodClassifier", dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining", "MoodDatasets",
                                                   "MoodFeatures", "MoodPretrained"]),
-        .target(name: "MoodNotebook", dependencies: ["MoodCore", "MoodPlot"]),
+        .target(name: "MoodNotebook", dependencies: ["MoodCore"]),
 
         // Experiments: the chapters, written literately, and one small executable each.
         .target(name: "MoodExperiments",
@@ -76,7 +78,7 @@ let package = Package(
             name: "mooddex",
             dependencies: [
                 "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
-                "MoodMetrics", "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch", "MoodClassifier", "MoodPretrained",
+                "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch", "MoodClassifier", "MoodPretrained",
                 "MoodCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
