@@ -7,12 +7,18 @@ import MoodTraining
 /// the one-cycle schedule the runs followed.
 enum TrainingCurves {
     /// Training and validation loss per epoch, one pair of lines per named run.
-    static func losses(_ nb: Notebook, name: String = "loss", title: String, runs: [(String, [EpochRecord])], lossName: String) throws {
+    static func losses(
+        _ nb: Notebook, name: String = "loss", title: String, runs: [(String, [EpochRecord])], lossName: String
+    ) throws {
         let caption = "Training and validation loss per epoch: \(title)"
         try nb.figure(name, caption: caption) { url in
             let series = runs.flatMap { run, history -> [LinePlot.Series] in
-                [.init("\(run): train", history.map { (Double($0.epoch), Double($0.trainLoss)) }),
-                 .init("\(run): validation", history.map { (Double($0.epoch), Double($0.validLoss)) }, style: "lines lw 2 dt 2")]
+                [
+                    .init("\(run): train", history.map { (Double($0.epoch), Double($0.trainLoss)) }),
+                    .init(
+                        "\(run): validation", history.map { (Double($0.epoch), Double($0.validLoss)) },
+                        style: "lines lw 2 dt 2"),
+                ]
             }
             try LinePlot(title: title, xLabel: "epoch", yLabel: lossName, series: series).render(to: url)
         }
@@ -23,10 +29,22 @@ enum TrainingCurves {
     static func schedule(_ nb: Notebook, name: String = "schedule", maxLR: Double, epochs: Int, batches: Int) throws {
         let schedule = OneCycleSchedule(maxLR: maxLR, totalSteps: epochs * batches)
         let steps = Array(stride(from: 0, to: schedule.totalSteps, by: max(1, schedule.totalSteps / 400)))
-        try nb.figure(name, caption: String(format: "The one-cycle schedule followed: learning rate (peak %.0e) and momentum per step, %d epochs of %d batches", maxLR, epochs, batches)) { url in
-            try LinePlot(title: "one-cycle schedule", xLabel: "step", yLabel: "value",
-                         series: [.init("learning rate / peak", steps.map { (Double($0), schedule.values(at: $0).learningRate / maxLR) }),
-                                  .init("momentum (beta1)", steps.map { (Double($0), schedule.values(at: $0).momentum) })]).render(to: url)
+        try nb.figure(
+            name,
+            caption: String(
+                format:
+                    "The one-cycle schedule followed: learning rate (peak %.0e) and momentum per step, %d epochs of %d batches",
+                maxLR, epochs, batches)
+        ) { url in
+            try LinePlot(
+                title: "one-cycle schedule", xLabel: "step", yLabel: "value",
+                series: [
+                    .init(
+                        "learning rate / peak", steps.map { (Double($0), schedule.values(at: $0).learningRate / maxLR) }
+                    ),
+                    .init("momentum (beta1)", steps.map { (Double($0), schedule.values(at: $0).momentum) }),
+                ]
+            ).render(to: url)
         }
     }
 }

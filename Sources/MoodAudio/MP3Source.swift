@@ -35,12 +35,17 @@ final class MP3Source {
         guard Self.library == MPG123_OK.rawValue else { throw InputError(path, "libmpg123 failed to initialise") }
         var error: Int32 = 0
         guard let handle = mpg123_new(nil, &error) else {
-            throw InputError(path, "libmpg123 cannot create a decoder (\(String(cString: mpg123_plain_strerror(error))))")
+            throw InputError(
+                path, "libmpg123 cannot create a decoder (\(String(cString: mpg123_plain_strerror(error))))")
         }
         self.handle = handle
         var ok = true
-        ok = ok && mpg123_param2(handle, Int32(MPG123_ADD_FLAGS.rawValue),
-                                 Int(MPG123_QUIET.rawValue | MPG123_GAPLESS.rawValue | MPG123_FORCE_FLOAT.rawValue), 0) == MPG123_OK.rawValue
+        ok =
+            ok
+            && mpg123_param2(
+                handle, Int32(MPG123_ADD_FLAGS.rawValue),
+                Int(MPG123_QUIET.rawValue | MPG123_GAPLESS.rawValue | MPG123_FORCE_FLOAT.rawValue), 0)
+                == MPG123_OK.rawValue
         ok = ok && mpg123_format_none(handle) == MPG123_OK.rawValue
         let channelMask = mono ? Int32(MPG123_MONO.rawValue) : Int32(MPG123_MONO.rawValue | MPG123_STEREO.rawValue)
         let encoding = Int32(MPG123_ENC_FLOAT_32.rawValue)
@@ -50,14 +55,18 @@ final class MP3Source {
             var list: UnsafePointer<Int>? = nil
             var count = 0
             mpg123_rates(&list, &count)
-            for i in 0..<count where ok { ok = mpg123_format(handle, list![i], channelMask, encoding) == MPG123_OK.rawValue }
+            for i in 0..<count where ok {
+                ok = mpg123_format(handle, list![i], channelMask, encoding) == MPG123_OK.rawValue
+            }
         }
         guard ok else {
             mpg123_delete(handle)
-            throw InputError(path, "libmpg123 refused the output format (\(sampleRate.map(String.init) ?? "native") Hz float)")
+            throw InputError(
+                path, "libmpg123 refused the output format (\(sampleRate.map(String.init) ?? "native") Hz float)")
         }
         guard mpg123_replace_reader_handle(handle, MemoryStream.read, MemoryStream.seek, nil) == MPG123_OK.rawValue,
-              mpg123_open_handle(handle, Unmanaged.passUnretained(stream).toOpaque()) == MPG123_OK.rawValue else {
+            mpg123_open_handle(handle, Unmanaged.passUnretained(stream).toOpaque()) == MPG123_OK.rawValue
+        else {
             let message = String(cString: mpg123_strerror(handle))
             mpg123_delete(handle)
             throw InputError(path, "cannot open: \(message)")
@@ -90,8 +99,11 @@ final class MP3Source {
         outputFrameCount = Int(max(scanned, 0))
         if encoderDelay >= 0 && announced > 0 && scanned < announced - Int(outputRate) / 20 {
             // Every stored property is set, so `deinit` runs on this throw and frees the handle.
-            throw InputError(path, String(format: "truncated or corrupt: its MPEG frames stop at %.2f s of the %.2f s its header announces",
-                                          Double(scanned) / Double(rate), Double(announced) / Double(rate)))
+            throw InputError(
+                path,
+                String(
+                    format: "truncated or corrupt: its MPEG frames stop at %.2f s of the %.2f s its header announces",
+                    Double(scanned) / Double(rate), Double(announced) / Double(rate)))
         }
     }
 
@@ -104,7 +116,9 @@ final class MP3Source {
     func seek(toFrame frame: Int) throws {
         guard frame > 0 else { return }
         let position = mpg123_seek(handle, off_t(frame), SEEK_SET)
-        guard position >= 0 else { throw InputError(path, "cannot seek to \(frame): \(String(cString: mpg123_strerror(handle)))") }
+        guard position >= 0 else {
+            throw InputError(path, "cannot seek to \(frame): \(String(cString: mpg123_strerror(handle)))")
+        }
         firstFrameDecoded = Int(mpg123_tellframe(handle))
     }
 
@@ -122,11 +136,14 @@ final class MP3Source {
                 mpg123_read(handle, $0.baseAddress, want * MemoryLayout<Float>.size, &bytes)
             }
             let got = bytes / MemoryLayout<Float>.size
-            samples.append(contentsOf: buffer[0 ..< got])
+            samples.append(contentsOf: buffer[0..<got])
             if status == MPG123_DONE.rawValue { break }
             if status == MPG123_NEW_FORMAT.rawValue || status == MPG123_OK.rawValue { continue }
             if status == MPG123_NEED_MORE.rawValue { break }
-            throw InputError(path, "decoding failed at \(String(format: "%.2f", Double(samples.count / outputChannels) / Double(outputRate))) s: \(String(cString: mpg123_strerror(handle)))")
+            throw InputError(
+                path,
+                "decoding failed at \(String(format: "%.2f", Double(samples.count / outputChannels) / Double(outputRate))) s: \(String(cString: mpg123_strerror(handle)))"
+            )
         }
         return samples
     }
@@ -139,7 +156,8 @@ final class MemoryStream {
 
     init(_ data: Data) { bytes = [UInt8](data) }
 
-    static let read: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int = { handle, buffer, count in
+    static let read: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int = {
+        handle, buffer, count in
         let stream = Unmanaged<MemoryStream>.fromOpaque(handle!).takeUnretainedValue()
         let n = max(0, min(count, stream.bytes.count - stream.position))
         guard n > 0 else { return 0 }

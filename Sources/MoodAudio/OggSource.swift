@@ -32,11 +32,15 @@ final class OggSource {
             }
             throw InputError(path, "cannot open as Ogg Vorbis: \(reason)")
         }
-        guard let info = ov_info(&file, -1) else { ov_clear(&file); throw InputError(path, "Ogg Vorbis file without stream information") }
+        guard let info = ov_info(&file, -1) else {
+            ov_clear(&file); throw InputError(path, "Ogg Vorbis file without stream information")
+        }
         sourceRate = info.pointee.rate
         sourceChannels = Int(info.pointee.channels)
         let total = ov_pcm_total(&file, -1)
-        guard total >= 0 else { ov_clear(&file); throw InputError(path, "Ogg Vorbis stream of unknown length (not seekable)") }
+        guard total >= 0 else {
+            ov_clear(&file); throw InputError(path, "Ogg Vorbis stream of unknown length (not seekable)")
+        }
         sourceFrameCount = Int(total)
         outputRate = sampleRate ?? sourceRate
         resampler = outputRate == sourceRate ? nil : Resampler(from: sourceRate, to: outputRate)
@@ -61,7 +65,12 @@ final class OggSource {
             var channels: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>? = nil
             let got = ov_read_float(&file, &channels, Int32(min(4096, last - first - native.count)), &bitstream)
             if got == 0 { break }
-            guard got > 0, let channels else { throw InputError(path, "corrupt Ogg Vorbis data at \(String(format: "%.2f", Double(first + native.count) / Double(sourceRate))) s") }
+            guard got > 0, let channels else {
+                throw InputError(
+                    path,
+                    "corrupt Ogg Vorbis data at \(String(format: "%.2f", Double(first + native.count) / Double(sourceRate))) s"
+                )
+            }
             let count = sourceChannels
             for i in 0..<Int(got) {
                 var sum: Float = 0

@@ -26,7 +26,9 @@ final class WAVSource {
 
     init(path: String, sampleRate: Int?, mono: Bool) throws {
         self.path = path
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(path, "cannot be read (permission denied?)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(path, "cannot be read (permission denied?)")
+        }
         let size = try Self.fileSize(handle, path: path)
         let prefix = (try? handle.read(upToCount: min(size, Self.headerLimit))) ?? Data()
         let header = try WAVHeader(path: path, data: prefix, fileSize: size)
@@ -55,8 +57,9 @@ final class WAVSource {
     /// Only the header: rate, channels and length without converting the samples.
     static func info(path: String) throws -> AudioInfo {
         let source = try WAVSource(path: path, sampleRate: nil, mono: false)
-        return AudioInfo(path: path, format: .wav, sampleRate: source.sourceRate,
-                         channels: source.sourceChannels, frameCount: source.sourceFrameCount)
+        return AudioInfo(
+            path: path, format: .wav, sampleRate: source.sourceRate,
+            channels: source.sourceChannels, frameCount: source.sourceFrameCount)
     }
 
     static func mixToMono(_ samples: [Float], channels: Int) -> [Float] {
@@ -80,13 +83,14 @@ final class WAVSource {
         defer { position = end }
         guard end > position else { return [] }
         // Source frames the outputs position..<end depend on, then conversion of just those.
-        let (first, last, skip) = resampler?.inputSpan(outputs: position ..< end, inputFrames: sourceFrameCount)
+        let (first, last, skip) =
+            resampler?.inputSpan(outputs: position..<end, inputFrames: sourceFrameCount)
             ?? (position, end, 0)
-        var samples = try convert(frames: first ..< last)
+        var samples = try convert(frames: first..<last)
         if outputChannels == 1 && sourceChannels > 1 { samples = Self.mixToMono(samples, channels: sourceChannels) }
         guard let resampler else { return samples }
         let resampled = resampler.resample(samples, channels: outputChannels)
-        return Array(resampled[(skip * outputChannels) ..< ((skip + end - position) * outputChannels)])
+        return Array(resampled[(skip * outputChannels)..<((skip + end - position) * outputChannels)])
     }
 
     /// Source frames `range` as interleaved Float, read from the file.
@@ -96,7 +100,10 @@ final class WAVSource {
             try handle.seek(toOffset: UInt64(header.dataOffset + range.lowerBound * bytesPerFrame))
             let data = try handle.read(upToCount: range.count * bytesPerFrame) ?? Data()
             guard data.count == range.count * bytesPerFrame else {
-                throw InputError(path, "truncated WAV: the file ended while reading frame \(range.lowerBound + data.count / bytesPerFrame)")
+                throw InputError(
+                    path,
+                    "truncated WAV: the file ended while reading frame \(range.lowerBound + data.count / bytesPerFrame)"
+                )
             }
             return try header.samples(from: data, frames: range.count, firstFrame: range.lowerBound, path: path)
         } catch let error as InputError { throw error } catch {
@@ -121,7 +128,9 @@ struct WAVHeader {
     init(path: String, data: Data, fileSize: Int) throws {
         func u16(_ o: Int) -> Int { Int(data[data.startIndex + o]) | Int(data[data.startIndex + o + 1]) << 8 }
         func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
-        func tag(_ o: Int) -> String { String(decoding: data[(data.startIndex + o) ..< (data.startIndex + o + 4)], as: UTF8.self) }
+        func tag(_ o: Int) -> String {
+            String(decoding: data[(data.startIndex + o)..<(data.startIndex + o + 4)], as: UTF8.self)
+        }
         guard data.count >= 12, tag(0) == "RIFF", tag(8) == "WAVE" else {
             throw InputError(path, "not a WAV file: no RIFF/WAVE header")
         }
@@ -136,14 +145,16 @@ struct WAVHeader {
                     throw InputError(path, "broken WAV header: fmt chunk of \(size) bytes is too short")
                 }
                 var code = u16(body)
-                if code == 0xFFFE && size >= 40 && body + 26 <= data.count { code = u16(body + 24) }  // extensible: sub-format GUID
+                // WAVE_FORMAT_EXTENSIBLE: the real format is the sub-format GUID's first two bytes.
+                if code == 0xFFFE && size >= 40 && body + 26 <= data.count { code = u16(body + 24) }
                 format = (code, u16(body + 2), u32(body + 4), u16(body + 12), u16(body + 14))
             } else if id == "data" {
                 var length = size
                 let available = fileSize - body
                 if length == 0 || length == 0xFFFF_FFFF { length = available }  // streamed writers leave the size open
                 guard length <= available else {
-                    throw InputError(path, "truncated WAV: the data chunk announces \(length) bytes, the file holds \(available)")
+                    throw InputError(
+                        path, "truncated WAV: the data chunk announces \(length) bytes, the file holds \(available)")
                 }
                 dataChunk = (body, length)
                 break
@@ -159,12 +170,20 @@ struct WAVHeader {
         case (1, 8), (1, 16), (1, 24), (1, 32): encoding = .integer
         case (3, 32), (3, 64): encoding = .float
         default:
-            throw InputError(path, "unsupported WAV encoding: format code \(format.code) with \(format.bits) bits per sample")
+            throw InputError(
+                path, "unsupported WAV encoding: format code \(format.code) with \(format.bits) bits per sample")
         }
-        guard (1...64).contains(format.channels) else { throw InputError(path, "broken WAV header: \(format.channels) channels") }
-        guard (1000...768_000).contains(format.rate) else { throw InputError(path, "broken WAV header: sample rate \(format.rate) Hz") }
+        guard (1...64).contains(format.channels) else {
+            throw InputError(path, "broken WAV header: \(format.channels) channels")
+        }
+        guard (1000...768_000).contains(format.rate) else {
+            throw InputError(path, "broken WAV header: sample rate \(format.rate) Hz")
+        }
         guard format.blockAlign == format.channels * format.bits / 8 else {
-            throw InputError(path, "broken WAV header: block align \(format.blockAlign) does not match \(format.channels) channels of \(format.bits) bits")
+            throw InputError(
+                path,
+                "broken WAV header: block align \(format.blockAlign) does not match \(format.channels) channels of \(format.bits) bits"
+            )
         }
         channels = format.channels
         sampleRate = format.rate
@@ -186,23 +205,40 @@ struct WAVHeader {
             case (.integer, 8):
                 for i in 0..<count { out[i] = (Float(base.load(fromByteOffset: i, as: UInt8.self)) - 128) / 128 }
             case (.integer, 16):
-                for i in 0..<count { out[i] = Float(Int16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) / 32768 }
+                for i in 0..<count {
+                    out[i] =
+                        Float(Int16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) / 32768
+                }
             case (.integer, 24):
                 for i in 0..<count {
                     let b = base + 3 * i
-                    let v = Int32(b.load(as: UInt8.self)) | Int32(b.load(fromByteOffset: 1, as: UInt8.self)) << 8
+                    let v =
+                        Int32(b.load(as: UInt8.self)) | Int32(b.load(fromByteOffset: 1, as: UInt8.self)) << 8
                         | Int32(Int8(bitPattern: b.load(fromByteOffset: 2, as: UInt8.self))) << 16
                     out[i] = Float(v) / 8_388_608
                 }
             case (.integer, _):
-                for i in 0..<count { out[i] = Float(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) / 2_147_483_648 }
+                for i in 0..<count {
+                    out[i] =
+                        Float(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                        / 2_147_483_648
+                }
             case (.float, 32):
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                for i in 0..<count {
+                    out[i] = Float(
+                        bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
             case (.float, _):
-                for i in 0..<count { out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+                for i in 0..<count {
+                    out[i] = Float(
+                        Double(
+                            bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+                        ))
+                }
             }
             if encoding == .float, let bad = out.firstIndex(where: { !$0.isFinite }) {
-                throw InputError(path, "WAV holds a non-finite sample (\(out[bad])) at frame \(firstFrame + bad / channels)")
+                throw InputError(
+                    path, "WAV holds a non-finite sample (\(out[bad])) at frame \(firstFrame + bad / channels)")
             }
         }
         return out

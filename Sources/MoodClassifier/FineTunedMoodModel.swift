@@ -52,12 +52,16 @@ public final class FineTunedMoodModel: MoodClassifying {
     }
 
     /// Fine-tunes on `paths` with mood indices `labels` (front-end maps cached in `cache`).
-    public static func train(paths: [String], labels: [Int], settings: Settings, cache: URL, threads: Int,
-                             progress: Bool = false) throws -> (FineTunedMoodModel, FineTunedMusicnn.Record) {
-        let maps = try FrontEndMaps(model: settings.training.base, paths: paths, seconds: settings.seconds, cache: cache,
-                                    threads: threads, progress: progress)
-        let (model, record) = try FineTunedMusicnn.train(maps: maps, train: Array(paths.indices), labels: labels,
-                                                         settings: settings.training, cache: cache, threads: threads, progress: progress)
+    public static func train(
+        paths: [String], labels: [Int], settings: Settings, cache: URL, threads: Int,
+        progress: Bool = false
+    ) throws -> (FineTunedMoodModel, FineTunedMusicnn.Record) {
+        let maps = try FrontEndMaps(
+            model: settings.training.base, paths: paths, seconds: settings.seconds, cache: cache,
+            threads: threads, progress: progress)
+        let (model, record) = try FineTunedMusicnn.train(
+            maps: maps, train: Array(paths.indices), labels: labels,
+            settings: settings.training, cache: cache, threads: threads, progress: progress)
         return (FineTunedMoodModel(settings: settings, model: model), record)
     }
 
@@ -66,34 +70,44 @@ public final class FineTunedMoodModel: MoodClassifying {
         net.network.setInferenceBackend(inferenceBackend)
         let maps: FrontEndMaps
         do {
-            maps = try FrontEndMaps(model: settings.training.base, paths: paths, seconds: settings.seconds, cache: URL(fileURLWithPath: "/"),
-                                    threads: 1, progress: false, persist: false, keepGoing: true,
-                                    minimumSeconds: padShort ? 0 : ShortAudioPolicy.minimumSeconds, network: { net })
+            maps = try FrontEndMaps(
+                model: settings.training.base, paths: paths, seconds: settings.seconds,
+                cache: URL(fileURLWithPath: "/"),
+                threads: 1, progress: false, persist: false, keepGoing: true,
+                minimumSeconds: padShort ? 0 : ShortAudioPolicy.minimumSeconds, network: { net })
         } catch {
             return paths.map { .failure(InputError($0, "\(error)")) }
         }
         let good = paths.indices.filter { maps.failures[$0] == nil }
         let probabilities = good.isEmpty ? [] : model.probabilities(maps: maps, clips: good, threads: threads)
-        var results = paths.indices.map { i -> Result<[Float], InputError> in .failure(maps.failures[i] ?? InputError(paths[i], "not classified")) }
+        var results = paths.indices.map { i -> Result<[Float], InputError> in
+            .failure(maps.failures[i] ?? InputError(paths[i], "not classified"))
+        }
         for (k, i) in good.enumerated() { results[i] = .success(probabilities[k]) }
         return results
     }
 
     public func save(to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try Safetensors.write(model.net.namedTensors(), metadata: ["format": "mooddex-\(Self.kind)-1"],
-                              to: folder.appendingPathComponent("model.safetensors"))
+        try Safetensors.write(
+            model.net.namedTensors(), metadata: ["format": "mooddex-\(Self.kind)-1"],
+            to: folder.appendingPathComponent("model.safetensors"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(settings), to: folder.appendingPathComponent("model.json"))
     }
 
     public static func load(from folder: URL, settings: Settings) throws -> FineTunedMoodModel {
-        guard settings.moods.count == settings.training.classes, Set(settings.moods).count == settings.moods.count else {
-            throw InputError(folder.appendingPathComponent("model.json").path, "moods \(settings.moods) do not match \(settings.training.classes) distinct classes")
+        guard settings.moods.count == settings.training.classes, Set(settings.moods).count == settings.moods.count
+        else {
+            throw InputError(
+                folder.appendingPathComponent("model.json").path,
+                "moods \(settings.moods) do not match \(settings.training.classes) distinct classes")
         }
         guard settings.seconds >= MusicnnInput.patchSeconds && settings.seconds <= 600 else {
-            throw InputError(folder.appendingPathComponent("model.json").path, "seconds \(settings.seconds) outside [\(MusicnnInput.patchSeconds), 600]")
+            throw InputError(
+                folder.appendingPathComponent("model.json").path,
+                "seconds \(settings.seconds) outside [\(MusicnnInput.patchSeconds), 600]")
         }
         let net = MusicnnNetwork(settings.training.base.architecture, outputs: settings.training.classes, seed: 0)
         let weights = folder.appendingPathComponent("model.safetensors")
@@ -108,18 +122,23 @@ public enum MoodModels {
     public static func load(from folder: URL) throws -> MoodClassifying {
         let json = folder.appendingPathComponent("model.json")
         guard let data = FileManager.default.contents(atPath: json.path) else {
-            throw InputError(folder.path, "no model.json: not a MoodDex model folder (make one with `mooddex train -o \(folder.path)`)")
+            throw InputError(
+                folder.path,
+                "no model.json: not a MoodDex model folder (make one with `mooddex train -o \(folder.path)`)")
         }
         struct Kind: Decodable { var kind: String? }
         let kind = (try? JSONDecoder().decode(Kind.self, from: data))?.kind
         if kind == EmbeddingMoodModel.kind {
-            do { return try EmbeddingMoodModel.load(from: folder, settings: try JSONDecoder().decode(EmbeddingMoodModel.Settings.self, from: data)) }
-            catch let error as DecodingError { throw InputError(json.path, "unreadable model settings: \(error)") }
+            do {
+                return try EmbeddingMoodModel.load(
+                    from: folder, settings: try JSONDecoder().decode(EmbeddingMoodModel.Settings.self, from: data))
+            } catch let error as DecodingError { throw InputError(json.path, "unreadable model settings: \(error)") }
         }
         guard kind == FineTunedMoodModel.kind else { return try MoodModel.load(from: folder) }
         let settings: FineTunedMoodModel.Settings
-        do { settings = try JSONDecoder().decode(FineTunedMoodModel.Settings.self, from: data) }
-        catch { throw InputError(json.path, "unreadable model settings: \(error)") }
+        do { settings = try JSONDecoder().decode(FineTunedMoodModel.Settings.self, from: data) } catch {
+            throw InputError(json.path, "unreadable model settings: \(error)")
+        }
         return try FineTunedMoodModel.load(from: folder, settings: settings)
     }
 }

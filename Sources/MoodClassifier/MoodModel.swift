@@ -32,12 +32,16 @@ public final class MoodModel {
         public init() {}
 
         public var recipe: FeatureRecipe {
-            FeatureRecipe(parameters: SpectrogramParameters(),
-                          segment: segment == "middle" ? .middle(seconds: segmentSeconds) : .first(seconds: segmentSeconds), short: .pad)
+            FeatureRecipe(
+                parameters: SpectrogramParameters(),
+                segment: segment == "middle" ? .middle(seconds: segmentSeconds) : .first(seconds: segmentSeconds),
+                short: .pad)
         }
         public var shape: (bands: Int, frames: Int) {
             let p = SpectrogramParameters()
-            return (p.melBands / pool[0], p.frameCount(forSamples: Int(segmentSeconds * Double(p.sampleRate))) / pool[1])
+            return (
+                p.melBands / pool[0], p.frameCount(forSamples: Int(segmentSeconds * Double(p.sampleRate))) / pool[1]
+            )
         }
     }
 
@@ -46,7 +50,8 @@ public final class MoodModel {
 
     public init(settings: Settings) {
         self.settings = settings
-        cnn = MoodCNN(classes: settings.moods.count, channels: settings.channels, dropout: settings.dropout, seed: settings.seed)
+        cnn = MoodCNN(
+            classes: settings.moods.count, channels: settings.channels, dropout: settings.dropout, seed: settings.seed)
     }
 
     // MARK: Training
@@ -56,27 +61,34 @@ public final class MoodModel {
     /// the whole training state is saved there after every epoch, and a run that finds one of
     /// the same schedule resumes after it (bit for bit as if it had never stopped). `shouldStop`
     /// (default: Ctrl-C) is polled after each epoch; stopping throws `CancellationError`.
-    public static func train(paths: [String], labels: [Int], validation: ([String], [Int])? = nil, settings: Settings,
-                             cache: FeatureCache, threads: Int, progress: Bool = false, checkpoint: URL? = nil,
-                             shouldStop: (() -> Bool)? = nil,
-                             onEpoch: ((EpochRecord) -> Void)? = nil) throws -> (model: MoodModel, learner: Learner) {
+    public static func train(
+        paths: [String], labels: [Int], validation: ([String], [Int])? = nil, settings: Settings,
+        cache: FeatureCache, threads: Int, progress: Bool = false, checkpoint: URL? = nil,
+        shouldStop: (() -> Bool)? = nil,
+        onEpoch: ((EpochRecord) -> Void)? = nil
+    ) throws -> (model: MoodModel, learner: Learner) {
         var settings = settings
-        let trainSamples = try SpectrogramData.load(paths, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: progress)
+        let trainSamples = try SpectrogramData.load(
+            paths, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: progress)
         (settings.mean, settings.std) = SpectrogramData.statistics(trainSamples)
         let model = MoodModel(settings: settings)
-        let train = SpectrogramData(samples: trainSamples, shape: settings.shape, targets: .classes(labels, count: settings.moods.count),
-                                    mean: settings.mean, std: settings.std)
+        let train = SpectrogramData(
+            samples: trainSamples, shape: settings.shape, targets: .classes(labels, count: settings.moods.count),
+            mean: settings.mean, std: settings.std)
         let valid: SpectrogramData
         if let validation {
-            let samples = try SpectrogramData.load(validation.0, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: false)
-            valid = SpectrogramData(samples: samples, shape: settings.shape, targets: .classes(validation.1, count: settings.moods.count),
-                                    mean: settings.mean, std: settings.std)
+            let samples = try SpectrogramData.load(
+                validation.0, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: false)
+            valid = SpectrogramData(
+                samples: samples, shape: settings.shape, targets: .classes(validation.1, count: settings.moods.count),
+                mean: settings.mean, std: settings.std)
         } else {
             valid = train
         }
-        let learner = Learner(network: model.cnn.network, train: train, valid: valid, batchSize: settings.batchSize,
-                              optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)], weightDecay: settings.weightDecay),
-                              seed: settings.seed &+ 1, threads: threads)
+        let learner = Learner(
+            network: model.cnn.network, train: train, valid: valid, batchSize: settings.batchSize,
+            optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)], weightDecay: settings.weightDecay),
+            seed: settings.seed &+ 1, threads: threads)
         learner.augment = settings.augment
         learner.showProgress = progress
         if let onEpoch { learner.callbacks.append { if case .epoch(let r) = $0 { onEpoch(r) } } }
@@ -103,10 +115,14 @@ public final class MoodModel {
             return probabilities(pooled: tiled, threads: threads)
         }
         let shape = (bands: bands, frames: frames)
-        let data = SpectrogramData(samples: samples, shape: shape, targets: .classes(Array(repeating: 0, count: samples.count), count: settings.moods.count),
-                                   mean: settings.mean, std: settings.std)
-        let learner = Learner(network: cnn.network, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
-        let logits = Tensor(shape: [samples.count, settings.moods.count], values: learner.predictLogits(data).flatMap { $0 })
+        let data = SpectrogramData(
+            samples: samples, shape: shape,
+            targets: .classes(Array(repeating: 0, count: samples.count), count: settings.moods.count),
+            mean: settings.mean, std: settings.std)
+        let learner = Learner(
+            network: cnn.network, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
+        let logits = Tensor(
+            shape: [samples.count, settings.moods.count], values: learner.predictLogits(data).flatMap { $0 })
         return SoftmaxCrossEntropy.probabilities(logits)
     }
 
@@ -131,20 +147,26 @@ public final class MoodModel {
                     var spectrogram = try recipe.compute(paths[i], with: computer)
                     spectrogram.values = spectrogram.values.map { Float(Float16($0)) }
                     outcome = .success(SpectrogramData.pooled(spectrogram, pool))
+                } catch let error as InputError { outcome = .failure(error) } catch {
+                    outcome = .failure(InputError(paths[i], "\(error)"))
                 }
-                catch let error as InputError { outcome = .failure(error) }
-                catch { outcome = .failure(InputError(paths[i], "\(error)")) }
                 lock.lock(); pooled[i] = outcome; lock.unlock()
             }
         }
-        let good = pooled.enumerated().compactMap { i, r -> (Int, [Float])? in if case .success(let s) = r { return (i, s) }; return nil }
+        let good = pooled.enumerated().compactMap { i, r -> (Int, [Float])? in
+            if case .success(let s) = r { return (i, s) }; return nil
+        }
         var results = pooled
         if !good.isEmpty {
             let probabilities = self.probabilities(pooled: good.map(\.1), threads: threads)
             for (k, (i, _)) in good.enumerated() {
                 // Never a mood from NaN: a broken model must not label a song.
-                results[i] = probabilities[k].allSatisfy(\.isFinite) ? .success(probabilities[k])
-                    : .failure(InputError(paths[i], "the model gave non-finite probabilities (its weights or settings are broken)"))
+                results[i] =
+                    probabilities[k].allSatisfy(\.isFinite)
+                    ? .success(probabilities[k])
+                    : .failure(
+                        InputError(
+                            paths[i], "the model gave non-finite probabilities (its weights or settings are broken)"))
             }
         }
         return results
@@ -154,8 +176,9 @@ public final class MoodModel {
 
     public func save(to folder: URL) throws {
         try AtomicFile.createFolder(folder, for: folder.path)
-        try Safetensors.write(Checkpoint.modelTensors(cnn.network), metadata: ["format": "mooddex-mood-model-1"],
-                              to: folder.appendingPathComponent("model.safetensors"))
+        try Safetensors.write(
+            Checkpoint.modelTensors(cnn.network), metadata: ["format": "mooddex-mood-model-1"],
+            to: folder.appendingPathComponent("model.safetensors"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(settings), to: folder.appendingPathComponent("model.json"))
@@ -164,11 +187,15 @@ public final class MoodModel {
     public static func load(from folder: URL) throws -> MoodModel {
         let json = folder.appendingPathComponent("model.json")
         guard FileManager.default.fileExists(atPath: json.path) else {
-            throw InputError(folder.path, "no model.json: not a MoodDex model folder (make one with `mooddex train -o \(folder.path)`)")
+            throw InputError(
+                folder.path,
+                "no model.json: not a MoodDex model folder (make one with `mooddex train -o \(folder.path)`)")
         }
         let data = try RegularFile.contents(json.path, what: "the model settings")
         let settings: Settings
-        do { settings = try JSONDecoder().decode(Settings.self, from: data) } catch { throw InputError(json.path, "unreadable model settings: \(error)") }
+        do { settings = try JSONDecoder().decode(Settings.self, from: data) } catch {
+            throw InputError(json.path, "unreadable model settings: \(error)")
+        }
         try settings.validate(path: json.path)
         let model = MoodModel(settings: settings)
         let weights = folder.appendingPathComponent("model.safetensors")

@@ -23,7 +23,9 @@ public struct Playlist: Sendable {
         }
         let data = try RegularFile.contents(path, what: "the playlist")
         // An MP3 given by mistake would otherwise be read as lines of binary "paths".
-        guard !data.contains(0) else { throw InputError(path, "not a text playlist: it holds binary data (an M3U lists one path a line)") }
+        guard !data.contains(0) else {
+            throw InputError(path, "not a text playlist: it holds binary data (an M3U lists one path a line)")
+        }
         let text = String(decoding: data, as: UTF8.self)
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         var entries = [Entry](), comments = [String]()
@@ -65,7 +67,8 @@ public struct Playlist: Sendable {
 
     /// `path` relative to `folder` (both absolute), e.g. `../songs/a.mp3`.
     static func relativePath(_ path: String, from folder: String) -> String {
-        let target = URL(fileURLWithPath: path).standardized.pathComponents, base = URL(fileURLWithPath: folder).standardized.pathComponents
+        let target = URL(fileURLWithPath: path).standardized.pathComponents,
+            base = URL(fileURLWithPath: folder).standardized.pathComponents
         var common = 0
         while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
         return (Array(repeating: "..", count: base.count - common) + target[common...]).joined(separator: "/")

@@ -7,7 +7,9 @@ import MoodNotebook
 /// the same arguments as `mooddex run <name>`, parsed and checked the same way.
 public struct ExperimentCommand<Chapter: Experiment>: ParsableCommand {
     public static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: Chapter.name, abstract: "\(Chapter.title) (thesis \(Chapter.thesisSection)): writes its report and figures.")
+        CommandConfiguration(
+            commandName: Chapter.name,
+            abstract: "\(Chapter.title) (thesis \(Chapter.thesisSection)): writes its report and figures.")
     }
 
     @OptionGroup public var arguments: RunArguments
@@ -18,7 +20,10 @@ public struct ExperimentCommand<Chapter: Experiment>: ParsableCommand {
         Interrupt.install()
         switch ExperimentRunner.run(Chapter.self, options: arguments.options) {
         case .written(let metrics, let seconds):
-            print(String(format: "\(Chapter.name): wrote \(arguments.reportPath(Chapter.name)) (%d metrics, %.1f s)", metrics, seconds))
+            print(
+                String(
+                    format: "\(Chapter.name): wrote \(arguments.reportPath(Chapter.name)) (%d metrics, %.1f s)",
+                    metrics, seconds))
         case .skipped(let reason):
             print("\(Chapter.name): skipped: \(reason)")
         case .failed(let message):

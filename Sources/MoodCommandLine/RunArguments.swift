@@ -9,7 +9,9 @@ public struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Folder holding the data sets (default: $MOODDEX_DATA_ROOT, else ../shared/data).")
     public var dataRoot: String?
 
-    @Option(name: .long, help: "Cache folder (default: $MOODDEX_CACHE_DIR, else $XDG_CACHE_HOME/mooddex, else ~/.cache/mooddex).")
+    @Option(
+        name: .long,
+        help: "Cache folder (default: $MOODDEX_CACHE_DIR, else $XDG_CACHE_HOME/mooddex, else ~/.cache/mooddex).")
     public var cacheDir: String?
 
     public init() {}
@@ -27,7 +29,9 @@ public struct RunArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).")
     public var seed: UInt64 = 2022
 
-    @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes the numbers, so reports are made with 2.")
+    @Option(
+        parsing: .unconditional, help: "Worker threads; with the seed it fixes the numbers, so reports are made with 2."
+    )
     public var threads = 2
 
     @Option(help: "Folder for reports.")
@@ -46,8 +50,9 @@ public struct RunArguments: ParsableArguments {
 
     /// The library's description of the run these arguments ask for.
     public var options: RunOptions {
-        RunOptions(quick: quick, seed: seed, dataRoot: data.root, cacheDirectory: data.cache,
-                   reports: URL(fileURLWithPath: reports), figures: URL(fileURLWithPath: figures), threads: threads)
+        RunOptions(
+            quick: quick, seed: seed, dataRoot: data.root, cacheDirectory: data.cache,
+            reports: URL(fileURLWithPath: reports), figures: URL(fileURLWithPath: figures), threads: threads)
     }
 
     /// The report path a run with these arguments writes for `name`.

@@ -1,10 +1,10 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
-private let systemWrite = Glibc.write
+    import Glibc
+    private let systemWrite = Glibc.write
 #else
-import Darwin
-private let systemWrite = Darwin.write
+    import Darwin
+    private let systemWrite = Darwin.write
 #endif
 
 /// Writes files so that a reader sees either the old content or the new, never half.
@@ -39,7 +39,9 @@ public enum AtomicFile {
     public static func createFolder(_ folder: URL, for output: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw OutputError(output, "cannot write: \(folder.path) is a file, not a folder") }
+            guard isDirectory.boolValue else {
+                throw OutputError(output, "cannot write: \(folder.path) is a file, not a folder")
+            }
             return
         }
         let parent = folder.deletingLastPathComponent()

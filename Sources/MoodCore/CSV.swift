@@ -11,7 +11,8 @@ public struct CSVTable: Sendable {
     /// `text` as one RFC 4180 field: quoted when it holds a comma, a quote, a line break or
     /// leading/trailing spaces (a quote inside doubled), as is otherwise.
     public static func field(_ text: String) -> String {
-        let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0.isNewline } || text.first == " " || text.last == " "
+        let needsQuotes =
+            text.contains { $0 == "," || $0 == "\"" || $0.isNewline } || text.first == " " || text.last == " "
         return needsQuotes ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 
@@ -34,8 +35,12 @@ public struct CSVTable: Sendable {
                 if c == "\"" {
                     if let next = iterator.next() {
                         if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
-                    } else { quoted = false }
-                } else { field.append(c) }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(c)
+                }
             } else if c == "\"" && atFieldStart {
                 quoted = true; atFieldStart = false
             } else if c == separator {
@@ -67,7 +72,9 @@ public struct CSVTable: Sendable {
     public func strings(_ name: String) throws -> [String] {
         let c = try column(name)
         return try rows.enumerated().map { line, row in
-            guard c < row.count else { throw InputError(path, "line \(line + 2) has \(row.count) fields, column '\(name)' is field \(c + 1)") }
+            guard c < row.count else {
+                throw InputError(path, "line \(line + 2) has \(row.count) fields, column '\(name)' is field \(c + 1)")
+            }
             return row[c]
         }
     }

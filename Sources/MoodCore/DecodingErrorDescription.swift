@@ -6,7 +6,8 @@ extension DecodingError {
     public var topLevelKey: String? {
         switch self {
         case .keyNotFound(let key, let context): (context.codingPath.first ?? key).stringValue
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): context.codingPath.first?.stringValue
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            context.codingPath.first?.stringValue
         @unknown default: nil
         }
     }
@@ -29,10 +30,13 @@ extension DecodingError {
         switch self {
         case .keyNotFound(let key, let context): return "no field \"\(path(context.codingPath + [key]))\""
         case .typeMismatch(let type, let context):
-            return context.codingPath.isEmpty ? "not \(kind(type))" : "field \"\(path(context.codingPath))\" is not \(kind(type))"
-        case .valueNotFound(let type, let context): return "field \"\(path(context.codingPath))\" is null, not \(kind(type))"
+            return context.codingPath.isEmpty
+                ? "not \(kind(type))" : "field \"\(path(context.codingPath))\" is not \(kind(type))"
+        case .valueNotFound(let type, let context):
+            return "field \"\(path(context.codingPath))\" is null, not \(kind(type))"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not JSON (\(context.debugDescription))"
+            return context.codingPath.isEmpty
+                ? "not JSON (\(context.debugDescription))"
                 : "field \"\(path(context.codingPath))\": \(context.debugDescription)"
         @unknown default: return "\(self)"
         }

@@ -9,8 +9,10 @@ public enum Locations {
 
     /// The data root: the flag, else `$MOODDEX_DATA_ROOT`, else `../shared/data`
     /// (the team's layout). It may not exist; callers say what is missing.
-    public static func dataRoot(flag: String? = nil,
-                                environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    public static func dataRoot(
+        flag: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> URL {
         if let flag, !flag.isEmpty { return URL(fileURLWithPath: flag) }
         if let value = environment[dataRootVariable], !value.isEmpty { return URL(fileURLWithPath: value) }
         return URL(fileURLWithPath: "../shared/data")

@@ -35,36 +35,45 @@ public struct NPYArray: Sendable {
         case 1: headerLength = Int(bytes[8]) | Int(bytes[9]) << 8; headerStart = 10
         case 2, 3:
             guard bytes.count >= 12 else { throw InputError(path, "truncated .npy header") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; headerStart = 12
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24;
+            headerStart = 12
         default: throw InputError(path, "unsupported .npy format version \(major)")
         }
         guard headerStart + headerLength <= bytes.count else { throw InputError(path, "truncated .npy header") }
-        let header = String(decoding: bytes[headerStart ..< headerStart + headerLength], as: UTF8.self)
+        let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
         func field(_ key: String) -> String? {
             guard let r = header.range(of: "'\(key)':") else { return nil }
             return String(header[r.upperBound...]).trimmingCharacters(in: .whitespaces)
         }
         guard let descrField = field("descr"), let q1 = descrField.firstIndex(of: "'"),
-              let q2 = descrField[descrField.index(after: q1)...].firstIndex(of: "'") else {
+            let q2 = descrField[descrField.index(after: q1)...].firstIndex(of: "'")
+        else {
             throw InputError(path, ".npy header has no dtype: \(header)")
         }
-        dtype = String(descrField[descrField.index(after: q1) ..< q2])
+        dtype = String(descrField[descrField.index(after: q1)..<q2])
         if let order = field("fortran_order"), order.hasPrefix("True") {
             throw InputError(path, "Fortran-ordered .npy arrays are not supported")
         }
-        guard let shapeField = field("shape"), let open = shapeField.firstIndex(of: "("), let close = shapeField.firstIndex(of: ")") else {
+        guard let shapeField = field("shape"), let open = shapeField.firstIndex(of: "("),
+            let close = shapeField.firstIndex(of: ")")
+        else {
             throw InputError(path, ".npy header has no shape: \(header)")
         }
-        shape = shapeField[shapeField.index(after: open) ..< close].split(separator: ",")
+        shape = shapeField[shapeField.index(after: open)..<close].split(separator: ",")
             .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let count = shape.reduce(1, *)
         let kind = dtype.dropFirst()  // drop the byte-order character
         guard dtype.first != ">" else { throw InputError(path, "big-endian .npy arrays are not supported (\(dtype))") }
-        let sizes: [Substring: Int] = ["f4": 4, "f8": 8, "i1": 1, "i2": 2, "i4": 4, "i8": 8, "u1": 1, "u2": 2, "u4": 4, "u8": 8, "b1": 1]
+        let sizes: [Substring: Int] = [
+            "f4": 4, "f8": 8, "i1": 1, "i2": 2, "i4": 4, "i8": 8, "u1": 1, "u2": 2, "u4": 4, "u8": 8, "b1": 1,
+        ]
         guard let size = sizes[kind] else { throw InputError(path, "unsupported .npy dtype \(dtype)") }
         let start = headerStart + headerLength
         guard bytes.count - start >= count * size else {
-            throw InputError(path, "truncated .npy data: shape \(shape) needs \(count * size) bytes, the file holds \(bytes.count - start)")
+            throw InputError(
+                path,
+                "truncated .npy data: shape \(shape) needs \(count * size) bytes, the file holds \(bytes.count - start)"
+            )
         }
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in

@@ -34,7 +34,9 @@ public final class ProgressBar: @unchecked Sendable {
             }
         } else {
             let tenth = total > 0 ? done * 10 / total : 10
-            if tenth > lastTenth { lastTenth = tenth; FileHandle.standardError.write(Data((line(now: now) + "\n").utf8)) }
+            if tenth > lastTenth {
+                lastTenth = tenth; FileHandle.standardError.write(Data((line(now: now) + "\n").utf8))
+            }
         }
     }
 
@@ -58,7 +60,8 @@ public final class ProgressBar: @unchecked Sendable {
     static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--:--" }
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
-                         : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+            : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

@@ -28,7 +28,9 @@ public enum RegularFile {
     /// The bytes of the regular file at `path`; `what` names it in errors ("the playlist").
     public static func contents(_ path: String, what: String = "the file") throws -> Data {
         try check(path)
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read \(what)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(path, "cannot read \(what)")
+        }
         return data
     }
 }

@@ -11,8 +11,22 @@ public enum Safetensors {
         case u64([UInt64])
         case i64([Int64])
 
-        var dtype: String { switch self { case .f32: "F32"; case .f64: "F64"; case .u64: "U64"; case .i64: "I64" } }
-        var count: Int { switch self { case .f32(let v): v.count; case .f64(let v): v.count; case .u64(let v): v.count; case .i64(let v): v.count } }
+        var dtype: String {
+            switch self {
+            case .f32: "F32";
+            case .f64: "F64";
+            case .u64: "U64";
+            case .i64: "I64"
+            }
+        }
+        var count: Int {
+            switch self {
+            case .f32(let v): v.count;
+            case .f64(let v): v.count;
+            case .u64(let v): v.count;
+            case .i64(let v): v.count
+            }
+        }
         var bytes: Data {
             switch self {
             case .f32(let v): return v.withUnsafeBytes { Data($0) }
@@ -48,7 +62,8 @@ public enum Safetensors {
         for name in tensors.keys.sorted() {
             let entry = tensors[name]!
             let bytes = entry.values.bytes
-            header.tensors[name] = .init(dtype: entry.values.dtype, shape: entry.shape, data_offsets: [body.count, body.count + bytes.count])
+            header.tensors[name] = .init(
+                dtype: entry.values.dtype, shape: entry.shape, data_offsets: [body.count, body.count + bytes.count])
             body.append(bytes)
         }
         var json = try Header.encoder.encode(header)
@@ -61,20 +76,30 @@ public enum Safetensors {
     /// Parses a safetensors file's bytes; `path` names the file in errors. Every size and
     /// offset in the header is checked against the file's length before it is used, so a
     /// damaged or hostile header gives an ``InputError``, never an overflow or a huge allocation.
-    public static func decode(_ data: Data, path: String = "<data>") throws -> (tensors: [String: Entry], metadata: [String: String]) {
+    public static func decode(_ data: Data, path: String = "<data>") throws -> (
+        tensors: [String: Entry], metadata: [String: String]
+    ) {
         let data = Data(data)  // indices from 0 even for a slice
-        guard data.count >= 8 else { throw InputError(path, "not a safetensors file: shorter than its 8-byte header length") }
+        guard data.count >= 8 else {
+            throw InputError(path, "not a safetensors file: shorter than its 8-byte header length")
+        }
         let declared = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard declared > 0, declared <= UInt64(data.count - 8) else {
-            throw InputError(path, "not a safetensors file: its header length (\(declared) bytes) does not fit in the file (\(data.count) bytes)")
+            throw InputError(
+                path,
+                "not a safetensors file: its header length (\(declared) bytes) does not fit in the file (\(data.count) bytes)"
+            )
         }
         let headerLength = Int(declared)
         let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 8 ..< 8 + headerLength)) }
-        catch let error as DecodingError {
+        do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 8..<8 + headerLength)) } catch let
+            error as DecodingError
+        {
             switch error.topLevelKey {
             case nil: throw InputError(path, "not a safetensors file: bad header (\(error.plainDescription))")
-            case Header.metadataKey?: throw InputError(path, "malformed \(Header.metadataKey) (\(error.plainDescription)): it must map strings to strings")
+            case Header.metadataKey?:
+                throw InputError(
+                    path, "malformed \(Header.metadataKey) (\(error.plainDescription)): it must map strings to strings")
             case let name?: throw InputError(path, "tensor \(name): malformed header entry (\(error.plainDescription))")
             }
         }
@@ -83,7 +108,8 @@ public enum Safetensors {
         for (name, info) in header.tensors {
             let (dtype, shape, offsets) = (info.dtype, info.shape, info.data_offsets)
             guard offsets.count == 2 else {
-                throw InputError(path, "tensor \(name): malformed header entry (data_offsets holds \(offsets.count) numbers, not 2)")
+                throw InputError(
+                    path, "tensor \(name): malformed header entry (data_offsets holds \(offsets.count) numbers, not 2)")
             }
             let size: Int
             switch dtype {
@@ -95,12 +121,16 @@ public enum Safetensors {
                 throw InputError(path, "tensor \(name): shape \(shape) is negative or larger than the file")
             }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= bodyLength else {
-                throw InputError(path, "tensor \(name): data offsets \(offsets) lie outside the file's \(bodyLength) data bytes (truncated?)")
+                throw InputError(
+                    path,
+                    "tensor \(name): data offsets \(offsets) lie outside the file's \(bodyLength) data bytes (truncated?)"
+                )
             }
             guard offsets[1] - offsets[0] == count * size else {
-                throw InputError(path, "tensor \(name): \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtype)")
+                throw InputError(
+                    path, "tensor \(name): \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtype)")
             }
-            let raw = data.subdata(in: bodyStart + offsets[0] ..< bodyStart + offsets[1])
+            let raw = data.subdata(in: bodyStart + offsets[0]..<bodyStart + offsets[1])
             func load<T>(_ type: T.Type) -> [T] { raw.withUnsafeBytes { Array($0.bindMemory(to: T.self)) } }
             let values: Values
             switch dtype {
@@ -149,8 +179,11 @@ public enum Safetensors {
         init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: Key.self)
             for key in container.allKeys {
-                if key.stringValue == Self.metadataKey { metadata = try container.decode([String: String].self, forKey: key) }
-                else { tensors[key.stringValue] = try container.decode(Tensor.self, forKey: key) }
+                if key.stringValue == Self.metadataKey {
+                    metadata = try container.decode([String: String].self, forKey: key)
+                } else {
+                    tensors[key.stringValue] = try container.decode(Tensor.self, forKey: key)
+                }
             }
         }
 

@@ -32,12 +32,19 @@ public struct FourQ: Sendable {
         var clips = [Clip]()
         for i in ids.indices {
             guard let mood = Self.quadrantMood[quadrants[i]] else {
-                throw InputError(folder.appendingPathComponent("metadata.csv").path, "line \(i + 2): unknown quadrant '\(quadrants[i])'")
+                throw InputError(
+                    folder.appendingPathComponent("metadata.csv").path,
+                    "line \(i + 2): unknown quadrant '\(quadrants[i])'")
             }
             let path = folder.appendingPathComponent("\(quadrants[i])/\(ids[i]).mp3").path
-            guard FileManager.default.fileExists(atPath: path) else { throw InputError(path, "listed in metadata.csv but missing") }
-            clips.append(Clip(id: ids[i], path: path, artist: artists[i], title: titles[i], mood: mood,
-                              tags: tags[i].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }))
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw InputError(path, "listed in metadata.csv but missing")
+            }
+            clips.append(
+                Clip(
+                    id: ids[i], path: path, artist: artists[i], title: titles[i], mood: mood,
+                    tags: tags[i].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                        .filter { !$0.isEmpty }))
         }
         guard !clips.isEmpty else { throw InputError(folder.path, "no clips in metadata.csv") }
         self.folder = folder

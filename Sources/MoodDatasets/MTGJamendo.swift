@@ -23,28 +23,41 @@ public struct MTGJamendo: Sendable {
         }
         // Split on any line break: "\r\n" is one Character in Swift, so splitting on "\n" alone would miss it.
         var lines = text.split(whereSeparator: \.isNewline)
-        guard let header = lines.first?.split(separator: "\t").map(String.init) else { throw InputError(path, "empty file") }
+        guard let header = lines.first?.split(separator: "\t").map(String.init) else {
+            throw InputError(path, "empty file")
+        }
         let expected = ["TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION"]
         guard Array(header.prefix(5)) == expected else {
-            throw InputError(path, "header \(header.prefix(5).joined(separator: ", ")) is not \(expected.joined(separator: ", "))")
+            throw InputError(
+                path, "header \(header.prefix(5).joined(separator: ", ")) is not \(expected.joined(separator: ", "))")
         }
         lines.removeFirst()
         guard !lines.isEmpty else { throw InputError(path, "no tracks after the header") }
         return try lines.enumerated().map { n, line in
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count >= 6, let duration = Double(fields[4]) else {
-                throw InputError(path, "line \(n + 2): expected at least 6 tab-separated fields with a numeric DURATION")
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
             }
-            let tags = fields[5...].filter { !$0.isEmpty }.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
-            return Track(id: fields[0], artist: fields[1], album: fields[2], path: fields[3], duration: duration, tags: tags)
+            guard fields.count >= 6, let duration = Double(fields[4]) else {
+                throw InputError(
+                    path, "line \(n + 2): expected at least 6 tab-separated fields with a numeric DURATION")
+            }
+            let tags = fields[5...].filter { !$0.isEmpty }.map {
+                $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0
+            }
+            return Track(
+                id: fields[0], artist: fields[1], album: fields[2], path: fields[3], duration: duration, tags: tags)
         }
     }
 
     /// Tag names, one per line (`data/tags/moodtheme_split.txt`), prefix removed.
     public static func tagList(_ path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw InputError(path, "cannot read the file") }
-        let tags = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw InputError(path, "cannot read the file")
+        }
+        let tags = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
+        .map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
         guard !tags.isEmpty else { throw InputError(path, "no tags") }
         return tags
     }
@@ -62,7 +75,9 @@ extension MTGJamendo {
         public var missing: Int
     }
 
-    public static func audioSplit(metadata: URL, split: Int, part: String, audioFolder: URL, tags: [String]) throws -> AudioSplit {
+    public static func audioSplit(metadata: URL, split: Int, part: String, audioFolder: URL, tags: [String]) throws
+        -> AudioSplit
+    {
         let file = metadata.appendingPathComponent("splits/split-\(split)/autotagging_moodtheme-\(part).tsv")
         let tracks = try Self.tracks(file.path)
         var result = AudioSplit(paths: [], artists: [], targets: [], missing: 0)
@@ -70,7 +85,9 @@ extension MTGJamendo {
             var path = audioFolder.appendingPathComponent(track.path).path
             if !FileManager.default.fileExists(atPath: path) {
                 // The low-quality archives name files <id>.low.mp3.
-                let low = audioFolder.appendingPathComponent(track.path.replacingOccurrences(of: ".mp3", with: ".low.mp3")).path
+                let low = audioFolder.appendingPathComponent(
+                    track.path.replacingOccurrences(of: ".mp3", with: ".low.mp3")
+                ).path
                 guard FileManager.default.fileExists(atPath: low) else { result.missing += 1; continue }
                 path = low
             }

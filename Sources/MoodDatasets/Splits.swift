@@ -33,7 +33,7 @@ public enum CrossValidation {
         var result = [[Int]](), start = 0
         for f in 0..<k {
             let size = count / k + (f < count % k ? 1 : 0)
-            result.append(Array(order[start ..< start + size]))
+            result.append(Array(order[start..<start + size]))
             start += size
         }
         return result

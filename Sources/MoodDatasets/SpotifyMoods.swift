@@ -4,8 +4,10 @@ import MoodCore
 /// The Spotify four-mood table (Veas 2020): audio features and a mood per track.
 public struct SpotifyMoods: Sendable {
     /// The 10 features the article's model used, in its order.
-    public static let featureNames = ["length", "danceability", "acousticness", "energy", "instrumentalness",
-                                      "liveness", "valence", "loudness", "speechiness", "tempo"]
+    public static let featureNames = [
+        "length", "danceability", "acousticness", "energy", "instrumentalness",
+        "liveness", "valence", "loudness", "speechiness", "tempo",
+    ]
     /// Keras's LabelEncoder order (alphabetical).
     public static let moods = ["Calm", "Energetic", "Happy", "Sad"]
 
@@ -21,7 +23,9 @@ public struct SpotifyMoods: Sendable {
         ids = try table.strings("id")
         labels = try moodText.enumerated().map { line, mood in
             guard let label = Self.moods.firstIndex(of: mood) else {
-                throw InputError(path, "line \(line + 2): unknown mood '\(mood)' (expected one of \(Self.moods.joined(separator: ", ")))")
+                throw InputError(
+                    path,
+                    "line \(line + 2): unknown mood '\(mood)' (expected one of \(Self.moods.joined(separator: ", ")))")
             }
             return label
         }

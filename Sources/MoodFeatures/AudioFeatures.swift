@@ -16,14 +16,17 @@ import MoodSpectrogram
 /// - `key_strength`: the best correlation of the clip's mean chroma with the 24 rotated
 ///   Krumhansl-Kessler key profiles; `mode`: best major minus best minor correlation.
 public enum AudioFeatures {
-    public static let names = ["tempo", "rms_mean_db", "rms_std_db", "dynamic_range_db", "centroid_hz", "flatness",
-                               "rolloff_hz", "zcr", "onset_mean", "key_strength", "mode"]
+    public static let names = [
+        "tempo", "rms_mean_db", "rms_std_db", "dynamic_range_db", "centroid_hz", "flatness",
+        "rolloff_hz", "zcr", "onset_mean", "key_strength", "mode",
+    ]
 
     static let major: [Double] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
     static let minor: [Double] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]
 
     public static func compute(_ samples: [Float], sampleRate: Int) throws -> [Double] {
-        let stft = try LogMelSpectrogram(SpectrogramParameters(sampleRate: sampleRate, nFFT: 2048, hopLength: 512, melBands: 64))
+        let stft = try LogMelSpectrogram(
+            SpectrogramParameters(sampleRate: sampleRate, nFFT: 2048, hopLength: 512, melBands: 64))
         let power = stft.stftPower(samples)
         let mel = stft(samples)
         let bins = power.bands, frames = power.frames
@@ -83,8 +86,10 @@ public enum AudioFeatures {
             bestMajor = max(bestMajor, correlation(profile, rotatedMajor))
             bestMinor = max(bestMinor, correlation(profile, rotatedMinor))
         }
-        return [tempo, rmsMean, rmsStd, range, centroid / n, flatness / n, rolloff / n, zcr, onsetMean,
-                max(bestMajor, bestMinor), bestMajor - bestMinor]
+        return [
+            tempo, rmsMean, rmsStd, range, centroid / n, flatness / n, rolloff / n, zcr, onsetMean,
+            max(bestMajor, bestMinor), bestMajor - bestMinor,
+        ]
     }
 
     static func estimateTempo(_ onset: [Double], framesPerSecond: Double) -> Double {
@@ -105,7 +110,9 @@ public enum AudioFeatures {
     static func correlation(_ a: [Double], _ b: [Double]) -> Double {
         let ma = a.reduce(0, +) / Double(a.count), mb = b.reduce(0, +) / Double(b.count)
         var num = 0.0, da = 0.0, db = 0.0
-        for i in a.indices { num += (a[i] - ma) * (b[i] - mb); da += (a[i] - ma) * (a[i] - ma); db += (b[i] - mb) * (b[i] - mb) }
+        for i in a.indices {
+            num += (a[i] - ma) * (b[i] - mb); da += (a[i] - ma) * (a[i] - ma); db += (b[i] - mb) * (b[i] - mb)
+        }
         return da > 0 && db > 0 ? num / (da * db).squareRoot() : 0
     }
 }

@@ -21,7 +21,9 @@ public struct SpectrogramData: TrainingData {
 
     /// Pooled, unstandardised spectrograms (`bands x frames` each) for `paths`, computed or
     /// read through `cache`, on all cores.
-    public static func load(_ paths: [String], cache: FeatureCache, pool: (Int, Int), progress: Bool) throws -> [[Float]] {
+    public static func load(_ paths: [String], cache: FeatureCache, pool: (Int, Int), progress: Bool) throws
+        -> [[Float]]
+    {
         let report = cache.build(paths, progress: progress)
         if let failure = report.failures.first { throw failure }
         if report.interrupted { throw CancellationError() }
@@ -33,11 +35,13 @@ public struct SpectrogramData: TrainingData {
         let bands = s.bands / pool.0, frames = s.frames / pool.1
         var out = [Float](repeating: 0, count: bands * frames)
         let scale = 1 / Float(pool.0 * pool.1)
-        for b in 0..<bands { for f in 0..<frames {
-            var sum: Float = 0
-            for i in 0..<pool.0 { for j in 0..<pool.1 { sum += s[b * pool.0 + i, f * pool.1 + j] } }
-            out[b * frames + f] = sum * scale
-        } }
+        for b in 0..<bands {
+            for f in 0..<frames {
+                var sum: Float = 0
+                for i in 0..<pool.0 { for j in 0..<pool.1 { sum += s[b * pool.0 + i, f * pool.1 + j] } }
+                out[b * frames + f] = sum * scale
+            }
+        }
         return out
     }
 
@@ -55,7 +59,9 @@ public struct SpectrogramData: TrainingData {
         values = samples.flatMap { $0.map { Float16(($0 - mean) / std) } }
     }
 
-    public func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator) {
+    public func load(
+        _ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator
+    ) {
         let bands = sampleShape[1], frames = sampleShape[2], size = bands * frames
         let offset = augment && shift ? Int(generator.next() % UInt64(frames)) : 0
         values.withUnsafeBufferPointer { v in
@@ -67,12 +73,14 @@ public struct SpectrogramData: TrainingData {
         }
         guard augment else { return }
         if timeMask > 0 {
-            let width = Int(generator.next() % UInt64(timeMask + 1)), start = Int(generator.next() % UInt64(max(frames - width, 1)))
-            for b in 0..<bands { for f in start ..< min(frames, start + width) { destination[b * frames + f] = 0 } }
+            let width = Int(generator.next() % UInt64(timeMask + 1)),
+                start = Int(generator.next() % UInt64(max(frames - width, 1)))
+            for b in 0..<bands { for f in start..<min(frames, start + width) { destination[b * frames + f] = 0 } }
         }
         if frequencyMask > 0 {
-            let width = Int(generator.next() % UInt64(frequencyMask + 1)), start = Int(generator.next() % UInt64(max(bands - width, 1)))
-            for b in start ..< min(bands, start + width) { for f in 0..<frames { destination[b * frames + f] = 0 } }
+            let width = Int(generator.next() % UInt64(frequencyMask + 1)),
+                start = Int(generator.next() % UInt64(max(bands - width, 1)))
+            for b in start..<min(bands, start + width) { for f in 0..<frames { destination[b * frames + f] = 0 } }
         }
     }
 }

@@ -32,7 +32,9 @@ public struct Download {
     public func run() throws -> Result {
         let fm = FileManager.default
         if let sha256, fm.fileExists(atPath: destination.path), (try? SHA256.hex(ofFile: destination.path)) == sha256 {
-            return Result(bytes: (try? fm.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0, attempts: 0, resumedFrom: [], skipped: true)
+            return Result(
+                bytes: (try? fm.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0, attempts: 0,
+                resumedFrom: [], skipped: true)
         }
         try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         let part = destination.appendingPathExtension("part")
@@ -64,12 +66,16 @@ public struct Download {
             }
             if Interrupt.requested { throw CancellationError() }
             if attempt < attempts {
-                FileHandle.standardError.write(Data("fetch: \(destination.lastPathComponent): \(lastError); retrying in \(Int(wait)) s\n".utf8))
+                FileHandle.standardError.write(
+                    Data("fetch: \(destination.lastPathComponent): \(lastError); retrying in \(Int(wait)) s\n".utf8))
                 Thread.sleep(forTimeInterval: wait)
                 wait *= 2
             }
         }
-        throw InputError(url, "download failed after \(made) attempt\(made == 1 ? "" : "s"): \(lastError) (partial data kept in \(part.path) when there is any; run again to resume)")
+        throw InputError(
+            url,
+            "download failed after \(made) attempt\(made == 1 ? "" : "s"): \(lastError) (partial data kept in \(part.path) when there is any; run again to resume)"
+        )
     }
 
     /// One libcurl transfer appending to `part` from byte `offset`; returns (curl code, message).
@@ -84,14 +90,16 @@ public struct Download {
         var error = [CChar](repeating: 0, count: 512)
         var httpStatus = 0
         let code = withExtendedLifetime(box) {
-            ccurl_get(url, file, Int64(offset), stallSeconds, &httpStatus, &error, { context, received, total in
-                let box = Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue()
-                if total > 0, let bar = box.bar {
-                    let percent = Int(100 * received / total)
-                    if percent > box.shown { bar.advance(by: percent - box.shown); box.shown = percent }
-                }
-                return Interrupt.requested ? 1 : 0
-            }, Unmanaged.passUnretained(box).toOpaque())
+            ccurl_get(
+                url, file, Int64(offset), stallSeconds, &httpStatus, &error,
+                { context, received, total in
+                    let box = Unmanaged<Box>.fromOpaque(context!).takeUnretainedValue()
+                    if total > 0, let bar = box.bar {
+                        let percent = Int(100 * received / total)
+                        if percent > box.shown { bar.advance(by: percent - box.shown); box.shown = percent }
+                    }
+                    return Interrupt.requested ? 1 : 0
+                }, Unmanaged.passUnretained(box).toOpaque())
         }
         bar?.finish()
         status = httpStatus

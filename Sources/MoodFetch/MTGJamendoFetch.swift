@@ -7,7 +7,9 @@ public struct MTGJamendoFetch {
     public enum Kind: String, CaseIterable, Sendable { case audio, audioLow = "audio-low", melspecs }
 
     /// The public mirrors, tried in order (`--mirror` replaces them).
-    public static let mirrors = ["https://cdn.freesound.org/mtg-jamendo/", "https://essentia.upf.edu/documentation/datasets/mtg-jamendo/"]
+    public static let mirrors = [
+        "https://cdn.freesound.org/mtg-jamendo/", "https://essentia.upf.edu/documentation/datasets/mtg-jamendo/",
+    ]
     public static let dataset = "autotagging_moodtheme"
 
     public var kind: Kind
@@ -45,14 +47,17 @@ public struct MTGJamendoFetch {
             guard ends.count == 1 || ends[0]! <= ends[1]! else {
                 throw InvalidParameter("parts", text, "the range \(piece) runs backwards: write it low-high")
             }
-            parts += ends.count == 1 ? [ends[0]!] : Array(ends[0]! ... ends[1]!)
+            parts += ends.count == 1 ? [ends[0]!] : Array(ends[0]!...ends[1]!)
         }
         return parts
     }
 
     static func checksumList(_ url: URL) throws -> [String: String] {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw InputError(url.path, "checksum list not found: it ships with the MTG-Jamendo metadata (data/download/ of MTG/mtg-jamendo-dataset)")
+            throw InputError(
+                url.path,
+                "checksum list not found: it ships with the MTG-Jamendo metadata (data/download/ of MTG/mtg-jamendo-dataset)"
+            )
         }
         var list = [String: String]()
         for line in text.split(whereSeparator: \.isNewline) {
@@ -64,8 +69,10 @@ public struct MTGJamendoFetch {
     }
 
     public func run() throws -> Summary {
-        let tars = try Self.checksumList(checksums.appendingPathComponent("\(Self.dataset)_\(kind.rawValue)_sha256_tars.txt"))
-        let tracks = try Self.checksumList(checksums.appendingPathComponent("\(Self.dataset)_\(kind.rawValue)_sha256_tracks.txt"))
+        let tars = try Self.checksumList(
+            checksums.appendingPathComponent("\(Self.dataset)_\(kind.rawValue)_sha256_tars.txt"))
+        let tracks = try Self.checksumList(
+            checksums.appendingPathComponent("\(Self.dataset)_\(kind.rawValue)_sha256_tracks.txt"))
         var summary = Summary()
         for part in parts {
             let name = "\(Self.dataset)_\(kind.rawValue)-\(String(format: "%02d", part)).tar"
@@ -74,20 +81,27 @@ public struct MTGJamendoFetch {
             var lastError: Error? = nil
             var fetched: Download.Result? = nil
             for mirror in mirrors {
-                var download = Download(url: mirror + "\(Self.dataset)/\(kind.rawValue)/\(name)", destination: archive, sha256: sha)
+                var download = Download(
+                    url: mirror + "\(Self.dataset)/\(kind.rawValue)/\(name)", destination: archive, sha256: sha)
                 download.showProgress = showProgress
                 download.pause = pause
-                do { fetched = try download.run(); break } catch is CancellationError { throw CancellationError() } catch { lastError = error }
+                do { fetched = try download.run(); break } catch is CancellationError {
+                    throw CancellationError()
+                } catch { lastError = error }
             }
             guard let fetched else { throw lastError ?? InputError(name, "no mirror answered") }
             summary.resumed += fetched.resumedFrom.count
             if fetched.skipped { summary.skipped += 1 }
             let files = try Tar.extract(archive, into: destination)
             for file in files {
-                guard let expected = tracks[file] else { throw InputError(destination.appendingPathComponent(file).path, "not in the track checksum list") }
+                guard let expected = tracks[file] else {
+                    throw InputError(destination.appendingPathComponent(file).path, "not in the track checksum list")
+                }
                 let got = try SHA256.hex(ofFile: destination.appendingPathComponent(file).path)
                 guard got == expected else {
-                    throw InputError(destination.appendingPathComponent(file).path, "track checksum mismatch: expected \(expected), got \(got)")
+                    throw InputError(
+                        destination.appendingPathComponent(file).path,
+                        "track checksum mismatch: expected \(expected), got \(got)")
                 }
             }
             summary.tracks += files.count

@@ -13,16 +13,22 @@ public enum Tar {
     /// Unpacks `archive` into `folder`; returns the regular files' paths relative to `folder`.
     @discardableResult
     public static func extract(_ archive: URL, into folder: URL) throws -> [String] {
-        guard let reader = archive_read_new(), let writer = archive_write_disk_new() else { fatalError("libarchive: out of memory") }
+        guard let reader = archive_read_new(), let writer = archive_write_disk_new() else {
+            fatalError("libarchive: out of memory")
+        }
         defer { archive_read_free(reader); archive_write_free(writer) }
         func failure(_ handle: OpaquePointer, _ what: String) -> InputError {
-            InputError(archive.path, "\(what) (libarchive: \(archive_error_string(handle).map { String(cString: $0) } ?? "no reason given"))")
+            InputError(
+                archive.path,
+                "\(what) (libarchive: \(archive_error_string(handle).map { String(cString: $0) } ?? "no reason given"))"
+            )
         }
         archive_read_support_format_tar(reader)
         archive_read_support_filter_all(reader)
         // Entries are written as temporary files renamed into place; libarchive refuses `..` and
         // writing through symbolic links. Absolute names are refused below, before the prefix.
-        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SAFE_WRITES)
+        archive_write_disk_set_options(
+            writer, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SAFE_WRITES)
         guard archive_read_open_filename(reader, archive.path, 1 << 16) == ARCHIVE_OK else {
             throw failure(reader, "not a tar archive, or its first header is damaged")
         }
@@ -34,7 +40,9 @@ public enum Tar {
         while true {
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw failure(reader, "damaged or truncated tar archive") }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                throw failure(reader, "damaged or truncated tar archive")
+            }
             var name = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
             while name.hasPrefix("./") { name.removeFirst(2) }
             guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
@@ -42,10 +50,14 @@ public enum Tar {
             }
             let type = archive_entry_filetype(entry) & fileTypeMask
             let isLink = archive_entry_hardlink(entry) != nil || archive_entry_symlink(entry) != nil
-            guard type == regularFile || type == directory, !isLink, !name.isEmpty else { continue }  // links, devices: skipped
+            // Links and devices are skipped.
+            guard type == regularFile || type == directory, !isLink, !name.isEmpty else { continue }
             archive_entry_set_pathname(entry, base + "/" + name)
-            archive_entry_set_perm(entry, type == directory ? 0o777 : 0o666)  // less the umask, as for files MoodDex writes itself
-            guard archive_write_header(writer, entry) >= ARCHIVE_WARN else { throw failure(writer, "cannot unpack '\(name)'") }
+            // Less the umask, as for files MoodDex writes itself.
+            archive_entry_set_perm(entry, type == directory ? 0o777 : 0o666)
+            guard archive_write_header(writer, entry) >= ARCHIVE_WARN else {
+                throw failure(writer, "cannot unpack '\(name)'")
+            }
             if type == regularFile {
                 var block: UnsafeRawPointer? = nil
                 var size = 0
@@ -53,12 +65,18 @@ public enum Tar {
                 while true {
                     let read = archive_read_data_block(reader, &block, &size, &offset)
                     if read == ARCHIVE_EOF { break }
-                    guard read >= ARCHIVE_WARN else { throw failure(reader, "damaged or truncated tar archive at '\(name)'") }
-                    guard archive_write_data_block(writer, block, size, offset) >= Int(ARCHIVE_WARN) else { throw failure(writer, "cannot write '\(name)'") }
+                    guard read >= ARCHIVE_WARN else {
+                        throw failure(reader, "damaged or truncated tar archive at '\(name)'")
+                    }
+                    guard archive_write_data_block(writer, block, size, offset) >= Int(ARCHIVE_WARN) else {
+                        throw failure(writer, "cannot write '\(name)'")
+                    }
                 }
                 files.append(name)
             }
-            guard archive_write_finish_entry(writer) >= ARCHIVE_WARN else { throw failure(writer, "cannot finish '\(name)'") }
+            guard archive_write_finish_entry(writer) >= ARCHIVE_WARN else {
+                throw failure(writer, "cannot finish '\(name)'")
+            }
         }
         return files
     }

@@ -16,7 +16,8 @@ public struct Estimate: Sendable, Equatable, Codable {
     /// `0.7857 [0.7012, 0.8521]`, scaled by `scale` (100 for percentages).
     public func formatted(_ digits: Int = 4, scale: Double = 1) -> String {
         let f = "%.\(digits)f"
-        return String(format: f, value * scale) + " [" + String(format: f, low * scale) + ", " + String(format: f, high * scale) + "]"
+        return String(format: f, value * scale) + " [" + String(format: f, low * scale) + ", "
+            + String(format: f, high * scale) + "]"
     }
 }
 
@@ -33,8 +34,10 @@ public enum Intervals {
 
     /// A percentile bootstrap 95 % interval of `statistic` over resamples of `0..<count`
     /// (indices drawn with replacement from `generator`).
-    public static func bootstrap(count: Int, resamples: Int = 1000, generator: inout SeededGenerator,
-                                 statistic: ([Int]) -> Double) -> Estimate {
+    public static func bootstrap(
+        count: Int, resamples: Int = 1000, generator: inout SeededGenerator,
+        statistic: ([Int]) -> Double
+    ) -> Estimate {
         let value = statistic(Array(0..<count))
         var values = [Double]()
         values.reserveCapacity(resamples)
@@ -45,7 +48,9 @@ public enum Intervals {
         }
         values.sort()
         guard !values.isEmpty else { return Estimate(value: value, low: .nan, high: .nan) }
-        func quantile(_ q: Double) -> Double { values[min(values.count - 1, max(0, Int((q * Double(values.count - 1)).rounded())))] }
+        func quantile(_ q: Double) -> Double {
+            values[min(values.count - 1, max(0, Int((q * Double(values.count - 1)).rounded())))]
+        }
         return Estimate(value: value, low: quantile(0.025), high: quantile(0.975))
     }
 

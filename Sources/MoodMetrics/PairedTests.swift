@@ -26,7 +26,10 @@ public struct McNemar: Sendable, Equatable {
         // P(X <= k) for X ~ Binomial(n, 1/2), summed in log space (n can be several hundred).
         let k = min(b, c)
         var logTerms = [Double]()
-        for i in 0...k { logTerms.append(lgamma(Double(n + 1)) - lgamma(Double(i + 1)) - lgamma(Double(n - i + 1)) - Double(n) * log(2)) }
+        for i in 0...k {
+            logTerms.append(
+                lgamma(Double(n + 1)) - lgamma(Double(i + 1)) - lgamma(Double(n - i + 1)) - Double(n) * log(2))
+        }
         let top = logTerms.max()!
         let tail = exp(top) * logTerms.reduce(0) { $0 + exp($1 - top) }
         return min(1, 2 * tail)
@@ -39,6 +42,8 @@ public struct McNemar: Sendable, Equatable {
     }
 
     public var summary: String {
-        String(format: "%d vs %d discordant clips, McNemar p = %@", onlyA, onlyB, pValue < 0.001 ? "< 0.001" : String(format: "%.3f", pValue))
+        String(
+            format: "%d vs %d discordant clips, McNemar p = %@", onlyA, onlyB,
+            pValue < 0.001 ? "< 0.001" : String(format: "%.3f", pValue))
     }
 }

@@ -51,10 +51,14 @@ public struct MultiLabelReport: Sendable {
     public let averagePrecisionMicro: Double
 
     public init(scores: [[Double]], truth: [[Bool]]) {
-        precondition(scores.count == truth.count && !scores.isEmpty, "scores and truth must have the same, non-zero number of rows")
+        precondition(
+            scores.count == truth.count && !scores.isEmpty,
+            "scores and truth must have the same, non-zero number of rows")
         let tags = scores[0].count
         rocAUCPerTag = (0..<tags).map { t in Ranking.rocAUC(scores: scores.map { $0[t] }, truth: truth.map { $0[t] }) }
-        averagePrecisionPerTag = (0..<tags).map { t in Ranking.averagePrecision(scores: scores.map { $0[t] }, truth: truth.map { $0[t] }) }
+        averagePrecisionPerTag = (0..<tags).map { t in
+            Ranking.averagePrecision(scores: scores.map { $0[t] }, truth: truth.map { $0[t] })
+        }
         rocAUCMicro = Ranking.rocAUC(scores: scores.flatMap { $0 }, truth: truth.flatMap { $0 })
         averagePrecisionMicro = Ranking.averagePrecision(scores: scores.flatMap { $0 }, truth: truth.flatMap { $0 })
     }

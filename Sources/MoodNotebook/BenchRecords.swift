@@ -16,8 +16,9 @@ extension BenchRecord {
     /// Reads `url`; an error names the file and the field that is missing or of the wrong type.
     public init(contentsOf url: URL) throws {
         let data = try RegularFile.contents(url.path, what: "a benchmark record")
-        do { self = try Records.decoder.decode(Self.self, from: data) }
-        catch let error as DecodingError { throw InputError(url.path, "not a readable benchmark record: \(error.plainDescription)") }
+        do { self = try Records.decoder.decode(Self.self, from: data) } catch let error as DecodingError {
+            throw InputError(url.path, "not a readable benchmark record: \(error.plainDescription)")
+        }
     }
 }
 
@@ -38,11 +39,15 @@ public struct AudioBenchRecord: BenchRecord {
     /// Empty (`{}`) when the peers were skipped or could not run.
     public var peers: AudioPeerOutput
 
-    public init(machine: String, clips: Int, repeats: Int, decode_ms: Double, raw_libmpg123_ms: Double, logmel_ms: Double,
-                long_file_seconds: Double, middle30_ms: Double, whole_long_ms: Double, peers: AudioPeerOutput) {
+    public init(
+        machine: String, clips: Int, repeats: Int, decode_ms: Double, raw_libmpg123_ms: Double, logmel_ms: Double,
+        long_file_seconds: Double, middle30_ms: Double, whole_long_ms: Double, peers: AudioPeerOutput
+    ) {
         (self.machine, self.clips, self.repeats) = (machine, clips, repeats)
         (self.decode_ms, self.raw_libmpg123_ms, self.logmel_ms) = (decode_ms, raw_libmpg123_ms, logmel_ms)
-        (self.long_file_seconds, self.middle30_ms, self.whole_long_ms, self.peers) = (long_file_seconds, middle30_ms, whole_long_ms, peers)
+        (self.long_file_seconds, self.middle30_ms, self.whole_long_ms, self.peers) = (
+            long_file_seconds, middle30_ms, whole_long_ms, peers
+        )
     }
 }
 
@@ -89,10 +94,16 @@ public struct CNNBenchRecord: BenchRecord {
         /// Absent when PyTorch was skipped or could not run.
         public var pytorch: CNNPeerOutput?
 
-        public init(classes: Int, train_samples_per_s: Double, infer_samples_per_s: Double, forward_gflop_per_sample: Double,
-                    peak_rss_bytes: Int, pytorch: CNNPeerOutput?) {
-            (self.classes, self.train_samples_per_s, self.infer_samples_per_s) = (classes, train_samples_per_s, infer_samples_per_s)
-            (self.forward_gflop_per_sample, self.peak_rss_bytes, self.pytorch) = (forward_gflop_per_sample, peak_rss_bytes, pytorch)
+        public init(
+            classes: Int, train_samples_per_s: Double, infer_samples_per_s: Double, forward_gflop_per_sample: Double,
+            peak_rss_bytes: Int, pytorch: CNNPeerOutput?
+        ) {
+            (self.classes, self.train_samples_per_s, self.infer_samples_per_s) = (
+                classes, train_samples_per_s, infer_samples_per_s
+            )
+            (self.forward_gflop_per_sample, self.peak_rss_bytes, self.pytorch) = (
+                forward_gflop_per_sample, peak_rss_bytes, pytorch
+            )
         }
     }
 
@@ -119,8 +130,11 @@ public struct CNNPeerOutput: Codable, Sendable, Equatable {
 
     /// The layouts in the order the benchmark prints them: name, train and infer samples per second.
     public var layouts: [(name: String, train: Double, infer: Double)] {
-        [("contiguous", contiguous_train, contiguous_infer), ("channels_last", channels_last_train, channels_last_infer),
-         ("channels_last_bf16", channels_last_bf16_train, channels_last_bf16_infer)]
+        [
+            ("contiguous", contiguous_train, contiguous_infer),
+            ("channels_last", channels_last_train, channels_last_infer),
+            ("channels_last_bf16", channels_last_bf16_train, channels_last_bf16_infer),
+        ]
     }
 }
 
@@ -136,7 +150,9 @@ public struct MLPBenchRecord: BenchRecord {
 
     public init(machine: String, mlp_s: Double, peers: MLPPeerOutput) {
         (self.machine, self.mlp_s) = (machine, mlp_s)
-        (sklearn_s, sklearn_version, pytorch_s, pytorch_version) = (peers.sklearn_s, peers.sklearn_version, peers.pytorch_s, peers.pytorch_version)
+        (sklearn_s, sklearn_version, pytorch_s, pytorch_version) = (
+            peers.sklearn_s, peers.sklearn_version, peers.pytorch_s, peers.pytorch_version
+        )
     }
 }
 
@@ -171,7 +187,9 @@ public struct ClassifyBenchRecord: BenchRecord {
     public var clips: Int
 
     public init(classify_one_ms: Double, classify_100_s: Double, cores: Int, epoch_s: Double, clips: Int) {
-        (self.classify_one_ms, self.classify_100_s, self.cores, self.epoch_s, self.clips) = (classify_one_ms, classify_100_s, cores, epoch_s, clips)
+        (self.classify_one_ms, self.classify_100_s, self.cores, self.epoch_s, self.clips) = (
+            classify_one_ms, classify_100_s, cores, epoch_s, clips
+        )
     }
 }
 
@@ -195,8 +213,12 @@ public struct MusicnnBenchRecord: BenchRecord {
         }
     }
 
-    public init(machine: String, batch: Int, threads: Int, networks: [String: Throughput], tensorflow: MusicnnPeerOutput?) {
-        (self.machine, self.batch, self.threads, self.networks, self.tensorflow) = (machine, batch, threads, networks, tensorflow)
+    public init(
+        machine: String, batch: Int, threads: Int, networks: [String: Throughput], tensorflow: MusicnnPeerOutput?
+    ) {
+        (self.machine, self.batch, self.threads, self.networks, self.tensorflow) = (
+            machine, batch, threads, networks, tensorflow
+        )
     }
 }
 
@@ -243,7 +265,8 @@ public enum PeerOutput {
     /// `output` as `T`; an error names the script and the field that is missing or of the wrong type,
     /// so a peer that changed what it prints fails loudly instead of leaving a figure blank.
     public static func decode<T: Decodable>(_ type: T.Type, from output: Data, script: String) throws -> T {
-        do { return try Records.decoder.decode(T.self, from: output) }
-        catch let error as DecodingError { throw InputError(script, "unexpected output: \(error.plainDescription)") }
+        do { return try Records.decoder.decode(T.self, from: output) } catch let error as DecodingError {
+            throw InputError(script, "unexpected output: \(error.plainDescription)")
+        }
     }
 }

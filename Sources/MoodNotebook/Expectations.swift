@@ -22,8 +22,9 @@ public struct Expectations {
 
     public init(contentsOf url: URL) throws {
         let data = try RegularFile.contents(url.path, what: "the expectations file")
-        do { bands = try JSONDecoder().decode([String: [String: Band]].self, from: data) }
-        catch { throw InputError(url.path, "not a valid expectations file: \(error)") }
+        do { bands = try JSONDecoder().decode([String: [String: Band]].self, from: data) } catch {
+            throw InputError(url.path, "not a valid expectations file: \(error)")
+        }
     }
 
     public struct Finding: Sendable {
@@ -49,17 +50,29 @@ public struct Expectations {
                 let low = quick ? (band.quick_min ?? band.min) : band.min
                 let high = quick ? (band.quick_max ?? band.max) : band.max
                 guard let values else {
-                    findings.append(Finding(experiment: experiment, metric: key, value: nil, low: low, high: high, observed: band.observed,
-                                            passed: false, problem: "no report \(file.lastPathComponent): run `mooddex run \(experiment)\(quick ? " --quick" : "")`"))
+                    findings.append(
+                        Finding(
+                            experiment: experiment, metric: key, value: nil, low: low, high: high,
+                            observed: band.observed,
+                            passed: false,
+                            problem:
+                                "no report \(file.lastPathComponent): run `mooddex run \(experiment)\(quick ? " --quick" : "")`"
+                        ))
                     continue
                 }
                 guard let value = values[key] else {
-                    findings.append(Finding(experiment: experiment, metric: key, value: nil, low: low, high: high, observed: band.observed,
-                                            passed: false, problem: "the report has no metric \(key)"))
+                    findings.append(
+                        Finding(
+                            experiment: experiment, metric: key, value: nil, low: low, high: high,
+                            observed: band.observed,
+                            passed: false, problem: "the report has no metric \(key)"))
                     continue
                 }
-                findings.append(Finding(experiment: experiment, metric: key, value: value, low: low, high: high, observed: band.observed,
-                                        passed: value >= low && value <= high, problem: nil))
+                findings.append(
+                    Finding(
+                        experiment: experiment, metric: key, value: value, low: low, high: high,
+                        observed: band.observed,
+                        passed: value >= low && value <= high, problem: nil))
             }
         }
         return findings
@@ -76,8 +89,9 @@ public struct Expectations {
             let name = "\(f.experiment) / \(f.metric)".padding(toLength: 52, withPad: " ", startingAt: 0)
             let value = f.value.map { String(format: "%.4f", $0) } ?? "-"
             let status = f.passed ? "ok    " : "FAIL  "
-            lines.append("\(status)  \(name) \(value.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(String(format: "%.4f", f.low)), \(String(format: "%.4f", f.high))]"
-                + (f.problem.map { "  \($0)" } ?? ""))
+            lines.append(
+                "\(status)  \(name) \(value.padding(toLength: 10, withPad: " ", startingAt: 0)) [\(String(format: "%.4f", f.low)), \(String(format: "%.4f", f.high))]"
+                    + (f.problem.map { "  \($0)" } ?? ""))
         }
         return lines.joined(separator: "\n")
     }

@@ -48,9 +48,11 @@ public struct RunOptions: Sendable {
     /// (per-thread partial sums are added in a fixed order), so it is explicit, never a global.
     public var threads: Int
 
-    public init(quick: Bool = false, seed: UInt64 = 2022, dataRoot: URL, cacheDirectory: URL,
-                reports: URL = URL(fileURLWithPath: "reports"), figures: URL = URL(fileURLWithPath: "figures"),
-                showProgress: Bool = true, threads: Int = 2) {
+    public init(
+        quick: Bool = false, seed: UInt64 = 2022, dataRoot: URL, cacheDirectory: URL,
+        reports: URL = URL(fileURLWithPath: "reports"), figures: URL = URL(fileURLWithPath: "figures"),
+        showProgress: Bool = true, threads: Int = 2
+    ) {
         self.threads = max(1, threads)
         self.quick = quick
         self.seed = seed

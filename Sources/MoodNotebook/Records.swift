@@ -21,14 +21,22 @@ public struct ReportSummary: Codable, Sendable {
     /// Reads `url`; an error names the file and what is wrong with it.
     public init(contentsOf url: URL) throws {
         let data = try RegularFile.contents(url.path, what: "a report summary")
-        do { self = try Records.decoder.decode(Self.self, from: data) }
-        catch { throw InputError(url.path, "not a readable report summary: \(error)") }
+        do { self = try Records.decoder.decode(Self.self, from: data) } catch {
+            throw InputError(url.path, "not a readable report summary: \(error)")
+        }
     }
 
-    public init(experiment: String, title: String, thesis_section: String, quick: Bool, seed: UInt64, metrics: [Notebook.Metric],
-                parameters: [String: String], data: [String: String], report_sha256: String?, figures: [String: String]?) {
-        (self.experiment, self.title, self.thesis_section, self.quick, self.seed) = (experiment, title, thesis_section, quick, seed)
-        (self.metrics, self.parameters, self.data, self.report_sha256, self.figures) = (metrics, parameters, data, report_sha256, figures)
+    public init(
+        experiment: String, title: String, thesis_section: String, quick: Bool, seed: UInt64,
+        metrics: [Notebook.Metric],
+        parameters: [String: String], data: [String: String], report_sha256: String?, figures: [String: String]?
+    ) {
+        (self.experiment, self.title, self.thesis_section, self.quick, self.seed) = (
+            experiment, title, thesis_section, quick, seed
+        )
+        (self.metrics, self.parameters, self.data, self.report_sha256, self.figures) = (
+            metrics, parameters, data, report_sha256, figures
+        )
     }
 }
 
@@ -53,13 +61,15 @@ enum Records {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
     }()
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }()
 }

@@ -27,7 +27,9 @@ public enum ReportConsistency {
     public static func check(summary url: URL) -> [Problem] {
         let name = url.lastPathComponent
         let summary: ReportSummary
-        do { summary = try ReportSummary(contentsOf: url) } catch { return [Problem(report: name, message: "\(error)")] }
+        do { summary = try ReportSummary(contentsOf: url) } catch {
+            return [Problem(report: name, message: "\(error)")]
+        }
         let markdownURL = url.deletingPathExtension().appendingPathExtension("md")
         guard let markdownData = FileManager.default.contents(atPath: markdownURL.path) else {
             return [Problem(report: name, message: "its markdown \(markdownURL.lastPathComponent) is missing")]
@@ -36,24 +38,34 @@ public enum ReportConsistency {
         var problems = [Problem]()
         for metric in summary.metrics {
             let value = Notebook.formatted(metric.value, unit: metric.unit)
-            let row = "| \(metric.label) | \(value) | \(metric.thesis.map { Notebook.formatted($0, unit: metric.unit) } ?? "") |"
+            let row =
+                "| \(metric.label) | \(value) | \(metric.thesis.map { Notebook.formatted($0, unit: metric.unit) } ?? "") |"
             if !markdown.contains(row) {
-                problems.append(Problem(report: markdownURL.lastPathComponent,
-                                        message: "the metric table does not show \(metric.key) = \(value) as the run recorded it (edited by hand?)"))
+                problems.append(
+                    Problem(
+                        report: markdownURL.lastPathComponent,
+                        message:
+                            "the metric table does not show \(metric.key) = \(value) as the run recorded it (edited by hand?)"
+                    ))
             }
         }
         if let digest = summary.report_sha256, SHA256.hex(markdownData) != digest {
-            problems.append(Problem(report: markdownURL.lastPathComponent, message: "changed since its run wrote it (SHA-256 differs from report_sha256)"))
+            problems.append(
+                Problem(
+                    report: markdownURL.lastPathComponent,
+                    message: "changed since its run wrote it (SHA-256 differs from report_sha256)"))
         }
         let digests = summary.figures ?? [:]
         for path in figurePaths(markdown) {
             let figure = URL(fileURLWithPath: path, relativeTo: url.deletingLastPathComponent()).standardizedFileURL
             guard FileManager.default.fileExists(atPath: figure.path) else {
-                problems.append(Problem(report: markdownURL.lastPathComponent, message: "shows \(path), which does not exist"))
+                problems.append(
+                    Problem(report: markdownURL.lastPathComponent, message: "shows \(path), which does not exist"))
                 continue
             }
             if let expected = digests[figure.lastPathComponent], (try? SHA256.hex(ofFile: figure.path)) != expected {
-                problems.append(Problem(report: markdownURL.lastPathComponent, message: "\(path) changed since its run drew it"))
+                problems.append(
+                    Problem(report: markdownURL.lastPathComponent, message: "\(path) changed since its run drew it"))
             }
         }
         return problems
@@ -63,7 +75,7 @@ public enum ReportConsistency {
     static func figurePaths(_ markdown: String) -> [String] {
         markdown.split(separator: "\n").compactMap { line in
             guard line.hasPrefix("!["), let open = line.range(of: "]("), line.hasSuffix(")") else { return nil }
-            return String(line[open.upperBound ..< line.index(before: line.endIndex)])
+            return String(line[open.upperBound..<line.index(before: line.endIndex)])
         }
     }
 }

@@ -10,9 +10,14 @@ public enum ExperimentRunner {
     }
 
     public static func run(_ experiment: Experiment.Type, options: RunOptions) -> Outcome {
-        let missing = experiment.requirements.filter { !$0.isPresent(in: options.dataRoot, cache: options.cacheDirectory) }
+        let missing = experiment.requirements.filter {
+            !$0.isPresent(in: options.dataRoot, cache: options.cacheDirectory)
+        }
         if !missing.isEmpty {
-            return .skipped(reason: missing.map { "\($0.location(root: options.dataRoot, cache: options.cacheDirectory).path) not found: \($0.howToGet)" }
+            return .skipped(
+                reason: missing.map {
+                    "\($0.location(root: options.dataRoot, cache: options.cacheDirectory).path) not found: \($0.howToGet)"
+                }
                 .joined(separator: "; "))
         }
         let start = Date()

@@ -24,7 +24,8 @@ public struct LinePlot {
     public var yRange: ClosedRange<Double>?
     public var xRange: ClosedRange<Double>?
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false, logY: Bool = false) {
+    public init(title: String, xLabel: String, yLabel: String, series: [Series], logX: Bool = false, logY: Bool = false)
+    {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -41,10 +42,14 @@ public struct LinePlot {
         if let xRange { script += "set xrange [\(xRange.lowerBound):\(xRange.upperBound)]\n" }
         for (i, marker) in markers.enumerated() {
             // Labels step down the plot so that markers close together do not print over each other.
-            script += "set arrow \(i + 1) from \(marker.0), graph 0 to \(marker.0), graph 1 nohead dt 2 lc rgb '#555555'\n"
-            script += "set label \(i + 1) \(Gnuplot.quoted(marker.1)) at \(marker.0), graph \(0.95 - 0.07 * Double(i % 4)) offset 0.5,0 noenhanced\n"
+            script +=
+                "set arrow \(i + 1) from \(marker.0), graph 0 to \(marker.0), graph 1 nohead dt 2 lc rgb '#555555'\n"
+            script +=
+                "set label \(i + 1) \(Gnuplot.quoted(marker.1)) at \(marker.0), graph \(0.95 - 0.07 * Double(i % 4)) offset 0.5,0 noenhanced\n"
         }
-        let plots = series.enumerated().map { i, s in "$data\(i) with \(s.style) title \(Gnuplot.quoted(s.title)) noenhanced" }
+        let plots = series.enumerated().map { i, s in
+            "$data\(i) with \(s.style) title \(Gnuplot.quoted(s.title)) noenhanced"
+        }
         for (i, s) in series.enumerated() {
             script += "$data\(i) << EOD\n" + s.points.map { "\($0.0) \($0.1)" }.joined(separator: "\n") + "\nEOD\n"
         }
@@ -84,7 +89,7 @@ public struct BarChart {
         script += rotateLabels ? "set xtics rotate by -60 noenhanced\n" : "set xtics noenhanced\n"
         // Headroom above the tallest bar (or error bar), so that none touches the frame.
         let top = max(groups.flatMap(\.1).max() ?? 0, intervals?.flatMap { $0.map(\.1) }.max() ?? 0)
-        let range = yRange ?? 0 ... (top > 0 ? top * 1.12 : 1)
+        let range = yRange ?? 0...(top > 0 ? top * 1.12 : 1)
         script += "set yrange [\(range.lowerBound):\(range.upperBound)]\n"
         script += "$bars << EOD\n"
         for (i, category) in categories.enumerated() {
@@ -114,7 +119,8 @@ public struct Histogram {
     public var range: ClosedRange<Double>
     public var logY = false
 
-    public init(title: String, xLabel: String, series: [(String, [Double])], bins: Int = 40, range: ClosedRange<Double>) {
+    public init(title: String, xLabel: String, series: [(String, [Double])], bins: Int = 40, range: ClosedRange<Double>)
+    {
         self.title = title
         self.xLabel = xLabel
         self.series = series
@@ -136,12 +142,16 @@ public struct Histogram {
         let width = (range.upperBound - range.lowerBound) / Double(bins)
         let plotted = series.map { title, values in
             // `histeps` at the bin centres draws each bin over its whole width, the first and last included.
-            LinePlot.Series(title, counts(values).enumerated().map { (range.lowerBound + (Double($0.offset) + 0.5) * width, Double($0.element)) },
-                            style: "histeps lw 2")
+            LinePlot.Series(
+                title,
+                counts(values).enumerated().map {
+                    (range.lowerBound + (Double($0.offset) + 0.5) * width, Double($0.element))
+                },
+                style: "histeps lw 2")
         }
         var plot = LinePlot(title: title, xLabel: xLabel, yLabel: "count", series: plotted, logY: logY)
         plot.xRange = range
-        plot.yRange = logY ? nil : 0 ... Double((series.flatMap { counts($0.1) }.max() ?? 1)) * 1.1
+        plot.yRange = logY ? nil : 0...Double((series.flatMap { counts($0.1) }.max() ?? 1)) * 1.1
         try plot.render(to: output)
     }
 }
@@ -156,7 +166,9 @@ public struct AnnotatedHeatmap {
     public var yLabel: String
     public var format = "%.0f"
 
-    public init(title: String, rowLabels: [String], columnLabels: [String], values: [[Double]], xLabel: String, yLabel: String) {
+    public init(
+        title: String, rowLabels: [String], columnLabels: [String], values: [[Double]], xLabel: String, yLabel: String
+    ) {
         self.title = title
         self.rowLabels = rowLabels
         self.columnLabels = columnLabels
@@ -168,23 +180,33 @@ public struct AnnotatedHeatmap {
     public func render(to output: URL) throws {
         var script = Chart.header(title: title, xLabel: xLabel, yLabel: yLabel, size: (640, 560))
         script += "set palette defined (0 '#f7fbff', 1 '#6baed6', 2 '#08306b')\nunset key\nset tics nomirror\n"
-        script += "set xtics (" + columnLabels.enumerated().map { "\(Gnuplot.quoted($0.element)) \($0.offset)" }.joined(separator: ", ") + ") noenhanced\n"
+        script +=
+            "set xtics ("
+            + columnLabels.enumerated().map { "\(Gnuplot.quoted($0.element)) \($0.offset)" }.joined(separator: ", ")
+            + ") noenhanced\n"
         // Row 0 at the top, as confusion matrices are read.
-        script += "set ytics (" + rowLabels.enumerated().map { "\(Gnuplot.quoted($0.element)) \(rowLabels.count - 1 - $0.offset)" }.joined(separator: ", ") + ") noenhanced\n"
-        script += "set xrange [-0.5:\(Double(columnLabels.count) - 0.5)]\nset yrange [-0.5:\(Double(rowLabels.count) - 0.5)]\n"
+        script +=
+            "set ytics ("
+            + rowLabels.enumerated().map { "\(Gnuplot.quoted($0.element)) \(rowLabels.count - 1 - $0.offset)" }.joined(
+                separator: ", ") + ") noenhanced\n"
+        script +=
+            "set xrange [-0.5:\(Double(columnLabels.count) - 0.5)]\nset yrange [-0.5:\(Double(rowLabels.count) - 0.5)]\n"
         let peak = values.joined().max() ?? 1
         script += "$cells << EOD\n"
         for (r, row) in values.enumerated() {
             for (c, v) in row.enumerated() { script += "\(c) \(rowLabels.count - 1 - r) \(v)\n" }
         }
         script += "EOD\n"
-        script += "plot $cells using 1:2:3 with image, $cells using 1:2:(sprintf('\(format)', $3)):($3 > \(peak / 2) ? 0xffffff : 0x000000) with labels tc rgb variable font ',14'\n"
+        script +=
+            "plot $cells using 1:2:3 with image, $cells using 1:2:(sprintf('\(format)', $3)):($3 > \(peak / 2) ? 0xffffff : 0x000000) with labels tc rgb variable font ',14'\n"
         try Gnuplot.render(script, to: output)
     }
 }
 
 enum Chart {
-    static func header(title: String, xLabel: String, yLabel: String, size: (width: Int, height: Int) = (900, 480)) -> String {
+    static func header(title: String, xLabel: String, yLabel: String, size: (width: Int, height: Int) = (900, 480))
+        -> String
+    {
         """
         set terminal pngcairo size \(size.width),\(size.height) font 'DejaVu Sans,10'
         set output $OUTPUT

@@ -29,13 +29,17 @@ public enum Gnuplot {
     /// file stays and the error names `output` and the reason.
     public static func render(_ script: String, to output: URL) throws {
         guard let gnuplot = executable else {
-            throw Failure(description: "gnuplot not found on PATH: install it with scripts/setup (Debian package gnuplot-nox)")
+            throw Failure(
+                description: "gnuplot not found on PATH: install it with scripts/setup (Debian package gnuplot-nox)")
         }
         // `set output` without a name sends the PNG to standard output.
         let text = script.replacingOccurrences(of: "$OUTPUT", with: "")
-        if ProcessInfo.processInfo.environment["MOODDEX_GNUPLOT_DEBUG"] != nil { FileHandle.standardError.write(Data(text.utf8)) }
+        if ProcessInfo.processInfo.environment["MOODDEX_GNUPLOT_DEBUG"] != nil {
+            FileHandle.standardError.write(Data(text.utf8))
+        }
         // A script file, not standard input: gnuplot then stops at the first error instead of going on.
-        let scriptFile = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-plot-\(getpid())-\(UInt32.random(in: 0 ... .max)).gp")
+        let scriptFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mooddex-plot-\(getpid())-\(UInt32.random(in: 0 ... .max)).gp")
         try AtomicFile.write(text, to: scriptFile)
         defer { try? FileManager.default.removeItem(at: scriptFile) }
 
@@ -53,10 +57,16 @@ public enum Gnuplot {
         let problem = message.wait().trimmingCharacters(in: .whitespacesAndNewlines)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(output.path): not written: gnuplot failed: \(problem.isEmpty ? "exit status \(process.terminationStatus)" : problem)")
+            throw Failure(
+                description:
+                    "\(output.path): not written: gnuplot failed: \(problem.isEmpty ? "exit status \(process.terminationStatus)" : problem)"
+            )
         }
         guard isCompletePNG(png) else {
-            throw Failure(description: "\(output.path): not written: gnuplot produced an incomplete PNG (\(png.count) bytes, no IEND chunk)")
+            throw Failure(
+                description:
+                    "\(output.path): not written: gnuplot produced an incomplete PNG (\(png.count) bytes, no IEND chunk)"
+            )
         }
         try AtomicFile.write(png, to: output)
     }
@@ -65,17 +75,22 @@ public enum Gnuplot {
     public static func isCompletePNG(_ data: Data) -> Bool {
         let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
-        return data.count >= signature.count + iend.count && Array(data.prefix(8)) == signature && Array(data.suffix(12)) == iend
+        return data.count >= signature.count + iend.count && Array(data.prefix(8)) == signature
+            && Array(data.suffix(12)) == iend
     }
 
     /// A gnuplot string literal: single quotes (no backslash or backquote processing inside),
     /// a quote inside doubled, and every control or line-breaking character shown as `?`, so
     /// the text can end neither the string nor the line.
-    public static func quoted(_ text: String) -> String { "'" + printable(text).replacingOccurrences(of: "'", with: "''") + "'" }
+    public static func quoted(_ text: String) -> String {
+        "'" + printable(text).replacingOccurrences(of: "'", with: "''") + "'"
+    }
 
     /// A double-quoted string field of an inline data block (`$name << EOD`): no line break
     /// (which could end the block) and no double quote inside.
-    public static func datum(_ text: String) -> String { "\"" + printable(text).replacingOccurrences(of: "\"", with: "'") + "\"" }
+    public static func datum(_ text: String) -> String {
+        "\"" + printable(text).replacingOccurrences(of: "\"", with: "'") + "\""
+    }
 
     /// `text` with control characters and Unicode line/paragraph separators replaced by `?`.
     static func printable(_ text: String) -> String {
@@ -90,7 +105,8 @@ public enum Gnuplot {
 
     /// Writes Float32 values to a temporary binary file for `binary array=` plots.
     static func binaryFile(_ values: [Float]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-plot-\(getpid())-\(UInt32.random(in: 0 ... .max)).f32")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mooddex-plot-\(getpid())-\(UInt32.random(in: 0 ... .max)).f32")
         try AtomicFile.write(values.withUnsafeBytes { Data($0) }, to: url)
         return url
     }

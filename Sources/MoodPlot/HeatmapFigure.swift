@@ -16,8 +16,10 @@ public struct HeatmapFigure {
     public var yTics: [(Double, String)] = []
     public var size: (width: Int, height: Int) = (1000, 420)
 
-    public init(values: [Float], rows: Int, columns: Int, title: String, xLabel: String, yLabel: String,
-                colourLabel: String, columnWidth: Double = 1, yTics: [(Double, String)] = []) {
+    public init(
+        values: [Float], rows: Int, columns: Int, title: String, xLabel: String, yLabel: String,
+        colourLabel: String, columnWidth: Double = 1, yTics: [(Double, String)] = []
+    ) {
         precondition(values.count == rows * columns, "values must hold rows x columns numbers")
         self.values = values
         self.rows = rows
@@ -47,7 +49,9 @@ public struct HeatmapFigure {
         if !yTics.isEmpty {
             lines.append("set ytics (" + yTics.map { "\(Gnuplot.quoted($0.1)) \($0.0)" }.joined(separator: ", ") + ")")
         }
-        lines.append("plot \(Gnuplot.quoted(dataPath)) binary array=(\(columns),\(rows)) format='%float32' dx=\(columnWidth) dy=1 with image notitle")
+        lines.append(
+            "plot \(Gnuplot.quoted(dataPath)) binary array=(\(columns),\(rows)) format='%float32' dx=\(columnWidth) dy=1 with image notitle"
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -9,28 +9,37 @@ import MoodTensor
 /// network exactly as musicnn's extractor runs it. Cached per file under
 /// `<cache>/pretrained/embeddings/<model>/<sha256>-<seconds>-<recipe>.f32`.
 public enum ClipEmbeddings {
-    public static func compute(model: PretrainedModel, paths: [String], seconds: Double, cache: URL,
-                               threads: Int, progress: Bool) throws -> [[Float]] {
+    public static func compute(
+        model: PretrainedModel, paths: [String], seconds: Double, cache: URL,
+        threads: Int, progress: Bool
+    ) throws -> [[Float]] {
         let folder = cache.appendingPathComponent("pretrained/embeddings/\(model.rawValue)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let workers = max(1, min(threads, paths.count))
         let networks = try (0..<workers).map { _ in try model.load(cache: cache) }
-        let results = try ClipWorkers.run(paths.count, networks: networks, label: "\(model) embeddings", progress: progress,
-                                          keepGoing: false) { i, net, computer in
+        let results = try ClipWorkers.run(
+            paths.count, networks: networks, label: "\(model) embeddings", progress: progress,
+            keepGoing: false
+        ) { i, net, computer in
             try embedding(paths[i], seconds: seconds, net: net, computer: computer, folder: folder)
         }
         return try results.map { try $0!.get() }
     }
 
-    static func embedding(_ path: String, seconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram, folder: URL) throws -> [Float] {
-        let file = folder.appendingPathComponent(try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f32")
+    static func embedding(
+        _ path: String, seconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram, folder: URL
+    ) throws -> [Float] {
+        let file = folder.appendingPathComponent(
+            try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f32")
         if let data = FileManager.default.contents(atPath: file.path), data.count == 4 * net.embeddingSize {
             return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
         var mel = try MusicnnInput.logMel(file: path, segment: .first(seconds: seconds), with: computer)
         if mel.frames < MusicnnInput.patchFrames {
             let original = mel
-            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map { original.values[$0 % original.values.count] }
+            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map {
+                original.values[$0 % original.values.count]
+            }
             mel.frames = MusicnnInput.patchFrames
         }
         let (patches, count) = MusicnnInput.patches(mel)

@@ -7,8 +7,10 @@ import MoodSpectrogram
 /// order. The first error stops the others unless `keepGoing`; Ctrl-C stops between clips.
 enum ClipWorkers {
     /// Results by clip index (nil only for clips never reached after an error or an interrupt).
-    static func run<R>(_ count: Int, networks: [MusicnnNetwork], label: String, progress: Bool, keepGoing: Bool,
-                       _ body: (Int, MusicnnNetwork, LogMelSpectrogram) throws -> R) throws -> [Result<R, Error>?] {
+    static func run<R>(
+        _ count: Int, networks: [MusicnnNetwork], label: String, progress: Bool, keepGoing: Bool,
+        _ body: (Int, MusicnnNetwork, LogMelSpectrogram) throws -> R
+    ) throws -> [Result<R, Error>?] {
         var results = [Result<R, Error>?](repeating: nil, count: count)
         let lock = NSLock()
         var next = 0, failure: Error?

@@ -59,20 +59,29 @@ public final class FineTunedMusicnn {
 
     /// Fine-tunes on the clips `train` (indices into `maps`) with mood `labels`; `validation`
     /// (clips, labels) is scored after each epoch on its middle windows.
-    public static func train(maps: FrontEndMaps, train: [Int], labels: [Int], validation: ([Int], [Int])? = nil,
-                             settings: Settings, cache: URL, threads: Int, progress: Bool = false) throws -> (FineTunedMusicnn, Record) {
-        guard maps.model == settings.base else { throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)") }
+    public static func train(
+        maps: FrontEndMaps, train: [Int], labels: [Int], validation: ([Int], [Int])? = nil,
+        settings: Settings, cache: URL, threads: Int, progress: Bool = false
+    ) throws -> (FineTunedMusicnn, Record) {
+        guard maps.model == settings.base else {
+            throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)")
+        }
         let net = MusicnnNetwork(settings.base.architecture, outputs: settings.classes, seed: settings.seed)
         let pretrained = try settings.base.load(cache: cache)
-        try net.loadNamed(pretrained.namedTensors().filter { !$0.key.hasPrefix("\(net.network.layers.count - 1).") },
-                          path: settings.base.rawValue, skippingMissing: true)
+        try net.loadNamed(
+            pretrained.namedTensors().filter { !$0.key.hasPrefix("\(net.network.layers.count - 1).") },
+            path: settings.base.rawValue, skippingMissing: true)
         let model = FineTunedMusicnn(settings: settings, net: net)
         let trainData = FrontEndWindows(maps: maps, clips: train, targets: .classes(labels, count: settings.classes))
-        let validData = validation.map { FrontEndWindows(maps: maps, clips: $0.0, targets: .classes($0.1, count: settings.classes)) } ?? trainData
+        let validData =
+            validation.map {
+                FrontEndWindows(maps: maps, clips: $0.0, targets: .classes($0.1, count: settings.classes))
+            } ?? trainData
         let groups = net.tailGroups.map { range in model.tail.layers[range].flatMap(\.parameters) }
         let optimizer = Adam.adamW(groups.map { ParameterGroup($0) }, weightDecay: settings.weightDecay)
-        let learner = Learner(network: model.tail, train: trainData, valid: validData, batchSize: settings.batchSize,
-                              optimizer: optimizer, seed: settings.seed &+ 1, threads: threads)
+        let learner = Learner(
+            network: model.tail, train: trainData, valid: validData, batchSize: settings.batchSize,
+            optimizer: optimizer, seed: settings.seed &+ 1, threads: threads)
         learner.augment = true
         learner.showProgress = progress
 
@@ -90,12 +99,17 @@ public final class FineTunedMusicnn {
         let unfrozenRate = min(suggestion(unfrozenFinder), frozenRate)
         let count = learner.optimizer.groups.count
         for g in 0..<count {
-            learner.optimizer.groups[g].learningRateScale = Float(pow(settings.spread, Double(g - (count - 1)) / Double(max(count - 1, 1))))
+            learner.optimizer.groups[g].learningRateScale = Float(
+                pow(settings.spread, Double(g - (count - 1)) / Double(max(count - 1, 1))))
         }
         try learner.fitOneCycle(epochs: settings.unfrozenEpochs, maxLR: unfrozenRate)
         model.net.network.name("")
-        return (model, Record(frozenFinder: frozenFinder, unfrozenFinder: unfrozenFinder, frozenRate: frozenRate,
-                              unfrozenRate: unfrozenRate, history: learner.history))
+        return (
+            model,
+            Record(
+                frozenFinder: frozenFinder, unfrozenFinder: unfrozenFinder, frozenRate: frozenRate,
+                unfrozenRate: unfrozenRate, history: learner.history)
+        )
     }
 
     static func freezeExceptNorms(_ layer: Layer) {
@@ -120,9 +134,11 @@ public final class FineTunedMusicnn {
     /// Class probabilities per clip: the softmax averaged over the clip's grid windows.
     public func probabilities(maps: FrontEndMaps, clips: [Int], threads: Int) -> [[Float]] {
         let data = FrontEndWindows(gridOf: maps, clips: clips, outputs: settings.classes)
-        let learner = Learner(network: tail, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
+        let learner = Learner(
+            network: tail, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
         let logits = learner.predictLogits(data)
-        let windows = SoftmaxCrossEntropy.probabilities(Tensor(shape: [logits.count, settings.classes], values: logits.flatMap { $0 }))
+        let windows = SoftmaxCrossEntropy.probabilities(
+            Tensor(shape: [logits.count, settings.classes], values: logits.flatMap { $0 }))
         return Self.meanPerClip(windows, items: data.items, clips: clips)
     }
 }

@@ -28,9 +28,11 @@ public final class FrontEndMaps: @unchecked Sendable {
     /// the cache); `persist` false computes without reading or writing the disk cache;
     /// `keepGoing` records a file's error in ``failures`` and goes on with the others; a file
     /// with less than `minimumSeconds` of audio is an error.
-    public init(model: PretrainedModel, paths: [String], seconds: Double, cache: URL, threads: Int, progress: Bool,
-                persist: Bool = true, keepGoing: Bool = false, minimumSeconds: Double = 0,
-                network: (() throws -> MusicnnNetwork)? = nil) throws {
+    public init(
+        model: PretrainedModel, paths: [String], seconds: Double, cache: URL, threads: Int, progress: Bool,
+        persist: Bool = true, keepGoing: Bool = false, minimumSeconds: Double = 0,
+        network: (() throws -> MusicnnNetwork)? = nil
+    ) throws {
         precondition(model.architecture == .musicnn, "front-end maps exist for the musicnn architecture")
         self.model = model
         maps = Array(repeating: [], count: paths.count)
@@ -39,9 +41,13 @@ public final class FrontEndMaps: @unchecked Sendable {
         if let folder { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         let workers = max(1, min(threads, paths.count))
         let networks = try (0..<workers).map { _ in try network?() ?? model.load(cache: cache) }
-        let results = try ClipWorkers.run(paths.count, networks: networks, label: "\(model) front end", progress: progress,
-                                          keepGoing: keepGoing) { i, net, computer in
-            try Self.map(paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net, computer: computer, folder: folder)
+        let results = try ClipWorkers.run(
+            paths.count, networks: networks, label: "\(model) front end", progress: progress,
+            keepGoing: keepGoing
+        ) { i, net, computer in
+            try Self.map(
+                paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net, computer: computer, folder: folder
+            )
         }
         for (i, result) in results.enumerated() {
             switch result {
@@ -52,9 +58,14 @@ public final class FrontEndMaps: @unchecked Sendable {
         }
     }
 
-    static func map(_ path: String, seconds: Double, minimumSeconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram,
-                    folder: URL?) throws -> ([Float16], Int) {
-        let file = try folder.map { $0.appendingPathComponent(try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f16") }
+    static func map(
+        _ path: String, seconds: Double, minimumSeconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram,
+        folder: URL?
+    ) throws -> ([Float16], Int) {
+        let file = try folder.map {
+            $0.appendingPathComponent(
+                try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f16")
+        }
         if let file, let data = FileManager.default.contents(atPath: file.path), data.count > 8, data.count % 2 == 0 {
             let t = data.withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self)) }
             if (data.count - 8) == 2 * t * channels {
@@ -65,12 +76,18 @@ public final class FrontEndMaps: @unchecked Sendable {
         var mel = try MusicnnInput.logMel(file: path, segment: .first(seconds: seconds), with: computer)
         let duration = Double(mel.frames - 1) * 256 / Double(MusicnnInput.sampleRate)
         if duration < minimumSeconds {
-            throw InputError(path, String(format: "only %.2f s of audio, less than the %.0f s a mood needs (--pad-short classifies it anyway)",
-                                          duration, minimumSeconds))
+            throw InputError(
+                path,
+                String(
+                    format:
+                        "only %.2f s of audio, less than the %.0f s a mood needs (--pad-short classifies it anyway)",
+                    duration, minimumSeconds))
         }
         if mel.frames < MusicnnInput.patchFrames {  // repeat a very short clip up to one patch
             let original = mel
-            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map { original.values[$0 % original.values.count] }
+            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map {
+                original.values[$0 % original.values.count]
+            }
             mel.frames = MusicnnInput.patchFrames
         }
         let x = Tensor(shape: [1, 1, mel.frames, MusicnnInput.melBands], values: mel.values)

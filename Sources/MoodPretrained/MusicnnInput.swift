@@ -13,7 +13,8 @@ public enum MusicnnInput {
     public static let sampleRate = 16000
     public static let patchFrames = 187
     public static let melBands = 96
-    public static let parameters = SpectrogramParameters(sampleRate: sampleRate, nFFT: 512, hopLength: 256, melBands: melBands)
+    public static let parameters = SpectrogramParameters(
+        sampleRate: sampleRate, nFFT: 512, hopLength: 256, melBands: melBands)
     /// Seconds of audio in one patch: 187 frames of 256 samples at 16 kHz.
     public static let patchSeconds = Double(patchFrames * 256) / Double(sampleRate)
 
@@ -49,7 +50,8 @@ public enum MusicnnInput {
 
     /// One patch starting at `frame` (for random crops in training).
     public static func patch(_ logMel: (values: [Float], frames: Int), at frame: Int) -> [Float] {
-        precondition(frame >= 0 && frame + patchFrames <= logMel.frames, "patch at \(frame) outside \(logMel.frames) frames")
+        precondition(
+            frame >= 0 && frame + patchFrames <= logMel.frames, "patch at \(frame) outside \(logMel.frames) frames")
         return Array(logMel.values[(frame * melBands)..<((frame + patchFrames) * melBands)])
     }
 
@@ -57,7 +59,9 @@ public enum MusicnnInput {
     /// A file shorter than the segment is taken whole, never padded with silence: silent
     /// windows would be averaged into its tags (musicnn repeats a clip shorter than a patch,
     /// which ``FrontEndMaps`` and ``ClipEmbeddings`` do).
-    public static func logMel(file path: String, segment: Segment = .whole, with computer: LogMelSpectrogram) throws -> (values: [Float], frames: Int) {
+    public static func logMel(file path: String, segment: Segment = .whole, with computer: LogMelSpectrogram) throws
+        -> (values: [Float], frames: Int)
+    {
         var segment = segment
         switch segment {
         case .first(let s), .middle(let s):

@@ -25,8 +25,10 @@ public final class MusicnnMidEnd: Layer {
         self.inChannels = inChannels
         self.filters = filters
         blocks = [inChannels, filters, filters].map { input in
-            Sequential([Conv2D(input, filters, kernel: (7, 1), padding: (3, 0), bias: true, generator: &generator), ReLU(),
-                        BatchNorm2D(filters, epsilon: 1e-3, momentum: 0.01)])
+            Sequential([
+                Conv2D(input, filters, kernel: (7, 1), padding: (3, 0), bias: true, generator: &generator), ReLU(),
+                BatchNorm2D(filters, epsilon: 1e-3, momentum: 0.01),
+            ])
         }
         name("")
     }
@@ -40,8 +42,9 @@ public final class MusicnnMidEnd: Layer {
     }
 
     public func forward(_ f: Tensor, training: Bool) -> Tensor {
-        precondition(f.shape.count == 4 && f.shape[1] == inChannels && f.shape[3] == 1,
-                     "MusicnnMidEnd expects [N, \(inChannels), T, 1], got \(f.shape)")
+        precondition(
+            f.shape.count == 4 && f.shape[1] == inChannels && f.shape[3] == 1,
+            "MusicnnMidEnd expects [N, \(inChannels), T, 1], got \(f.shape)")
         let b1 = blocks[0].forward(f, training: training)
         bn1 = b1
         let c2 = blocks[1].forward(b1, training: training)
@@ -70,7 +73,8 @@ public final class MusicnnMidEnd: Layer {
         func slice(_ index: Int, into g: Tensor) {
             g.resize(partShape)
             for s in 0..<n {
-                (g.data + s * filters * t).update(from: dy.data + (s * outChannels + inChannels + index * filters) * t, count: filters * t)
+                (g.data + s * filters * t).update(
+                    from: dy.data + (s * outChannels + inChannels + index * filters) * t, count: filters * t)
             }
         }
         slice(2, into: gradR3)
@@ -83,7 +87,8 @@ public final class MusicnnMidEnd: Layer {
         let d1 = blocks[0].backward(gradB1)
         inputGradient.resize([n, inChannels, t, 1])
         for s in 0..<n {
-            let g = inputGradient.data + s * inChannels * t, d = dy.data + s * outChannels * t, b = d1.data + s * inChannels * t
+            let g = inputGradient.data + s * inChannels * t, d = dy.data + s * outChannels * t,
+                b = d1.data + s * inChannels * t
             for i in 0..<(inChannels * t) { g[i] = d[i] + b[i] }
         }
         return inputGradient

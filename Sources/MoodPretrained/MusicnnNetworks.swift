@@ -41,16 +41,25 @@ public final class MusicnnNetwork {
         case .musicnn:
             func timbral(_ width: Int) -> Sequential {
                 // 3 rows of zeros on each side of time, none on frequency: 'valid' over frequency.
-                Sequential([Conv2D(1, 204, kernel: (7, width), padding: (3, 0), bias: true, generator: &g), ReLU(), bn(204),
-                            MaxPool2D(1, MusicnnInput.melBands - width + 1)])
+                Sequential([
+                    Conv2D(1, 204, kernel: (7, width), padding: (3, 0), bias: true, generator: &g), ReLU(), bn(204),
+                    MaxPool2D(1, MusicnnInput.melBands - width + 1),
+                ])
             }
             func temporal(_ length: Int) -> Sequential {
-                Sequential([ZeroPad2D.same(kernelHeight: length), Conv2D(1, 51, kernel: (length, 1), padding: (0, 0), bias: true, generator: &g),
-                            ReLU(), bn(51), MaxPool2D(1, MusicnnInput.melBands)])
+                Sequential([
+                    ZeroPad2D.same(kernelHeight: length),
+                    Conv2D(1, 51, kernel: (length, 1), padding: (0, 0), bias: true, generator: &g),
+                    ReLU(), bn(51), MaxPool2D(1, MusicnnInput.melBands),
+                ])
             }
-            let front: [Layer] = [bn(1), Concatenate([timbral(38), timbral(67), temporal(128), temporal(64), temporal(32)])]
+            let front: [Layer] = [
+                bn(1), Concatenate([timbral(38), timbral(67), temporal(128), temporal(64), temporal(32)]),
+            ]
             let mid: [Layer] = [MusicnnMidEnd(inChannels: 561, filters: 64, generator: &g), GlobalMaxMeanPool()]
-            let back: [Layer] = [bn(1506), Dropout(0.5, generator: &g), Linear(1506, 200, generator: &g), ReLU(), bn(200)]
+            let back: [Layer] = [
+                bn(1506), Dropout(0.5, generator: &g), Linear(1506, 200, generator: &g), ReLU(), bn(200),
+            ]
             let head: [Layer] = [Dropout(0.5, generator: &g), Linear(200, outputs, generator: &g)]
             network = Sequential(front + mid + back + head)
             groups = Self.ranges([front.count, mid.count, back.count, head.count])
@@ -59,8 +68,10 @@ public final class MusicnnNetwork {
             var body: [Layer] = [bn(1)]
             var input = 1
             for (i, pool) in [(4, 1, 2, 2), (2, 2, 2, 2), (2, 2, 2, 2), (2, 2, 2, 2), (4, 4, 4, 4)].enumerated() {
-                body += [Conv2D(input, 128, kernel: (3, 3), padding: (1, 1), bias: true, generator: &g), ReLU(), bn(128),
-                         MaxPool2D(pool.0, pool.1, stride: (pool.2, pool.3))]
+                body += [
+                    Conv2D(input, 128, kernel: (3, 3), padding: (1, 1), bias: true, generator: &g), ReLU(), bn(128),
+                    MaxPool2D(pool.0, pool.1, stride: (pool.2, pool.3)),
+                ]
                 if i < 4 { body.append(Dropout(0.25, generator: &g)) }
                 input = 128
             }
@@ -76,7 +87,9 @@ public final class MusicnnNetwork {
 
     static func ranges(_ counts: [Int]) -> [Range<Int>] {
         var start = 0
-        return counts.map { c in defer { start += c }; return start ..< start + c }
+        return counts.map { c in
+            defer { start += c }; return start..<start + c
+        }
     }
 
     /// The penultimate features of a batch of patches `[N, 1, 187, 96]` (inference mode).

@@ -32,7 +32,9 @@ extension MusicnnNetwork {
     public func load(_ bundle: TensorBundle, loadOutput: Bool = true) throws {
         let path = bundle.indexPath
         func tensor(_ name: String) throws -> (shape: [Int], values: [Float]) {
-            guard let entry = bundle.entry(name) else { throw InputError(path, "no variable \(name): not a musicnn \(architecture) checkpoint") }
+            guard let entry = bundle.entry(name) else {
+                throw InputError(path, "no variable \(name): not a musicnn \(architecture) checkpoint")
+            }
             return (entry.shape, try bundle.floats(name))
         }
         let (convs, norms, denses) = layers()
@@ -41,18 +43,22 @@ extension MusicnnNetwork {
             let kernel = try tensor(base + "/kernel"), bias = try tensor(base + "/bias")
             try copyKernel(kernel, into: conv, name: base, path: path)
             guard let b = conv.bias, bias.values.count == b.value.count else {
-                throw InputError(path, "\(base)/bias has \(bias.values.count) values, the layer needs \(conv.outChannels)")
+                throw InputError(
+                    path, "\(base)/bias has \(bias.values.count) values, the layer needs \(conv.outChannels)")
             }
             b.value.copy(from: bias.values)
         }
         for (i, norm) in norms.enumerated() {
             let base = Self.numbered("batch_normalization", i)
-            let parts = [("gamma", norm.gamma.value), ("beta", norm.beta.value),
-                         ("moving_mean", norm.runningMean), ("moving_variance", norm.runningVariance)]
+            let parts = [
+                ("gamma", norm.gamma.value), ("beta", norm.beta.value),
+                ("moving_mean", norm.runningMean), ("moving_variance", norm.runningVariance),
+            ]
             for (part, target) in parts {
                 let t = try tensor("\(base)/\(part)")
                 guard t.values.count == target.count else {
-                    throw InputError(path, "\(base)/\(part) has shape \(t.shape), the layer needs \(norm.channels) values")
+                    throw InputError(
+                        path, "\(base)/\(part) has shape \(t.shape), the layer needs \(norm.channels) values")
                 }
                 target.copy(from: t.values)
             }
@@ -63,7 +69,10 @@ extension MusicnnNetwork {
             let kernel = try tensor(base + "/kernel"), bias = try tensor(base + "/bias")
             if isOutput && !loadOutput { continue }
             guard kernel.shape == [dense.inFeatures, dense.outFeatures] else {
-                throw InputError(path, "\(base)/kernel has shape \(kernel.shape), the layer needs [\(dense.inFeatures), \(dense.outFeatures)]")
+                throw InputError(
+                    path,
+                    "\(base)/kernel has shape \(kernel.shape), the layer needs [\(dense.inFeatures), \(dense.outFeatures)]"
+                )
             }
             let (inputs, outputs) = (dense.inFeatures, dense.outFeatures)
             // VGG's pool5 is [2, 1, 128] in NHWC: TensorFlow's input index h * 128 + c is our c * 2 + h.
@@ -78,21 +87,40 @@ extension MusicnnNetwork {
         }
     }
 
-    private func copyKernel(_ kernel: (shape: [Int], values: [Float]), into conv: Conv2D, name: String, path: String) throws {
-        guard kernel.shape.count == 4 else { throw InputError(path, "\(name)/kernel has shape \(kernel.shape), not a 2-D convolution kernel") }
+    private func copyKernel(_ kernel: (shape: [Int], values: [Float]), into conv: Conv2D, name: String, path: String)
+        throws
+    {
+        guard kernel.shape.count == 4 else {
+            throw InputError(path, "\(name)/kernel has shape \(kernel.shape), not a 2-D convolution kernel")
+        }
         let (kh, kw, cin, cout) = (kernel.shape[0], kernel.shape[1], kernel.shape[2], kernel.shape[3])
         let w = conv.weight.value
         if kh == conv.kernel.h && kw == conv.kernel.w && cin == conv.inChannels && cout == conv.outChannels {
-            for o in 0..<cout { for i in 0..<cin { for y in 0..<kh { for x in 0..<kw {
-                w[((o * cin + i) * kh + y) * kw + x] = kernel.values[((y * kw + x) * cin + i) * cout + o]
-            } } } }
-        } else if cin == 1 && kh == conv.kernel.h && conv.kernel.w == 1 && kw == conv.inChannels && cout == conv.outChannels {
+            for o in 0..<cout {
+                for i in 0..<cin {
+                    for y in 0..<kh {
+                        for x in 0..<kw {
+                            w[((o * cin + i) * kh + y) * kw + x] = kernel.values[((y * kw + x) * cin + i) * cout + o]
+                        }
+                    }
+                }
+            }
+        } else if cin == 1 && kh == conv.kernel.h && conv.kernel.w == 1 && kw == conv.inChannels
+            && cout == conv.outChannels
+        {
             // The mid end: frequency-as-width in TensorFlow, channels here.
-            for o in 0..<cout { for c in 0..<kw { for y in 0..<kh {
-                w[(o * kw + c) * kh + y] = kernel.values[(y * kw + c) * cout + o]
-            } } }
+            for o in 0..<cout {
+                for c in 0..<kw {
+                    for y in 0..<kh {
+                        w[(o * kw + c) * kh + y] = kernel.values[(y * kw + c) * cout + o]
+                    }
+                }
+            }
         } else {
-            throw InputError(path, "\(name)/kernel has shape \(kernel.shape), the layer needs \(conv.kernel.h) x \(conv.kernel.w) from \(conv.inChannels) to \(conv.outChannels) channels")
+            throw InputError(
+                path,
+                "\(name)/kernel has shape \(kernel.shape), the layer needs \(conv.kernel.h) x \(conv.kernel.w) from \(conv.inChannels) to \(conv.outChannels) channels"
+            )
         }
     }
 }

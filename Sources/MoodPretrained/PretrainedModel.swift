@@ -10,7 +10,9 @@ public enum PretrainedModel: String, CaseIterable, Codable, Sendable, CustomStri
     case msdMusicnn = "MSD_musicnn", msdVGG = "MSD_vgg", mttMusicnn = "MTT_musicnn", mttVGG = "MTT_vgg"
 
     public var description: String { rawValue }
-    public var architecture: MusicnnNetwork.Architecture { self == .msdMusicnn || self == .mttMusicnn ? .musicnn : .vgg }
+    public var architecture: MusicnnNetwork.Architecture {
+        self == .msdMusicnn || self == .mttMusicnn ? .musicnn : .vgg
+    }
     /// Trained on the Million Song Dataset's Last.fm tags (else MagnaTagATune's).
     public var isMSD: Bool { self == .msdMusicnn || self == .msdVGG }
     public var tags: [String] { isMSD ? Self.msdTags : Self.mttTags }
@@ -57,10 +59,13 @@ public enum PretrainedModel: String, CaseIterable, Codable, Sendable, CustomStri
     }
 
     public static let msdTags = [
-        "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s", "alternative rock", "jazz",
-        "beautiful", "metal", "chillout", "male vocalists", "classic rock", "soul", "indie rock", "Mellow", "electronica", "80s",
+        "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s", "alternative rock",
+        "jazz",
+        "beautiful", "metal", "chillout", "male vocalists", "classic rock", "soul", "indie rock", "Mellow",
+        "electronica", "80s",
         "folk", "90s", "chill", "instrumental", "punk", "oldies", "blues", "hard rock", "ambient", "acoustic",
-        "experimental", "female vocalist", "guitar", "Hip-Hop", "70s", "party", "country", "easy listening", "sexy", "catchy",
+        "experimental", "female vocalist", "guitar", "Hip-Hop", "70s", "party", "country", "easy listening", "sexy",
+        "catchy",
         "funk", "electro", "heavy metal", "Progressive rock", "60s", "rnb", "indie pop", "sad", "House", "happy",
     ]
     public static let mttTags = [
@@ -76,8 +81,12 @@ extension MusicnnNetwork {
     /// Every weight and running statistic by MoodDex's layer names.
     public func namedTensors() -> [String: Safetensors.Entry] {
         var out = [String: Safetensors.Entry]()
-        for p in network.parameters { out[p.name] = Safetensors.Entry(shape: p.value.shape, values: .f32(p.value.values)) }
-        for b in network.buffers { out[b.name] = Safetensors.Entry(shape: b.tensor.shape, values: .f32(b.tensor.values)) }
+        for p in network.parameters {
+            out[p.name] = Safetensors.Entry(shape: p.value.shape, values: .f32(p.value.values))
+        }
+        for b in network.buffers {
+            out[b.name] = Safetensors.Entry(shape: b.tensor.shape, values: .f32(b.tensor.values))
+        }
         return out
     }
 
@@ -90,9 +99,13 @@ extension MusicnnNetwork {
                 if skippingMissing { continue }
                 throw InputError(path, "no tensor \(name)")
             }
-            guard entry.shape == tensor.shape else { throw InputError(path, "tensor \(name) has shape \(entry.shape), the network needs \(tensor.shape)") }
+            guard entry.shape == tensor.shape else {
+                throw InputError(path, "tensor \(name) has shape \(entry.shape), the network needs \(tensor.shape)")
+            }
             let values = entry.floats
-            guard values.allSatisfy(\.isFinite) else { throw InputError(path, "tensor \(name) holds NaN or infinite values") }
+            guard values.allSatisfy(\.isFinite) else {
+                throw InputError(path, "tensor \(name) holds NaN or infinite values")
+            }
             tensor.copy(from: values)
         }
     }

@@ -14,7 +14,9 @@ public final class Tagger {
 
     /// `backend` `.oneDNN` runs the convolutions on oneDNN: faster, but its numbers depend on the
     /// CPU (see ``MoodTensor/InferenceBackend``), so experiments and reports keep the default.
-    public init(_ model: PretrainedModel, cache: URL, threads: Int, batchSize: Int = 16, backend: InferenceBackend = .reference) throws {
+    public init(
+        _ model: PretrainedModel, cache: URL, threads: Int, batchSize: Int = 16, backend: InferenceBackend = .reference
+    ) throws {
         self.model = model
         net = try model.load(cache: cache)
         net.network.setThreads(threads)
@@ -54,8 +56,11 @@ public final class Tagger {
         let mel = try MusicnnInput.logMel(file: path, segment: segment, with: computer)
         let (patches, count) = MusicnnInput.patches(mel)
         guard count > 0 else {
-            throw InputError(path, String(format: "too short to tag: %.2f s, the tagger needs at least one %.2f-s patch",
-                                          Double(mel.frames - 1) * 256 / Double(MusicnnInput.sampleRate), MusicnnInput.patchSeconds))
+            throw InputError(
+                path,
+                String(
+                    format: "too short to tag: %.2f s, the tagger needs at least one %.2f-s patch",
+                    Double(mel.frames - 1) * 256 / Double(MusicnnInput.sampleRate), MusicnnInput.patchSeconds))
         }
         let taggram = self.taggram(patches: patches, count: count)
         var mean = [Float](repeating: 0, count: model.tags.count)

@@ -27,9 +27,11 @@ public struct TensorBundle: Sendable {
         public static let int32 = DataType(rawValue: 3)
         public static let int64 = DataType(rawValue: 9)
 
-        private static let names = [1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16",
-                                    6: "DT_INT8", 7: "DT_STRING", 9: "DT_INT64", 10: "DT_BOOL", 14: "DT_BFLOAT16",
-                                    19: "DT_HALF"]
+        private static let names = [
+            1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16",
+            6: "DT_INT8", 7: "DT_STRING", 9: "DT_INT64", 10: "DT_BOOL", 14: "DT_BFLOAT16",
+            19: "DT_HALF",
+        ]
         public var description: String { Self.names[rawValue] ?? "dtype \(rawValue)" }
     }
 
@@ -95,7 +97,9 @@ public struct TensorBundle: Sendable {
         } catch let problem as FormatProblem {
             throw InputError(indexPath, problem.text)
         }
-        guard let shardCount else { throw InputError(indexPath, "has no bundle header (the empty key): not a TensorFlow checkpoint index") }
+        guard let shardCount else {
+            throw InputError(indexPath, "has no bundle header (the empty key): not a TensorFlow checkpoint index")
+        }
         self.entries = entries
         names = entries.keys.sorted()
         dataPaths = (0..<shardCount).map { prefix + String(format: ".data-%05ld-of-%05ld", $0, shardCount) }
@@ -118,33 +122,51 @@ public struct TensorBundle: Sendable {
             throw InputError(indexPath, "tensor `\(name)` is \(entry.dtype), not DT_FLOAT: unsupported dtype")
         }
         guard entry.sliceCount == 0 else {
-            throw InputError(indexPath, "tensor `\(name)` is stored in \(entry.sliceCount) slices (a partitioned variable); only whole tensors are read")
+            throw InputError(
+                indexPath,
+                "tensor `\(name)` is stored in \(entry.sliceCount) slices (a partitioned variable); only whole tensors are read"
+            )
         }
         guard let count = entry.elementCount else {
             throw InputError(indexPath, "tensor `\(name)` has no fully known shape (\(entry.shape))")
         }
         guard count.multipliedReportingOverflow(by: 4) == (entry.size, false) else {
-            throw InputError(indexPath, "tensor `\(name)` of shape \(entry.shape) needs \(count) x 4 bytes, but its entry says \(entry.size) bytes")
+            throw InputError(
+                indexPath,
+                "tensor `\(name)` of shape \(entry.shape) needs \(count) x 4 bytes, but its entry says \(entry.size) bytes"
+            )
         }
         guard entry.shard >= 0, entry.shard < shards.count else {
-            throw InputError(indexPath, "tensor `\(name)` lies in data shard \(entry.shard), but the header announces \(shards.count) shard(s)")
+            throw InputError(
+                indexPath,
+                "tensor `\(name)` lies in data shard \(entry.shard), but the header announces \(shards.count) shard(s)")
         }
         let data = shards[entry.shard], path = dataPaths[entry.shard]
         guard entry.offset >= 0, entry.offset <= data.count - entry.size else {
-            throw InputError(path, "tensor `\(name)` lies outside the data file (bytes \(entry.offset)..<\(entry.offset &+ entry.size) of a \(data.count)-byte file): the file is truncated or belongs to another index")
+            throw InputError(
+                path,
+                "tensor `\(name)` lies outside the data file (bytes \(entry.offset)..<\(entry.offset &+ entry.size) of a \(data.count)-byte file): the file is truncated or belongs to another index"
+            )
         }
         return try data.withUnsafeBytes { all in
             let bytes = UnsafeRawBufferPointer(rebasing: all[entry.offset..<(entry.offset + entry.size)])
             let computed = CRC32C.mask(CRC32C.checksum(bytes))
             guard computed == entry.crc32c else {
-                throw InputError(path, "tensor `\(name)` fails its CRC32C check (stored \(hex(entry.crc32c)), computed \(hex(computed))): the checkpoint is damaged")
+                throw InputError(
+                    path,
+                    "tensor `\(name)` fails its CRC32C check (stored \(hex(entry.crc32c)), computed \(hex(computed))): the checkpoint is damaged"
+                )
             }
-            return (0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            return (0..<count).map {
+                Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
         }
     }
 
     /// Every DT_FLOAT tensor not skipped, in name order; tensors of other dtypes (e.g. `global_step`) are left out.
-    public func allFloatTensors(skipping skip: (String) -> Bool = { _ in false }) throws -> [(name: String, shape: [Int], values: [Float])] {
+    public func allFloatTensors(skipping skip: (String) -> Bool = { _ in false }) throws -> [(
+        name: String, shape: [Int], values: [Float]
+    )] {
         try names.compactMap { name in
             guard !skip(name), let entry = entries[name], entry.dtype == .float else { return nil }
             return (name, entry.shape, try floats(name))
@@ -188,16 +210,24 @@ public struct TensorBundle: Sendable {
             default: break
             }
         }
-        guard !bigEndian else { throw FormatProblem("the checkpoint was written big-endian; only little-endian checkpoints are read") }
+        guard !bigEndian else {
+            throw FormatProblem("the checkpoint was written big-endian; only little-endian checkpoints are read")
+        }
         // Version 1 is the only bundle version; a larger min_consumer means a format this reader predates.
-        guard minConsumer <= 1 else { throw FormatProblem("the checkpoint needs a bundle reader of version \(minConsumer) or newer; this one reads version 1") }
-        guard shards >= 1, shards <= 99_999 else { throw FormatProblem("the bundle header announces \(shards) data shards") }
+        guard minConsumer <= 1 else {
+            throw FormatProblem(
+                "the checkpoint needs a bundle reader of version \(minConsumer) or newer; this one reads version 1")
+        }
+        guard shards >= 1, shards <= 99_999 else {
+            throw FormatProblem("the bundle header announces \(shards) data shards")
+        }
         return Int(shards)
     }
 
     /// `BundleEntryProto`: dtype = 1, shape = 2, shard_id = 3, offset = 4, size = 5, crc32c = 6 (fixed32), slices = 7.
     private static func entry(_ name: String, _ bytes: ArraySlice<UInt8>) throws -> Entry {
-        var dtype = 0, shape = [Int](), unknownRank = false, shard = 0, offset = 0, size = 0, crc: UInt32 = 0, slices = 0
+        var dtype = 0, shape = [Int](), unknownRank = false, shard = 0, offset = 0, size = 0, crc: UInt32 = 0,
+            slices = 0
         var proto = ProtoReader(bytes, "the entry of tensor `\(name)`")
         while let (field, value) = try proto.next() {
             switch field {
@@ -211,8 +241,9 @@ public struct TensorBundle: Sendable {
             default: break
             }
         }
-        return Entry(name: name, dtype: DataType(rawValue: dtype), shape: shape, shard: shard, offset: offset, size: size,
-                     crc32c: crc, sliceCount: slices, unknownRank: unknownRank)
+        return Entry(
+            name: name, dtype: DataType(rawValue: dtype), shape: shape, shard: shard, offset: offset, size: size,
+            crc32c: crc, sliceCount: slices, unknownRank: unknownRank)
     }
 
     /// `TensorShapeProto`: repeated dim = 2 (each `Dim` with size = 1, an int64), unknown_rank = 3.
@@ -224,7 +255,9 @@ public struct TensorBundle: Sendable {
             case 2:
                 var size = 0
                 var dim = ProtoReader(try value.bytes(), "a dimension of tensor `\(name)`")
-                while let (field, value) = try dim.next() { if field == 1 { size = Int(truncatingIfNeeded: try value.varint()) } }
+                while let (field, value) = try dim.next() {
+                    if field == 1 { size = Int(truncatingIfNeeded: try value.varint()) }
+                }
                 dimensions.append(size)
             case 3: unknownRank = try value.varint() != 0
             default: break
@@ -297,17 +330,23 @@ struct ProtoReader {
         case varint(UInt64), fixed64(UInt64), bytes(ArraySlice<UInt8>), fixed32(UInt32)
 
         func varint() throws -> UInt64 {
-            guard case .varint(let value) = self else { throw FormatProblem("a field expected as a varint has another wire type") }
+            guard case .varint(let value) = self else {
+                throw FormatProblem("a field expected as a varint has another wire type")
+            }
             return value
         }
 
         func fixed32() throws -> UInt32 {
-            guard case .fixed32(let value) = self else { throw FormatProblem("a field expected as fixed32 has another wire type") }
+            guard case .fixed32(let value) = self else {
+                throw FormatProblem("a field expected as fixed32 has another wire type")
+            }
             return value
         }
 
         func bytes() throws -> ArraySlice<UInt8> {
-            guard case .bytes(let value) = self else { throw FormatProblem("a field expected as a message has another wire type") }
+            guard case .bytes(let value) = self else {
+                throw FormatProblem("a field expected as a message has another wire type")
+            }
             return value
         }
     }
@@ -347,12 +386,15 @@ enum LevelDBTable {
     static func entries(of file: [UInt8]) throws -> [(key: [UInt8], value: ArraySlice<UInt8>)] {
         guard !file.isEmpty else { throw FormatProblem("empty file (0 bytes): not a TensorFlow checkpoint index") }
         guard file.count >= footerSize else {
-            throw FormatProblem("only \(file.count) bytes, shorter than the 48-byte table footer: the file is truncated")
+            throw FormatProblem(
+                "only \(file.count) bytes, shorter than the 48-byte table footer: the file is truncated")
         }
         var footer = ByteReader(file[(file.count - footerSize)...])
         let found = UInt64(littleEndianBytes: file.suffix(8))
         guard found == magic else {
-            throw FormatProblem("does not end with the LevelDB table magic number (found \(String(format: "0x%016llx", found))): the file is truncated or not a TensorFlow checkpoint index")
+            throw FormatProblem(
+                "does not end with the LevelDB table magic number (found \(String(format: "0x%016llx", found))): the file is truncated or not a TensorFlow checkpoint index"
+            )
         }
         _ = try handle(&footer, "the footer's metaindex handle")  // the metaindex block is empty in checkpoints
         let indexHandle = try handle(&footer, "the footer's index handle")
@@ -371,21 +413,30 @@ enum LevelDBTable {
     }
 
     /// A block's contents, after checking its trailer: type 0 (uncompressed) and a matching CRC-32C.
-    private static func block(_ file: [UInt8], _ handle: (offset: UInt64, size: UInt64), _ what: String) throws -> ArraySlice<UInt8> {
+    private static func block(_ file: [UInt8], _ handle: (offset: UInt64, size: UInt64), _ what: String) throws
+        -> ArraySlice<UInt8>
+    {
         let limit = UInt64(file.count - footerSize)  // blocks lie before the footer
         guard handle.offset <= limit, handle.size <= limit - handle.offset,
-              UInt64(trailerSize) <= limit - handle.offset - handle.size else {
-            throw FormatProblem("\(what) (\(handle.size) bytes at byte \(handle.offset)) runs past the end of the \(file.count)-byte file: the file is truncated")
+            UInt64(trailerSize) <= limit - handle.offset - handle.size
+        else {
+            throw FormatProblem(
+                "\(what) (\(handle.size) bytes at byte \(handle.offset)) runs past the end of the \(file.count)-byte file: the file is truncated"
+            )
         }
         let start = Int(handle.offset), end = start + Int(handle.size)
         let type = file[end]
         guard type == 0 else {
-            throw FormatProblem("\(what) is compressed (\(type == 1 ? "Snappy" : "block type \(type)")); only uncompressed blocks, as TensorFlow writes them, are read")
+            throw FormatProblem(
+                "\(what) is compressed (\(type == 1 ? "Snappy" : "block type \(type)")); only uncompressed blocks, as TensorFlow writes them, are read"
+            )
         }
         let stored = UInt32(littleEndianBytes: file[(end + 1)..<(end + 5)])
         let computed = CRC32C.mask(CRC32C.checksum(file[start...end]))  // contents and type byte
         guard stored == computed else {
-            throw FormatProblem("\(what) fails its CRC32C check (stored \(hex(stored)), computed \(hex(computed))): the index is damaged")
+            throw FormatProblem(
+                "\(what) fails its CRC32C check (stored \(hex(stored)), computed \(hex(computed))): the index is damaged"
+            )
         }
         return file[start..<end]
     }
@@ -394,7 +445,9 @@ enum LevelDBTable {
     /// key's unshared tail, the value. The block ends with restart offsets (uint32 each) and their count,
     /// which serve binary search; reading every entry in order needs only to skip them.
     private static func blockEntries(_ block: ArraySlice<UInt8>) throws -> [(key: [UInt8], value: ArraySlice<UInt8>)] {
-        guard block.count >= 4 else { throw FormatProblem("a block of \(block.count) bytes is too short for its restart count") }
+        guard block.count >= 4 else {
+            throw FormatProblem("a block of \(block.count) bytes is too short for its restart count")
+        }
         let restarts = Int(UInt32(littleEndianBytes: block.suffix(4)))
         guard restarts <= (block.count - 4) / 4 else {
             throw FormatProblem("a block of \(block.count) bytes announces \(restarts) restart points")

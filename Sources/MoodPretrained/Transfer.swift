@@ -29,7 +29,9 @@ public struct FrontEndWindows: TrainingData {
     public var count: Int { items.count }
     public var sampleShape: [Int] { [FrontEndMaps.channels, MusicnnInput.patchFrames, 1] }
 
-    public func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator) {
+    public func load(
+        _ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator
+    ) {
         let (clip, start) = items[index]
         let room = maps.frames[clip] - MusicnnInput.patchFrames
         let chosen = augment && room > 0 ? Int(generator.next() % UInt64(room + 1)) : start
@@ -49,7 +51,7 @@ extension MusicnnNetwork {
     /// Layer-group boundaries inside ``tail()``: mid end, back end, head.
     public var tailGroups: [Range<Int>] {
         let offset = groups[1].lowerBound
-        return groups[1...].map { ($0.lowerBound - offset) ..< ($0.upperBound - offset) }
+        return groups[1...].map { ($0.lowerBound - offset)..<($0.upperBound - offset) }
     }
 }
 
@@ -57,8 +59,10 @@ extension MusicnnNetwork {
     /// Per-clip means over the grid windows of what layers `groups[1].lowerBound ..< end` give
     /// from front-end windows: the penultimate features with `end = embeddingEnd`, the tag
     /// logits with `end = network.layers.count` (inference mode, batches of `batchSize`).
-    public func clipOutputs(maps: FrontEndMaps, clips: [Int], upTo end: Int, threads: Int, batchSize: Int = 32,
-                            transform: (Float) -> Float = { $0 }) -> [[Float]] {
+    public func clipOutputs(
+        maps: FrontEndMaps, clips: [Int], upTo end: Int, threads: Int, batchSize: Int = 32,
+        transform: (Float) -> Float = { $0 }
+    ) -> [[Float]] {
         network.setThreads(threads)
         let data = FrontEndWindows(gridOf: maps, clips: clips, outputs: 1)
         let size = data.sampleShape.reduce(1, *)
@@ -70,7 +74,7 @@ extension MusicnnNetwork {
             x.resize([n] + data.sampleShape)
             for i in 0..<n { data.load(start + i, into: x.data + i * size, augment: false, generator: &generator) }
             var y = x
-            for layer in network.layers[groups[1].lowerBound ..< end] { y = layer.forward(y, training: false) }
+            for layer in network.layers[groups[1].lowerBound..<end] { y = layer.forward(y, training: false) }
             let width = y.count / n
             for i in 0..<n { rows.append((0..<width).map { transform(y.data[i * width + $0]) }) }
         }

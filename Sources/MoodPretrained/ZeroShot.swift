@@ -18,7 +18,9 @@ public enum ZeroShotMoods {
         let columns = tags.map { $0.map { names.firstIndex(of: $0)! } }
         let base = (0..<names.count).map { t in rows.map { $0[t] }.reduce(0, +) / Float(max(rows.count, 1)) }
         return rows.map { row in
-            let scores = columns.map { cols in cols.map { row[$0] / max(base[$0], 1e-6) }.reduce(0, +) / Float(cols.count) }
+            let scores = columns.map { cols in
+                cols.map { row[$0] / max(base[$0], 1e-6) }.reduce(0, +) / Float(cols.count)
+            }
             let total = scores.reduce(0, +)
             return scores.map { $0 / max(total, 1e-12) }
         }

@@ -12,14 +12,18 @@ public struct FeatureRecipe: Sendable, Equatable {
     /// Bumped whenever decoding or the spectrogram changes in a way that alters values.
     public static let version = 1
 
-    public init(parameters: SpectrogramParameters = SpectrogramParameters(),
-                segment: Segment = .first(seconds: 30), short: ShortAudioPolicy = .pad) {
+    public init(
+        parameters: SpectrogramParameters = SpectrogramParameters(),
+        segment: Segment = .first(seconds: 30), short: ShortAudioPolicy = .pad
+    ) {
         self.parameters = parameters
         self.segment = segment
         self.short = short
     }
 
-    public var key: String { "mooddex-features v\(Self.version) segment=\(segment) short=\(short.rawValue) \(parameters)" }
+    public var key: String {
+        "mooddex-features v\(Self.version) segment=\(segment) short=\(short.rawValue) \(parameters)"
+    }
 
     /// Decodes `path` and computes its log-mel spectrogram (no cache).
     public func compute(_ path: String, with computer: LogMelSpectrogram? = nil) throws -> Spectrogram {
@@ -70,7 +74,9 @@ public struct FeatureCache: Sendable {
     }
 
     /// The spectrogram of `path` and whether it came from the cache.
-    func spectrogram(for path: String, computer: LogMelSpectrogram?) throws -> (spectrogram: Spectrogram, reused: Bool, repaired: Bool) {
+    func spectrogram(for path: String, computer: LogMelSpectrogram?) throws -> (
+        spectrogram: Spectrogram, reused: Bool, repaired: Bool
+    ) {
         let contentHash = try contentHash(path)
         let entry = entryURL(contentHash: contentHash)
         var repaired = false
@@ -80,7 +86,8 @@ public struct FeatureCache: Sendable {
         case .damaged(let reason):
             // Reported, so a disk that corrupts files does not go unnoticed.
             repaired = true
-            FileHandle.standardError.write(Data("mooddex: \(entry.path): damaged feature-cache entry for \(path) (\(reason)); recomputed\n".utf8))
+            FileHandle.standardError.write(
+                Data("mooddex: \(entry.path): damaged feature-cache entry for \(path) (\(reason)); recomputed\n".utf8))
         }
         var spectrogram = try recipe.compute(path, with: computer)
         // Hand back what a later hit will return, so results never depend on the cache's state.
@@ -93,8 +100,10 @@ public struct FeatureCache: Sendable {
 
     /// Fills the cache for `paths` on `workers` threads with a progress bar. Bad files are
     /// collected, not fatal; Ctrl-C (after `Interrupt.install()`) stops between files.
-    public func build(_ paths: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-                      progress: Bool = true) -> BuildReport {
+    public func build(
+        _ paths: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: Bool = true
+    ) -> BuildReport {
         let start = Date()
         let bar = ProgressBar("features", total: paths.count, enabled: progress)
         let lock = NSLock()
@@ -133,7 +142,9 @@ public struct FeatureCache: Sendable {
     /// Every .mp3, .wav and .ogg below `folder`, sorted; an empty or missing folder is an error.
     public static func audioFiles(in folder: String) throws -> [String] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else { throw InputError(folder, "no such folder") }
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw InputError(folder, "no such folder")
+        }
         guard isDirectory.boolValue else { throw InputError(folder, "is a file, not a folder") }
         let root = URL(fileURLWithPath: folder)
         var found = [String]()
@@ -150,7 +161,9 @@ public struct FeatureCache: Sendable {
 
     func contentHash(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError(path, "no such file") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(path, "no such file")
+        }
         guard !isDirectory.boolValue else { throw InputError(path, "is a directory, not an audio file") }
         try RegularFile.check(path)
         return try SHA256.hex(ofFile: path)
@@ -161,13 +174,17 @@ public struct FeatureCache: Sendable {
         return directory.appendingPathComponent(String(name.prefix(2))).appendingPathComponent(name + ".mdxf")
     }
 
-    struct Header: Codable { var key: String; var contentHash: String; var bands: Int; var frames: Int; var payloadSHA256: String }
+    struct Header: Codable {
+        var key: String; var contentHash: String; var bands: Int; var frames: Int; var payloadSHA256: String
+    }
 
     func store(_ spectrogram: Spectrogram, at url: URL, contentHash: String) throws {
         let halves = spectrogram.values.map { Float16($0).bitPattern.littleEndian }
         let payload = halves.withUnsafeBytes { Data($0) }
-        let header = try JSONEncoder().encode(Header(key: recipe.key, contentHash: contentHash, bands: spectrogram.bands,
-                                                     frames: spectrogram.frames, payloadSHA256: SHA256.hex(payload)))
+        let header = try JSONEncoder().encode(
+            Header(
+                key: recipe.key, contentHash: contentHash, bands: spectrogram.bands,
+                frames: spectrogram.frames, payloadSHA256: SHA256.hex(payload)))
         var data = Data(Self.magic)
         withUnsafeBytes(of: Self.formatVersion.littleEndian) { data.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt32(header.count).littleEndian) { data.append(contentsOf: $0) }
@@ -185,23 +202,34 @@ public struct FeatureCache: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else { return .missing }
         guard data.count >= 12, Array(data.prefix(4)) == Self.magic else { return .damaged("not a cache entry") }
         return data.withUnsafeBytes { raw -> Lookup in
-            guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == Self.formatVersion else { return .missing }
+            guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == Self.formatVersion
+            else { return .missing }
             let headerLength = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
             guard headerLength <= raw.count - 12,
-                  let header = try? JSONDecoder().decode(Header.self, from: Data(raw[12 ..< 12 + headerLength])) else {
+                let header = try? JSONDecoder().decode(Header.self, from: Data(raw[12..<12 + headerLength]))
+            else {
                 return .damaged("unreadable header")
             }
-            guard header.key == recipe.key, header.contentHash == contentHash else { return .damaged("header of another file or recipe") }
+            guard header.key == recipe.key, header.contentHash == contentHash else {
+                return .damaged("header of another file or recipe")
+            }
             let base = 12 + headerLength
             // Sizes from the file are checked without overflow before anything is allocated.
             let (count, overflow) = header.bands.multipliedReportingOverflow(by: header.frames)
-            guard header.bands > 0, header.frames > 0, !overflow, count <= (raw.count - base) / 2, raw.count - base == 2 * count else {
+            guard header.bands > 0, header.frames > 0, !overflow, count <= (raw.count - base) / 2,
+                raw.count - base == 2 * count
+            else {
                 return .damaged("truncated or wrong size")
             }
-            guard SHA256.hex(UnsafeRawBufferPointer(rebasing: raw[base...])) == header.payloadSHA256 else { return .damaged("checksum mismatch") }
+            guard SHA256.hex(UnsafeRawBufferPointer(rebasing: raw[base...])) == header.payloadSHA256 else {
+                return .damaged("checksum mismatch")
+            }
             var values = [Float](repeating: 0, count: count)
             for i in values.indices {
-                values[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))))
+                values[i] = Float(
+                    Float16(
+                        bitPattern: UInt16(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))))
             }
             return .hit(Spectrogram(values: values, bands: header.bands, frames: header.frames))
         }

@@ -72,14 +72,22 @@ public final class LogMelSpectrogram {
 
     /// Log-mel spectrogram (dB) of mono audio; its rate must be `parameters.sampleRate`.
     public func callAsFunction(_ audio: Audio) throws -> Spectrogram {
-        guard audio.channels == 1 else { throw InvalidParameter("audio.channels", audio.channels, "must be 1 (mix to mono first)") }
+        guard audio.channels == 1 else {
+            throw InvalidParameter("audio.channels", audio.channels, "must be 1 (mix to mono first)")
+        }
         guard audio.sampleRate == parameters.sampleRate else {
-            throw InvalidParameter("audio.sampleRate", audio.sampleRate, "must equal the spectrogram's sampleRate \(parameters.sampleRate)")
+            throw InvalidParameter(
+                "audio.sampleRate", audio.sampleRate, "must equal the spectrogram's sampleRate \(parameters.sampleRate)"
+            )
         }
         let frames = parameters.frameCount(forSamples: audio.samples.count)
         guard frames <= Self.maximumValues / parameters.melBands else {
-            throw InvalidParameter("hopLength", parameters.hopLength, String(format: "gives %d mel bands x %d frames for %.1f s of audio, more than %d values: use a longer hop or a shorter segment",
-                                                                             parameters.melBands, frames, audio.duration, Self.maximumValues))
+            throw InvalidParameter(
+                "hopLength", parameters.hopLength,
+                String(
+                    format:
+                        "gives %d mel bands x %d frames for %.1f s of audio, more than %d values: use a longer hop or a shorter segment",
+                    parameters.melBands, frames, audio.duration, Self.maximumValues))
         }
         return self(audio.samples)
     }
@@ -182,8 +190,10 @@ public final class LogMelSpectrogram {
 
     /// Power to decibels in place: `10 log10(max(amin, S)) - 10 log10(max(amin, ref))`,
     /// then floored at `max - topDB` (librosa's `power_to_db`).
-    public static func powerToDB(_ values: inout [Float], reference: SpectrogramParameters.Reference,
-                                 amin: Float, topDB: Float?) {
+    public static func powerToDB(
+        _ values: inout [Float], reference: SpectrogramParameters.Reference,
+        amin: Float, topDB: Float?
+    ) {
         guard !values.isEmpty else { return }
         let ref: Float = reference == .one ? 1 : values.max()!
         let offset = 10 * log10(max(amin, ref))

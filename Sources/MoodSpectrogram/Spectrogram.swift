@@ -6,7 +6,9 @@ public struct Spectrogram: Sendable, Equatable {
     public var frames: Int
 
     public init(values: [Float], bands: Int, frames: Int) {
-        precondition(values.count == bands * frames, "values must hold bands x frames = \(bands * frames) numbers, got \(values.count)")
+        precondition(
+            values.count == bands * frames,
+            "values must hold bands x frames = \(bands * frames) numbers, got \(values.count)")
         self.values = values
         self.bands = bands
         self.frames = frames
@@ -18,6 +20,6 @@ public struct Spectrogram: Sendable, Equatable {
     public var range: ClosedRange<Float> {
         var low = Float.infinity, high = -Float.infinity
         for v in values { low = min(low, v); high = max(high, v) }
-        return low ... high
+        return low...high
     }
 }

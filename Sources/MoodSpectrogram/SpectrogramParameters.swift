@@ -36,9 +36,11 @@ public struct SpectrogramParameters: Hashable, Codable, Sendable, CustomStringCo
     /// Floor applied to power before the logarithm (librosa's `amin`).
     public var amin: Float = 1e-10
 
-    public init(sampleRate: Int = 22050, nFFT: Int = 1024, hopLength: Int = 512, melBands: Int = 96,
-                fMin: Double = 0, fMax: Double? = nil, topDB: Float? = 80,
-                padMode: PadMode = .reflect, reference: Reference = .one, amin: Float = 1e-10) {
+    public init(
+        sampleRate: Int = 22050, nFFT: Int = 1024, hopLength: Int = 512, melBands: Int = 96,
+        fMin: Double = 0, fMax: Double? = nil, topDB: Float? = 80,
+        padMode: PadMode = .reflect, reference: Reference = .one, amin: Float = 1e-10
+    ) {
         self.sampleRate = sampleRate
         self.nFFT = nFFT
         self.hopLength = hopLength
@@ -61,16 +63,28 @@ public struct SpectrogramParameters: Hashable, Codable, Sendable, CustomStringCo
 
     /// Throws ``MoodCore/InvalidParameter`` naming the first value out of range.
     public func validate() throws {
-        guard (1000...384_000).contains(sampleRate) else { throw InvalidParameter("sampleRate", sampleRate, "must be between 1000 and 384000 Hz") }
-        guard nFFT >= 16, nFFT <= 65536, nFFT % 2 == 0 else { throw InvalidParameter("nFFT", nFFT, "must be an even number from 16 to 65536") }
+        guard (1000...384_000).contains(sampleRate) else {
+            throw InvalidParameter("sampleRate", sampleRate, "must be between 1000 and 384000 Hz")
+        }
+        guard nFFT >= 16, nFFT <= 65536, nFFT % 2 == 0 else {
+            throw InvalidParameter("nFFT", nFFT, "must be an even number from 16 to 65536")
+        }
         guard hopLength >= 1 else { throw InvalidParameter("hopLength", hopLength, "must be at least 1") }
-        guard melBands >= 1, melBands <= bins else { throw InvalidParameter("melBands", melBands, "must be from 1 to nFFT/2+1 = \(bins)") }
+        guard melBands >= 1, melBands <= bins else {
+            throw InvalidParameter("melBands", melBands, "must be from 1 to nFFT/2+1 = \(bins)")
+        }
         guard fMin.isFinite, fMin >= 0 else { throw InvalidParameter("fMin", fMin, "must be 0 Hz or more") }
         let top = effectiveFMax
         guard top.isFinite, top > fMin, top <= Double(sampleRate) / 2 else {
-            throw InvalidParameter("fMax", top, "must lie above fMin (\(fMin) Hz) and at most at the Nyquist rate (\(Double(sampleRate) / 2) Hz)")
+            throw InvalidParameter(
+                "fMax", top,
+                "must lie above fMin (\(fMin) Hz) and at most at the Nyquist rate (\(Double(sampleRate) / 2) Hz)")
         }
-        if let topDB { guard topDB.isFinite, topDB > 0 else { throw InvalidParameter("topDB", topDB, "must be a positive number of dB") } }
+        if let topDB {
+            guard topDB.isFinite, topDB > 0 else {
+                throw InvalidParameter("topDB", topDB, "must be a positive number of dB")
+            }
+        }
         guard amin.isFinite, amin > 0 else { throw InvalidParameter("amin", amin, "must be positive") }
     }
 

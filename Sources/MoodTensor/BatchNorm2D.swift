@@ -52,7 +52,8 @@ public final class BatchNorm2D: Layer, Threaded {
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.shape.count >= 2 && x.shape[1] == channels, "BatchNorm2D expects [N, \(channels), ...], got \(x.shape)")
+        precondition(
+            x.shape.count >= 2 && x.shape[1] == channels, "BatchNorm2D expects [N, \(channels), ...], got \(x.shape)")
         input = x
         trainedLast = training
         let n = x.shape[0], plane = x.count / (n * channels), m = n * plane
@@ -84,7 +85,8 @@ public final class BatchNorm2D: Layer, Threaded {
                     mu = Float(meanD)
                     invStd = Float(1 / (variance + Double(epsilon)).squareRoot())
                     runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mu
-                    runningVariance.data[c] = (1 - momentum) * runningVariance.data[c]
+                    runningVariance.data[c] =
+                        (1 - momentum) * runningVariance.data[c]
                         + momentum * Float(variance * Double(m) / Double(max(m - 1, 1)))
                 } else {
                     mu = runningMean.data[c]

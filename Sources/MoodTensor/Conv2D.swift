@@ -25,16 +25,18 @@ public final class Conv2D: Layer, Threaded {
     public var inferenceBackend = InferenceBackend.reference
 
     let output = Tensor(shape: [0])
-    var oneDNN: [OneDNNConvolution] = []   // built primitives, one per input shape (OneDNNConvolution.swift)
+    var oneDNN: [OneDNNConvolution] = []  // built primitives, one per input shape (OneDNNConvolution.swift)
     var oneDNNFailed = false
     private let inputGradient = Tensor(shape: [0])
     private var input: Tensor?
-    private var columns: [Tensor] = []          // one im2col buffer per worker
+    private var columns: [Tensor] = []  // one im2col buffer per worker
     private var weightGradients: [Tensor] = []  // per-worker partial dW, summed in worker order
     private var biasGradients: [Tensor] = []
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1),
-                padding: (Int, Int)? = nil, bias: Bool = false, generator: inout SeededGenerator) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int)? = nil, bias: Bool = false, generator: inout SeededGenerator
+    ) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = (kernel.0, kernel.1)
@@ -60,14 +62,18 @@ public final class Conv2D: Layer, Threaded {
 
     private func workspaces(_ workers: Int, rows: Int, columns count: Int) {
         while columns.count < workers {
-            columns.append(Tensor(shape: [0])); weightGradients.append(Tensor(shape: [0])); biasGradients.append(Tensor(shape: [0]))
+            columns.append(Tensor(shape: [0])); weightGradients.append(Tensor(shape: [0]));
+            biasGradients.append(Tensor(shape: [0]))
         }
         for w in 0..<workers { columns[w].resize([rows, count]) }
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2D expects [N, \(inChannels), H, W], got \(x.shape)")
-        if !training && inferenceBackend != .reference && !oneDNNFailed && x.count > 0, let y = forwardOneDNN(x) { input = nil; return y }
+        precondition(
+            x.shape.count == 4 && x.shape[1] == inChannels, "Conv2D expects [N, \(inChannels), H, W], got \(x.shape)")
+        if !training && inferenceBackend != .reference && !oneDNNFailed && x.count > 0, let y = forwardOneDNN(x) {
+            input = nil; return y
+        }
         input = x
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(height: h, width: w)
@@ -82,9 +88,12 @@ public final class Conv2D: Layer, Threaded {
                 let y = output.data + s * outChannels * plane
                 for top in Swift.stride(from: 0, to: ho, by: tile) {
                     let bottom = min(ho, top + tile), width = (bottom - top) * wo
-                    im2col(x.data + s * inChannels * h * w, height: h, width: w, into: col, outRows: top ..< bottom, outWidth: wo)
-                    Compute.sgemm(m: outChannels, n: width, k: rows, a: weight.value.data, lda: rows, b: col, ldb: width,
-                                  c: y + top * wo, ldc: plane)
+                    im2col(
+                        x.data + s * inChannels * h * w, height: h, width: w, into: col, outRows: top..<bottom,
+                        outWidth: wo)
+                    Compute.sgemm(
+                        m: outChannels, n: width, k: rows, a: weight.value.data, lda: rows, b: col, ldb: width,
+                        c: y + top * wo, ldc: plane)
                 }
                 if let bias {
                     for o in 0..<outChannels {
@@ -117,13 +126,18 @@ public final class Conv2D: Layer, Threaded {
                 if computesInputGradient { dx.update(repeating: 0, count: inChannels * h * w) }
                 for top in Swift.stride(from: 0, to: ho, by: tile) {
                     let bottom = min(ho, top + tile), width = (bottom - top) * wo
-                    im2col(x.data + s * inChannels * h * w, height: h, width: w, into: col, outRows: top ..< bottom, outWidth: wo)
-                    Compute.sgemm(transposeB: true, m: outChannels, n: rows, k: width, a: g + top * wo, lda: plane, b: col, ldb: width,
-                                  beta: 1, c: dW.data, ldc: rows)
+                    im2col(
+                        x.data + s * inChannels * h * w, height: h, width: w, into: col, outRows: top..<bottom,
+                        outWidth: wo)
+                    Compute.sgemm(
+                        transposeB: true, m: outChannels, n: rows, k: width, a: g + top * wo, lda: plane, b: col,
+                        ldb: width,
+                        beta: 1, c: dW.data, ldc: rows)
                     if computesInputGradient {
-                        Compute.sgemm(transposeA: true, m: rows, n: width, k: outChannels, a: weight.value.data, lda: rows,
-                                      b: g + top * wo, ldb: plane, c: col, ldc: width)
-                        col2im(col, height: h, width: w, into: dx, outRows: top ..< bottom, outWidth: wo)
+                        Compute.sgemm(
+                            transposeA: true, m: rows, n: width, k: outChannels, a: weight.value.data, lda: rows,
+                            b: g + top * wo, ldb: plane, c: col, ldc: width)
+                        col2im(col, height: h, width: w, into: dx, outRows: top..<bottom, outWidth: wo)
                     }
                 }
                 if bias != nil {
@@ -150,8 +164,10 @@ public final class Conv2D: Layer, Threaded {
     }
 
     /// For output rows `outRows`: `col[(c kh + i) kw + j, (oh - first) Wo + ow] = x[c, oh sh - ph + i, ow sw - pw + j]` (0 outside).
-    private func im2col(_ x: UnsafePointer<Float>, height h: Int, width w: Int, into col: UnsafeMutablePointer<Float>,
-                        outRows: Range<Int>, outWidth wo: Int) {
+    private func im2col(
+        _ x: UnsafePointer<Float>, height h: Int, width w: Int, into col: UnsafeMutablePointer<Float>,
+        outRows: Range<Int>, outWidth wo: Int
+    ) {
         let plane = outRows.count * wo
         for c in 0..<inChannels {
             for i in 0..<kernel.h {
@@ -166,7 +182,9 @@ public final class Conv2D: Layer, Threaded {
                             // Valid ow: 0 <= ow - pw + j < w.
                             let first = max(0, padding.w - j), last = min(wo, w + padding.w - j)
                             if first > 0 { out.update(repeating: 0, count: first) }
-                            if last > first { (out + first).update(from: source + first - padding.w + j, count: last - first) }
+                            if last > first {
+                                (out + first).update(from: source + first - padding.w + j, count: last - first)
+                            }
                             if last < wo { (out + max(last, 0)).update(repeating: 0, count: wo - max(last, 0)) }
                         } else {
                             for ow in 0..<wo {
@@ -182,8 +200,10 @@ public final class Conv2D: Layer, Threaded {
 
     /// The adjoint of im2col for output rows `outRows`: adds each column entry back to the
     /// input position it came from (into `dx`, which the caller zeroed).
-    private func col2im(_ col: UnsafePointer<Float>, height h: Int, width w: Int, into dx: UnsafeMutablePointer<Float>,
-                        outRows: Range<Int>, outWidth wo: Int) {
+    private func col2im(
+        _ col: UnsafePointer<Float>, height h: Int, width w: Int, into dx: UnsafeMutablePointer<Float>,
+        outRows: Range<Int>, outWidth wo: Int
+    ) {
         let plane = outRows.count * wo
         for c in 0..<inChannels {
             for i in 0..<kernel.h {
@@ -197,7 +217,7 @@ public final class Conv2D: Layer, Threaded {
                             let first = max(0, padding.w - j), last = min(wo, w + padding.w - j)
                             if last > first {
                                 let t = target + first - padding.w + j
-                                for ow in 0 ..< (last - first) { t[ow] += source[first + ow] }
+                                for ow in 0..<(last - first) { t[ow] += source[first + ow] }
                             }
                         } else {
                             for ow in 0..<wo {
@@ -212,22 +232,36 @@ public final class Conv2D: Layer, Threaded {
     }
 
     /// The direct convolution, in Double: the reference the fast path is tested against.
-    public static func reference(_ x: [Double], shape: [Int], weight: [Double], weightShape: [Int], bias: [Double]?,
-                                 stride: (Int, Int), padding: (Int, Int)) -> (values: [Double], shape: [Int]) {
+    public static func reference(
+        _ x: [Double], shape: [Int], weight: [Double], weightShape: [Int], bias: [Double]?,
+        stride: (Int, Int), padding: (Int, Int)
+    ) -> (values: [Double], shape: [Int]) {
         let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let (cout, kh, kw) = (weightShape[0], weightShape[2], weightShape[3])
         let ho = (h + 2 * padding.0 - kh) / stride.0 + 1, wo = (w + 2 * padding.1 - kw) / stride.1 + 1
         var y = [Double](repeating: 0, count: n * cout * ho * wo)
-        for s in 0..<n { for o in 0..<cout { for oh in 0..<ho { for ow in 0..<wo {
-            var sum = bias?[o] ?? 0
-            for c in 0..<cin { for i in 0..<kh { for j in 0..<kw {
-                let ih = oh * stride.0 - padding.0 + i, iw = ow * stride.1 - padding.1 + j
-                if ih >= 0 && ih < h && iw >= 0 && iw < w {
-                    sum += weight[((o * cin + c) * kh + i) * kw + j] * x[((s * cin + c) * h + ih) * w + iw]
+        for s in 0..<n {
+            for o in 0..<cout {
+                for oh in 0..<ho {
+                    for ow in 0..<wo {
+                        var sum = bias?[o] ?? 0
+                        for c in 0..<cin {
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    let ih = oh * stride.0 - padding.0 + i, iw = ow * stride.1 - padding.1 + j
+                                    if ih >= 0 && ih < h && iw >= 0 && iw < w {
+                                        sum +=
+                                            weight[((o * cin + c) * kh + i) * kw + j]
+                                            * x[((s * cin + c) * h + ih) * w + iw]
+                                    }
+                                }
+                            }
+                        }
+                        y[((s * cout + o) * ho + oh) * wo + ow] = sum
+                    }
                 }
-            } } }
-            y[((s * cout + o) * ho + oh) * wo + ow] = sum
-        } } } }
+            }
+        }
         return (y, [n, cout, ho, wo])
     }
 }

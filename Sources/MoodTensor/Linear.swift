@@ -32,27 +32,31 @@ public final class Linear: Layer {
     public func name(_ prefix: String) { weight.name = prefix + "weight"; bias.name = prefix + "bias" }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.shape.count == 2 && x.shape[1] == inFeatures, "Linear expects [N, \(inFeatures)], got \(x.shape)")
+        precondition(
+            x.shape.count == 2 && x.shape[1] == inFeatures, "Linear expects [N, \(inFeatures)], got \(x.shape)")
         input = x
         let n = x.shape[0]
         output.resize([n, outFeatures])
         let y = output.data, b = bias.value.data
         for s in 0..<n { (y + s * outFeatures).update(from: b, count: outFeatures) }
-        Compute.sgemm(transposeB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
-                      b: weight.value.data, ldb: inFeatures, beta: 1, c: output.data, ldc: outFeatures)
+        Compute.sgemm(
+            transposeB: true, m: n, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
+            b: weight.value.data, ldb: inFeatures, beta: 1, c: output.data, ldc: outFeatures)
         return output
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let n = x.shape[0]
-        Compute.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dy.data, lda: outFeatures,
-                      b: x.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)
+        Compute.sgemm(
+            transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dy.data, lda: outFeatures,
+            b: x.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)
         let db = bias.gradient.data, g = dy.data
         for s in 0..<n { for o in 0..<outFeatures { db[o] += g[s * outFeatures + o] } }
         inputGradient.resize(x.shape)
-        Compute.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight.value.data,
-                      ldb: inFeatures, c: inputGradient.data, ldc: inFeatures)
+        Compute.sgemm(
+            m: n, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures, b: weight.value.data,
+            ldb: inFeatures, c: inputGradient.data, ldc: inFeatures)
         return inputGradient
     }
 }

@@ -51,7 +51,9 @@ public enum SoftmaxCrossEntropy {
 /// `  = (1 - y) z + (1 + (w - 1) y) (log(1 + e^{-|z|}) + max(-z, 0))` (stable form);
 /// `dl/dz = sigma(z) (1 - y + w y) - w y`. The loss is the mean over all N T elements.
 public enum SigmoidBinaryCrossEntropy {
-    public static func loss(_ logits: Tensor, targets: [Float], positiveWeights: [Float]? = nil, gradient: Tensor? = nil) -> Float {
+    public static func loss(
+        _ logits: Tensor, targets: [Float], positiveWeights: [Float]? = nil, gradient: Tensor? = nil
+    ) -> Float {
         let (n, t) = (logits.shape[0], logits.shape[1])
         precondition(targets.count == n * t, "\(targets.count) targets for \(n) x \(t) logits")
         if let positiveWeights { precondition(positiveWeights.count == t, "one positive weight per tag") }

@@ -21,7 +21,9 @@ public final class MoodCNN {
             layers += [conv, BatchNorm2D(width), ReLU(), MaxPool2D(pool.0, pool.1)]
             input = width
         }
-        layers += [GlobalAveragePool(), Dropout(dropout, generator: &generator), Linear(input, classes, generator: &generator)]
+        layers += [
+            GlobalAveragePool(), Dropout(dropout, generator: &generator), Linear(input, classes, generator: &generator),
+        ]
         network = Sequential(layers)
         self.classes = classes
     }

@@ -33,11 +33,12 @@ final class OneDNNConvolution {
 
     init(_ conv: Conv2D, key: Key) throws {
         var message = [CChar](repeating: 0, count: 256)
-        guard let handle = cdnnl_conv_create(
-            Int32(key.batch), Int32(conv.inChannels), Int32(key.height), Int32(key.width), Int32(conv.outChannels),
-            Int32(conv.kernel.h), Int32(conv.kernel.w), Int32(conv.stride.h), Int32(conv.stride.w),
-            Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1, key.bf16 ? 1 : 0, -1, 1,
-            &message, Int32(message.count))
+        guard
+            let handle = cdnnl_conv_create(
+                Int32(key.batch), Int32(conv.inChannels), Int32(key.height), Int32(key.width), Int32(conv.outChannels),
+                Int32(conv.kernel.h), Int32(conv.kernel.w), Int32(conv.stride.h), Int32(conv.stride.w),
+                Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1, key.bf16 ? 1 : 0, -1, 1,
+                &message, Int32(message.count))
         else { throw OneDNNError(message: String(cString: message)) }
         self.key = key
         self.handle = handle
@@ -89,8 +90,9 @@ extension Conv2D {
         do {
             // Built (or found) here on the calling thread; the workers only run them.
             let primitives = try (0..<workers).map { worker in
-                let key = OneDNNConvolution.Key(batch: n * (worker + 1) / workers - n * worker / workers, height: h, width: w,
-                                                worker: worker, bf16: bf16)
+                let key = OneDNNConvolution.Key(
+                    batch: n * (worker + 1) / workers - n * worker / workers, height: h, width: w,
+                    worker: worker, bf16: bf16)
                 if let cached = oneDNN.first(where: { $0.key == key }) { return cached }
                 let made = try OneDNNConvolution(self, key: key)
                 // A few shapes per layer (the full batch and a last, smaller one) stay built.
@@ -105,13 +107,17 @@ extension Conv2D {
             var succeeded = [Bool](repeating: false, count: workers)
             succeeded.withUnsafeMutableBufferPointer { ok in
                 Compute.parallel(n, workers: workers) { worker, samples in
-                    ok[worker] = primitives[worker].run(x.data + samples.lowerBound * inSize, into: output.data + samples.lowerBound * outSize)
+                    ok[worker] = primitives[worker].run(
+                        x.data + samples.lowerBound * inSize, into: output.data + samples.lowerBound * outSize)
                 }
             }
             guard !succeeded.contains(false) else { throw OneDNNError(message: "convolution failed") }
             return output
         } catch {
-            if !oneDNNFailed { FileHandle.standardError.write(Data("mooddex: \(error); Conv2D falls back to the reference code\n".utf8)) }
+            if !oneDNNFailed {
+                FileHandle.standardError.write(
+                    Data("mooddex: \(error); Conv2D falls back to the reference code\n".utf8))
+            }
             oneDNNFailed = true
             return nil
         }

@@ -12,13 +12,19 @@ public final class BasicBlock: Layer {
 
     public init(_ inChannels: Int, _ outChannels: Int, stride: Int = 1, generator: inout SeededGenerator) {
         main = Sequential([
-            Conv2D(inChannels, outChannels, stride: (stride, stride), generator: &generator), BatchNorm2D(outChannels), ReLU(),
+            Conv2D(inChannels, outChannels, stride: (stride, stride), generator: &generator), BatchNorm2D(outChannels),
+            ReLU(),
             Conv2D(outChannels, outChannels, generator: &generator), BatchNorm2D(outChannels),
         ])
-        shortcut = stride == 1 && inChannels == outChannels ? nil : Sequential([
-            Conv2D(inChannels, outChannels, kernel: (1, 1), stride: (stride, stride), padding: (0, 0), generator: &generator),
-            BatchNorm2D(outChannels),
-        ])
+        shortcut =
+            stride == 1 && inChannels == outChannels
+            ? nil
+            : Sequential([
+                Conv2D(
+                    inChannels, outChannels, kernel: (1, 1), stride: (stride, stride), padding: (0, 0),
+                    generator: &generator),
+                BatchNorm2D(outChannels),
+            ])
         name("")
     }
 

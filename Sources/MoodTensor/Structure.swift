@@ -29,8 +29,9 @@ public final class Concatenate: Layer {
         let outputs = branches.map { $0.forward(x, training: training) }
         let n = x.shape[0], plane = outputs[0].shape[2...].reduce(1, *)
         for y in outputs {
-            precondition(y.shape[0] == n && y.shape[2...].reduce(1, *) == plane,
-                         "Concatenate: branch outputs \(outputs.map(\.shape)) differ beyond the channel axis")
+            precondition(
+                y.shape[0] == n && y.shape[2...].reduce(1, *) == plane,
+                "Concatenate: branch outputs \(outputs.map(\.shape)) differ beyond the channel axis")
         }
         channelCounts = outputs.map { $0.shape[1] }
         let total = channelCounts.reduce(0, +)
@@ -60,8 +61,11 @@ public final class Concatenate: Layer {
             }
             channelOffset += c
             let g = branch.backward(slice)
-            if first { inputGradient.copy(from: g); first = false }
-            else { for i in 0..<g.count { inputGradient.data[i] += g.data[i] } }
+            if first {
+                inputGradient.copy(from: g); first = false
+            } else {
+                for i in 0..<g.count { inputGradient.data[i] += g.data[i] }
+            }
         }
         return inputGradient
     }
@@ -82,7 +86,8 @@ public final class ZeroPad2D: Layer {
 
     /// TensorFlow's `same` padding for a `kernel`-long axis at stride 1: `(k - 1) / 2` before, the rest after.
     public static func same(kernelHeight: Int, kernelWidth: Int = 1) -> ZeroPad2D {
-        ZeroPad2D(top: (kernelHeight - 1) / 2, bottom: kernelHeight / 2, left: (kernelWidth - 1) / 2, right: kernelWidth / 2)
+        ZeroPad2D(
+            top: (kernelHeight - 1) / 2, bottom: kernelHeight / 2, left: (kernelWidth - 1) / 2, right: kernelWidth / 2)
     }
 
     public var parameters: [Parameter] { [] }
@@ -108,7 +113,8 @@ public final class ZeroPad2D: Layer {
         inputGradient.resize(inputShape)
         for p in 0..<planes {
             for r in 0..<h {
-                (inputGradient.data + p * h * w + r * w).update(from: dy.data + p * ho * wo + (top + r) * wo + left, count: w)
+                (inputGradient.data + p * h * w + r * w).update(
+                    from: dy.data + p * ho * wo + (top + r) * wo + left, count: w)
             }
         }
         return inputGradient

@@ -22,7 +22,9 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     public convenience init(shape: [Int], values: [Float]) {
-        precondition(values.count == shape.reduce(1, *), "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        precondition(
+            values.count == shape.reduce(1, *), "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)"
+        )
         self.init(shape: shape)
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
     }

@@ -9,24 +9,33 @@ import MoodTensor
 public enum Checkpoint {
     public static func modelTensors(_ network: Layer) -> [String: Safetensors.Entry] {
         var tensors = [String: Safetensors.Entry]()
-        for p in network.parameters { tensors["model." + p.name] = Safetensors.Entry(shape: p.value.shape, values: .f32(p.value.values)) }
-        for b in network.buffers { tensors["model." + b.name] = Safetensors.Entry(shape: b.tensor.shape, values: .f32(b.tensor.values)) }
+        for p in network.parameters {
+            tensors["model." + p.name] = Safetensors.Entry(shape: p.value.shape, values: .f32(p.value.values))
+        }
+        for b in network.buffers {
+            tensors["model." + b.name] = Safetensors.Entry(shape: b.tensor.shape, values: .f32(b.tensor.values))
+        }
         return tensors
     }
 
     /// Loads `model.*` tensors (or bare names when `prefix` is empty) into the network,
     /// checking that every parameter is present with its shape.
-    public static func loadModel(_ network: Layer, from tensors: [String: Safetensors.Entry], prefix: String = "model.", path: String) throws {
+    public static func loadModel(
+        _ network: Layer, from tensors: [String: Safetensors.Entry], prefix: String = "model.", path: String
+    ) throws {
         for p in network.parameters {
             guard let entry = tensors[prefix + p.name] else { throw InputError(path, "no tensor \(prefix + p.name)") }
             guard entry.shape == p.value.shape else {
-                throw InputError(path, "tensor \(prefix + p.name) has shape \(entry.shape), the model needs \(p.value.shape)")
+                throw InputError(
+                    path, "tensor \(prefix + p.name) has shape \(entry.shape), the model needs \(p.value.shape)")
             }
             p.value.copy(from: entry.floats)
         }
         for b in network.buffers {
             guard let entry = tensors[prefix + b.name] else { throw InputError(path, "no tensor \(prefix + b.name)") }
-            guard entry.shape == b.tensor.shape else { throw InputError(path, "tensor \(prefix + b.name) has shape \(entry.shape)") }
+            guard entry.shape == b.tensor.shape else {
+                throw InputError(path, "tensor \(prefix + b.name) has shape \(entry.shape)")
+            }
             b.tensor.copy(from: entry.floats)
         }
     }

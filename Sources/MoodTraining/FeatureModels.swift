@@ -45,12 +45,16 @@ public enum FeatureModel: String, CaseIterable, Sendable {
             let output = Linear(inputs, classes, generator: &generator)
             output.glorotUniform(generator: &generator)
             let network = Sequential([output])
-            let optimizer = Adam([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0.01, decoupled: false)
+            let optimizer = Adam(
+                [ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0.01, decoupled: false)
             return Recipe(network: network, optimizer: optimizer, epochs: 300, batchSize: 1024, learningRate: 1e-2)
         case .wideMLP:
-            let network = Sequential([Linear(inputs, 64, generator: &generator), ReLU(), Linear(64, 64, generator: &generator), ReLU(),
-                                      Dropout(0.2, generator: &generator), Linear(64, classes, generator: &generator)])
-            let optimizer = Adam.adamW([ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0.01)
+            let network = Sequential([
+                Linear(inputs, 64, generator: &generator), ReLU(), Linear(64, 64, generator: &generator), ReLU(),
+                Dropout(0.2, generator: &generator), Linear(64, classes, generator: &generator),
+            ])
+            let optimizer = Adam.adamW(
+                [ParameterGroup(network.parameters)], beta2: 0.999, epsilon: 1e-7, weightDecay: 0.01)
             return Recipe(network: network, optimizer: optimizer, epochs: 300, batchSize: 64, learningRate: 3e-3)
         }
     }

@@ -63,8 +63,10 @@ public final class Learner {
     private let logitsGradient = Tensor(shape: [0])
 
     /// `threads` worker threads are given to every layer of `network` (see `Layer.setThreads(_:)`).
-    public init(network: Sequential, train: TrainingData, valid: TrainingData, batchSize: Int = 32,
-                optimizer: Optimizer? = nil, seed: UInt64, threads: Int = 1) {
+    public init(
+        network: Sequential, train: TrainingData, valid: TrainingData, batchSize: Int = 32,
+        optimizer: Optimizer? = nil, seed: UInt64, threads: Int = 1
+    ) {
         precondition(train.sampleShape == valid.sampleShape, "training and validation samples differ in shape")
         self.network = network
         network.setThreads(threads)
@@ -109,12 +111,16 @@ public final class Learner {
     /// Keras-style `fit`: `epochs` epochs at a constant learning rate and momentum (beta1).
     /// With `validate: false` the per-epoch validation pass is skipped (its loss and metric read NaN).
     @discardableResult
-    public func fit(epochs: Int, learningRate: Float, momentum: Float = 0.9, validate: Bool = true) throws -> [EpochRecord] {
+    public func fit(epochs: Int, learningRate: Float, momentum: Float = 0.9, validate: Bool = true) throws
+        -> [EpochRecord]
+    {
         guard train.count > 0 else { throw InputError("training data", "no training samples") }
         let batches = (train.count + batchSize - 1) / batchSize
         let start = history.count
         for epoch in 0..<epochs {
-            let record = try runEpoch(epoch, displayEpoch: start + epoch, batches: batches, validate: validate) { _ in (learningRate, momentum) }
+            let record = try runEpoch(epoch, displayEpoch: start + epoch, batches: batches, validate: validate) { _ in
+                (learningRate, momentum)
+            }
             history.append(record)
             callbacks.forEach { $0(.epoch(record)) }
         }
@@ -122,14 +128,16 @@ public final class Learner {
     }
 
     /// One pass over the training data in a freshly shuffled order, then validation.
-    func runEpoch(_ epoch: Int, displayEpoch: Int, batches: Int, validate: Bool = true, rates: (Int) -> (Float, Float)) throws -> EpochRecord {
+    func runEpoch(_ epoch: Int, displayEpoch: Int, batches: Int, validate: Bool = true, rates: (Int) -> (Float, Float))
+        throws -> EpochRecord
+    {
         let start = Date()
         var order = Array(0..<train.count)
         order.shuffle(using: &generator)
         let bar = ProgressBar("epoch \(displayEpoch)", total: batches, enabled: showProgress)
         var totalLoss = 0.0, seen = 0
         for b in 0..<batches {
-            let indices = Array(order[(b * batchSize) ..< min(order.count, (b + 1) * batchSize)])
+            let indices = Array(order[(b * batchSize)..<min(order.count, (b + 1) * batchSize)])
             let (lr, momentum) = rates(b)
             let loss = try trainStep(indices, learningRate: lr, momentum: momentum)
             guard loss.isFinite else { bar.finish(); throw TrainingDiverged(epoch: displayEpoch, batch: b, loss: loss) }
@@ -140,8 +148,9 @@ public final class Learner {
         }
         bar.finish()
         let (validLoss, metric) = validate ? evaluate(valid) : (Float.nan, Float.nan)
-        return EpochRecord(epoch: displayEpoch, trainLoss: Float(totalLoss / Double(max(seen, 1))), validLoss: validLoss,
-                           metric: metric, seconds: Date().timeIntervalSince(start))
+        return EpochRecord(
+            epoch: displayEpoch, trainLoss: Float(totalLoss / Double(max(seen, 1))), validLoss: validLoss,
+            metric: metric, seconds: Date().timeIntervalSince(start))
     }
 
     /// Forward, loss, backward and one optimiser step on the samples `indices`; returns the loss.
@@ -174,7 +183,8 @@ public final class Learner {
         case .classes(let labels, _):
             return SoftmaxCrossEntropy.loss(logits, targets: indices.map { labels[$0] }, gradient: gradient)
         case .tags(let rows):
-            return SigmoidBinaryCrossEntropy.loss(logits, targets: indices.flatMap { rows[$0] }, positiveWeights: positiveWeights, gradient: gradient)
+            return SigmoidBinaryCrossEntropy.loss(
+                logits, targets: indices.flatMap { rows[$0] }, positiveWeights: positiveWeights, gradient: gradient)
         }
     }
 
@@ -189,7 +199,9 @@ public final class Learner {
         loss = Double(lossAndGradient(all, data: data, indices: Array(0..<data.count), gradient: nil))
         switch data.targets {
         case .classes(let labels, _):
-            for (row, label) in zip(outputs, labels) where row.indices.max(by: { row[$0] < row[$1] }) == label { correct += 1 }
+            for (row, label) in zip(outputs, labels) where row.indices.max(by: { row[$0] < row[$1] }) == label {
+                correct += 1
+            }
             return (Float(loss), Float(correct / Double(max(data.count, 1))))
         case .tags(let rows):
             for (row, truth) in zip(outputs, rows) {
@@ -204,11 +216,13 @@ public final class Learner {
         var outputs = [[Float]]()
         var start = 0
         while start < data.count {
-            let indices = Array(start ..< min(data.count, start + batchSize))
+            let indices = Array(start..<min(data.count, start + batchSize))
             fill(batch, from: data, indices: indices, augment: false)
             let logits = network.forward(batch, training: false)
             let width = logits.shape[1]
-            for r in 0..<indices.count { outputs.append(Array(UnsafeBufferPointer(start: logits.data + r * width, count: width))) }
+            for r in 0..<indices.count {
+                outputs.append(Array(UnsafeBufferPointer(start: logits.data + r * width, count: width)))
+            }
             start += batchSize
         }
         return outputs
@@ -218,14 +232,20 @@ public final class Learner {
 
     public func save(to url: URL, scheduleKey: String = "", epochsDone: Int = 0) throws {
         var tensors = Checkpoint.modelTensors(network)
-        for (key, values) in optimizer.state { tensors["optimizer." + key] = Safetensors.Entry(shape: [values.count], values: .f32(values)) }
+        for (key, values) in optimizer.state {
+            tensors["optimizer." + key] = Safetensors.Entry(shape: [values.count], values: .f32(values))
+        }
         tensors["rng.learner"] = Safetensors.Entry(shape: [4], values: .u64(generator.stateWords))
         for (i, layer) in Checkpoint.randomLayers(network).enumerated() {
             tensors["rng.layer\(i)"] = Safetensors.Entry(shape: [4], values: .u64(layer.generator.stateWords))
         }
         let historyJSON = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
-        try Safetensors.write(tensors, metadata: ["format": "mooddex-checkpoint-1", "schedule": scheduleKey,
-                                                  "epochs_done": "\(epochsDone)", "history": historyJSON], to: url)
+        try Safetensors.write(
+            tensors,
+            metadata: [
+                "format": "mooddex-checkpoint-1", "schedule": scheduleKey,
+                "epochs_done": "\(epochsDone)", "history": historyJSON,
+            ], to: url)
     }
 
     /// Restores everything `save` wrote; returns the epochs already done of `scheduleKey`'s run
@@ -233,16 +253,24 @@ public final class Learner {
     @discardableResult
     public func resume(from url: URL, scheduleKey: String? = nil) throws -> Int {
         let (tensors, metadata) = try Safetensors.read(url.path)
-        guard metadata["format"] == "mooddex-checkpoint-1" else { throw InputError(url.path, "not a MoodDex checkpoint") }
+        guard metadata["format"] == "mooddex-checkpoint-1" else {
+            throw InputError(url.path, "not a MoodDex checkpoint")
+        }
         if let scheduleKey, metadata["schedule"] != scheduleKey { return 0 }
         try Checkpoint.loadModel(network, from: tensors, path: url.path)
         var state = [String: [Float]]()
-        for (name, entry) in tensors where name.hasPrefix("optimizer.") { state[String(name.dropFirst(10))] = entry.floats }
+        for (name, entry) in tensors where name.hasPrefix("optimizer.") {
+            state[String(name.dropFirst(10))] = entry.floats
+        }
         optimizer.state = state
-        guard case .u64(let words)? = tensors["rng.learner"]?.values else { throw InputError(url.path, "no rng.learner state") }
+        guard case .u64(let words)? = tensors["rng.learner"]?.values else {
+            throw InputError(url.path, "no rng.learner state")
+        }
         generator = SeededGenerator(state: words)
         for (i, layer) in Checkpoint.randomLayers(network).enumerated() {
-            guard case .u64(let words)? = tensors["rng.layer\(i)"]?.values else { throw InputError(url.path, "no rng.layer\(i) state") }
+            guard case .u64(let words)? = tensors["rng.layer\(i)"]?.values else {
+                throw InputError(url.path, "no rng.layer\(i) state")
+            }
             layer.generator = SeededGenerator(state: words)
         }
         history = try JSONDecoder().decode([EpochRecord].self, from: Data((metadata["history"] ?? "[]").utf8))

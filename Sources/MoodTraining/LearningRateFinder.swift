@@ -55,7 +55,9 @@ public struct LearningRateFinder {
             let indices = Array(order.prefix(learner.batchSize))
             order.removeFirst(indices.count)
             let lr = start * pow(end / start, Double(i) / Double(max(steps - 1, 1)))
-            guard let loss = try? Double(learner.trainStep(indices, learningRate: Float(lr), momentum: 0.9)), loss.isFinite else { break }
+            guard let loss = try? Double(learner.trainStep(indices, learningRate: Float(lr), momentum: 0.9)),
+                loss.isFinite
+            else { break }
             bar.advance()
             average = beta * average + (1 - beta) * loss
             let value = average / (1 - pow(beta, Double(i + 1)))
@@ -69,13 +71,14 @@ public struct LearningRateFinder {
         var steepest = rates.first ?? start, slope = Double.infinity
         let skip = max(2, rates.count / 10)
         if rates.count > skip + 2 {
-            for i in skip ..< rates.count - 2 {
+            for i in skip..<rates.count - 2 {
                 let s = (smoothed[i + 2] - smoothed[i - 2]) / (log10(rates[i + 2]) - log10(rates[i - 2]))
                 if s < slope { slope = s; steepest = rates[i] }
             }
         }
         let minimumIndex = smoothed.indices.min { smoothed[$0] < smoothed[$1] } ?? 0
-        return Result(learningRates: rates, smoothedLosses: smoothed, steepest: steepest,
-                      minimumOverTen: (rates.isEmpty ? start : rates[minimumIndex]) / 10)
+        return Result(
+            learningRates: rates, smoothedLosses: smoothed, steepest: steepest,
+            minimumOverTen: (rates.isEmpty ? start : rates[minimumIndex]) / 10)
     }
 }

@@ -39,30 +39,38 @@ public struct LogisticRegression: Sendable {
             case .empty: return "logistic regression: no training rows"
             case .ragged(let r, let w, let e): return "logistic regression: row \(r) has \(w) features, expected \(e)"
             case .notFinite(let r, let c): return "logistic regression: feature \(c) of row \(r) is not finite"
-            case .badLabel(let r, let l, let k): return "logistic regression: label \(l) of row \(r) is outside 0..<\(k)"
+            case .badLabel(let r, let l, let k):
+                return "logistic regression: label \(l) of row \(r) is outside 0..<\(k)"
             case .badPenalty(let c): return "logistic regression: C must be positive and finite, got \(c)"
-            case .notConverged(let i, let g): return "logistic regression: no convergence after \(i) iterations (largest gradient \(g))"
+            case .notConverged(let i, let g):
+                return "logistic regression: no convergence after \(i) iterations (largest gradient \(g))"
             case .labelCount(let l, let r): return "logistic regression: \(l) labels for \(r) rows"
             }
         }
     }
 
     /// Fits the model; throws on ragged, non-finite or mislabelled input instead of fitting it.
-    public init(fitting x: [[Double]], labels: [Int], classes: Int, inverseRegularisation c: Double,
-                tolerance: Double = 1e-7, maxIterations: Int = 5000) throws {
+    public init(
+        fitting x: [[Double]], labels: [Int], classes: Int, inverseRegularisation c: Double,
+        tolerance: Double = 1e-7, maxIterations: Int = 5000
+    ) throws {
         guard let width = x.first?.count, !x.isEmpty else { throw FitError.empty }
         guard c > 0, c.isFinite else { throw FitError.badPenalty(c) }
         guard labels.count == x.count else { throw FitError.labelCount(labels.count, rows: x.count) }
         for (r, row) in x.enumerated() {
             guard row.count == width else { throw FitError.ragged(row: r, width: row.count, expected: width) }
             if let j = row.firstIndex(where: { !$0.isFinite }) { throw FitError.notFinite(row: r, column: j) }
-            guard (0..<classes).contains(labels[r]) else { throw FitError.badLabel(row: r, label: labels[r], classes: classes) }
+            guard (0..<classes).contains(labels[r]) else {
+                throw FitError.badLabel(row: r, label: labels[r], classes: classes)
+            }
         }
-        let problem = Problem(x: x.flatMap { $0 }, labels: labels, rows: x.count, features: width, classes: classes,
-                              penalty: 1 / (c * Double(x.count)))
-        let (theta, iterations) = try LBFGS.minimise(start: [Double](repeating: 0, count: problem.parameterCount),
-                                                     tolerance: tolerance, maxIterations: maxIterations, problem.lossAndGradient)
-        self.weights = Array(theta[0 ..< classes * width])
+        let problem = Problem(
+            x: x.flatMap { $0 }, labels: labels, rows: x.count, features: width, classes: classes,
+            penalty: 1 / (c * Double(x.count)))
+        let (theta, iterations) = try LBFGS.minimise(
+            start: [Double](repeating: 0, count: problem.parameterCount),
+            tolerance: tolerance, maxIterations: maxIterations, problem.lossAndGradient)
+        self.weights = Array(theta[0..<classes * width])
         self.intercepts = Array(theta[(classes * width)...])
         self.classes = classes
         self.features = width
@@ -140,7 +148,7 @@ public struct LogisticRegression: Sendable {
                 }
             }
             loss /= Double(rows)
-            for j in 0 ..< k * d {
+            for j in 0..<k * d {
                 loss += 0.5 * penalty * theta[j] * theta[j]
                 gradient[j] += penalty * theta[j]
             }
@@ -152,8 +160,10 @@ public struct LogisticRegression: Sendable {
 /// Limited-memory BFGS for smooth unconstrained problems (Nocedal & Wright, algorithm 7.4,
 /// two-loop recursion; backtracking line search on the Armijo condition).
 enum LBFGS {
-    static func minimise(start: [Double], memory: Int = 10, tolerance: Double, maxIterations: Int,
-                         _ f: ([Double]) -> (Double, [Double])) throws -> ([Double], Int) {
+    static func minimise(
+        start: [Double], memory: Int = 10, tolerance: Double, maxIterations: Int,
+        _ f: ([Double]) -> (Double, [Double])
+    ) throws -> ([Double], Int) {
         var x = start
         var (value, gradient) = f(x)
         var steps = [[Double]](), changes = [[Double]](), curvatures = [Double]()
@@ -178,7 +188,7 @@ enum LBFGS {
             }
             var direction = q.map { -$0 }
             var slope = dot(direction, gradient)
-            if !(slope < 0) {      // not a descent direction (lost curvature): restart from the gradient
+            if !(slope < 0) {  // not a descent direction (lost curvature): restart from the gradient
                 direction = gradient.map { -$0 }
                 slope = dot(direction, gradient)
                 steps.removeAll(); changes.removeAll(); curvatures.removeAll()
@@ -246,7 +256,8 @@ public enum PenaltySearch {
     /// each fold is held out once, standardised on the rest; the mean of the per-fold means, as
     /// scikit-learn scores), and the `C` with the lowest (ties: the smaller `C`, the stronger penalty).
     public static func choose(x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid)
-        throws -> (best: Double, meanLoss: [Double]) {
+        throws -> (best: Double, meanLoss: [Double])
+    {
         var losses = [Double]()
         for c in grid {
             var total = 0.0
@@ -254,8 +265,9 @@ public enum PenaltySearch {
                 let heldSet = Set(held)
                 let train = x.indices.filter { !heldSet.contains($0) }
                 let scaler = Standardizer(fitting: train.map { x[$0] })
-                let model = try LogisticRegression(fitting: train.map { scaler.transform(x[$0]) }, labels: train.map { labels[$0] },
-                                                   classes: classes, inverseRegularisation: c)
+                let model = try LogisticRegression(
+                    fitting: train.map { scaler.transform(x[$0]) }, labels: train.map { labels[$0] },
+                    classes: classes, inverseRegularisation: c)
                 var foldLoss = 0.0
                 for i in held { foldLoss -= log(max(model.probabilities(scaler.transform(x[i]))[labels[i]], 1e-300)) }
                 total += foldLoss / Double(held.count)
@@ -268,10 +280,12 @@ public enum PenaltySearch {
 
     /// The whole probe: the penalty chosen over `folds`, then standardisation and the fit on all of `x`.
     public static func fit(x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid)
-        throws -> (scaler: Standardizer, model: LogisticRegression, meanLoss: [Double]) {
+        throws -> (scaler: Standardizer, model: LogisticRegression, meanLoss: [Double])
+    {
         let (c, losses) = try choose(x: x, labels: labels, classes: classes, folds: folds, grid: grid)
         let scaler = Standardizer(fitting: x)
-        let model = try LogisticRegression(fitting: x.map(scaler.transform), labels: labels, classes: classes, inverseRegularisation: c)
+        let model = try LogisticRegression(
+            fitting: x.map(scaler.transform), labels: labels, classes: classes, inverseRegularisation: c)
         return (scaler, model, losses)
     }
 }

@@ -18,8 +18,10 @@ public struct OneCycleSchedule: Sendable, Equatable {
     public var baseMomentum = 0.85
     public var maxMomentum = 0.95
 
-    public init(maxLR: Double, totalSteps: Int, pctStart: Double = 0.25, div: Double = 25, finalDiv: Double = 1e5,
-                baseMomentum: Double = 0.85, maxMomentum: Double = 0.95) {
+    public init(
+        maxLR: Double, totalSteps: Int, pctStart: Double = 0.25, div: Double = 25, finalDiv: Double = 1e5,
+        baseMomentum: Double = 0.85, maxMomentum: Double = 0.95
+    ) {
         self.maxLR = maxLR
         self.totalSteps = max(totalSteps, 1)
         self.pctStart = pctStart

@@ -41,8 +41,9 @@ struct ParameterState {
     /// The parameter's moments, made on first use; a size change is a programming error.
     mutating func moments(for p: Parameter, second: Bool) -> Moments {
         if let m = moments[ObjectIdentifier(p)] {
-            precondition(m.first.count == p.value.count,
-                         "optimiser state of \(p.name) holds \(m.first.count) values, the parameter \(p.value.count)")
+            precondition(
+                m.first.count == p.value.count,
+                "optimiser state of \(p.name) holds \(m.first.count) values, the parameter \(p.value.count)")
             return m
         }
         let m = Moments(count: p.value.count, second: second)
@@ -60,8 +61,9 @@ struct ParameterState {
         moments = [:]
         for p in parameters {
             guard let m = saved[p.name] else { continue }
-            precondition(m.first.count == p.value.count,
-                         "saved optimiser state of \(p.name) holds \(m.first.count) values, the parameter \(p.value.count)")
+            precondition(
+                m.first.count == p.value.count,
+                "saved optimiser state of \(p.name) holds \(m.first.count) values, the parameter \(p.value.count)")
             moments[ObjectIdentifier(p)] = m
         }
     }
@@ -146,8 +148,10 @@ public final class Adam: Optimizer {
     public let decoupled: Bool
     private var moments = ParameterState()
 
-    public init(_ groups: [ParameterGroup], beta2: Float = 0.99, epsilon: Float = 1e-5,
-                weightDecay: Float = 0.01, decoupled: Bool = true) {
+    public init(
+        _ groups: [ParameterGroup], beta2: Float = 0.99, epsilon: Float = 1e-5,
+        weightDecay: Float = 0.01, decoupled: Bool = true
+    ) {
         self.groups = groups
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -156,7 +160,9 @@ public final class Adam: Optimizer {
     }
 
     /// PyTorch's `AdamW` (decoupled weight decay; fastai's default optimiser is the same rule).
-    public static func adamW(_ groups: [ParameterGroup], beta2: Float = 0.99, epsilon: Float = 1e-5, weightDecay: Float = 0.01) -> Adam {
+    public static func adamW(
+        _ groups: [ParameterGroup], beta2: Float = 0.99, epsilon: Float = 1e-5, weightDecay: Float = 0.01
+    ) -> Adam {
         Adam(groups, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupled: true)
     }
 

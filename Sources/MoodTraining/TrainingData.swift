@@ -32,7 +32,8 @@ public protocol TrainingData {
     var targets: Targets { get }
     /// Writes sample `index` to `destination`; when `augment` is true the sample may be
     /// altered (crops, masks) with numbers drawn from `generator` only.
-    func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator)
+    func load(
+        _ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator)
 }
 
 /// Samples held in memory: Float16 by default (half the bytes of Float32, ample for log-mel
@@ -48,7 +49,8 @@ public struct InMemoryData: TrainingData {
 
     public init(samples: [[Float]], sampleShape: [Int], targets: Targets, storage: Storage = .float16) {
         let size = sampleShape.reduce(1, *)
-        precondition(samples.count == targets.sampleCount, "\(samples.count) samples for \(targets.sampleCount) targets")
+        precondition(
+            samples.count == targets.sampleCount, "\(samples.count) samples for \(targets.sampleCount) targets")
         precondition(samples.allSatisfy { $0.count == size }, "every sample must hold \(size) values")
         self.sampleShape = sampleShape
         self.targets = targets
@@ -59,10 +61,13 @@ public struct InMemoryData: TrainingData {
     /// Bytes the inputs take in memory.
     public var inputBytes: Int { halves.count * MemoryLayout<Float16>.size + singles.count * MemoryLayout<Float>.size }
 
-    public func load(_ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator) {
+    public func load(
+        _ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator
+    ) {
         let size = sampleShape.reduce(1, *)
         if !singles.isEmpty {
-            singles.withUnsafeBufferPointer { s in destination.update(from: s.baseAddress! + index * size, count: size) }
+            singles.withUnsafeBufferPointer { s in destination.update(from: s.baseAddress! + index * size, count: size)
+            }
         } else {
             halves.withUnsafeBufferPointer { s in
                 for i in 0..<size { destination[i] = Float(s[index * size + i]) }

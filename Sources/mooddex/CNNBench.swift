@@ -30,7 +30,8 @@ struct CNNBench: ParsableCommand {
     @Option(help: "Also write the results to this JSON file.") var json: String?
 
     func run() throws {
-        let record = Self.measure(Settings(batch: batch, steps: steps, threads: threads, classes: classes, peers: !noPeers, profile: profile))
+        let record = Self.measure(
+            Settings(batch: batch, steps: steps, threads: threads, classes: classes, peers: !noPeers, profile: profile))
         if let json { try record.write(to: URL(fileURLWithPath: json)) }
     }
 
@@ -44,7 +45,8 @@ struct CNNBench: ParsableCommand {
             model.network.setThreads(threads)
             let flops = model.forwardFLOPs()
             var generator = SeededGenerator(seed: 2)
-            let x = Tensor(shape: [batch, 1, 96, 1292], values: (0..<(batch * 96 * 1292)).map { _ in generator.nextNormal() })
+            let x = Tensor(
+                shape: [batch, 1, 96, 1292], values: (0..<(batch * 96 * 1292)).map { _ in generator.nextNormal() })
             let labels = (0..<batch).map { $0 % count }
             let optimiser = Adam.adamW([ParameterGroup(model.parameters)])
             let gradient = Tensor(shape: [0])
@@ -61,32 +63,50 @@ struct CNNBench: ParsableCommand {
             let trainTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { trainStep() } })
             model.network.profile = nil
             _ = model.network.forward(x, training: false)
-            let inferTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
+            let inferTime = Stopwatch.median(
+                (0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
             let trainRate = Double(batch) / trainTime, inferRate = Double(batch) / inferTime
-            print(String(format: "train: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", trainRate, batch, threads, count, 3 * flops * trainRate / 1e9))
-            print(String(format: "infer: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", inferRate, batch, threads, count, flops * inferRate / 1e9))
+            print(
+                String(
+                    format: "train: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", trainRate,
+                    batch, threads, count, 3 * flops * trainRate / 1e9))
+            print(
+                String(
+                    format: "infer: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", inferRate,
+                    batch, threads, count, flops * inferRate / 1e9))
             print(String(format: "memory: peak resident %.2f GB", Double(peakResidentBytes()) / 1e9))
-            var run = CNNBenchRecord.Run(classes: count, train_samples_per_s: trainRate, infer_samples_per_s: inferRate,
-                                         forward_gflop_per_sample: flops / 1e9, peak_rss_bytes: peakResidentBytes(), pytorch: nil)
+            var run = CNNBenchRecord.Run(
+                classes: count, train_samples_per_s: trainRate, infer_samples_per_s: inferRate,
+                forward_gflop_per_sample: flops / 1e9, peak_rss_bytes: peakResidentBytes(), pytorch: nil)
             if settings.profile {
                 let total = layerProfile.forward.values.reduce(0, +) + layerProfile.backward.values.reduce(0, +)
                 for (i, layer) in model.network.layers.enumerated() {
                     let f = layerProfile.forward[i] ?? 0, b = layerProfile.backward[i] ?? 0
                     let name = "\(type(of: layer))".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    print(String(format: "  %2d ", i) + name + String(format: " forward %7.1f ms  backward %7.1f ms  %5.1f%%",
-                                 1000 * f / Double(steps), 1000 * b / Double(steps), 100 * (f + b) / total))
+                    print(
+                        String(format: "  %2d ", i) + name
+                            + String(
+                                format: " forward %7.1f ms  backward %7.1f ms  %5.1f%%",
+                                1000 * f / Double(steps), 1000 * b / Double(steps), 100 * (f + b) / total))
                 }
             }
             if settings.peers {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_cnn.py"
                 do {
-                    let peer = try Peers.run(CNNPeerOutput.self, script: script,
-                                             arguments: ["--batch", "\(batch)", "--steps", "\(steps)", "--threads", "\(threads)", "--classes", "\(count)"],
-                                             preloadJemalloc: true)
+                    let peer = try Peers.run(
+                        CNNPeerOutput.self, script: script,
+                        arguments: [
+                            "--batch", "\(batch)", "--steps", "\(steps)", "--threads", "\(threads)", "--classes",
+                            "\(count)",
+                        ],
+                        preloadJemalloc: true)
                     run.pytorch = peer
                     for (layout, t, i) in peer.layouts {
-                        print("pytorch \(peer.version) \(layout): " + String(format: "train %.1f samples/s (ours %.2fx), infer %.1f samples/s (ours %.2fx)",
-                                     t, trainRate / t, i, inferRate / i))
+                        print(
+                            "pytorch \(peer.version) \(layout): "
+                                + String(
+                                    format: "train %.1f samples/s (ours %.2fx), infer %.1f samples/s (ours %.2fx)",
+                                    t, trainRate / t, i, inferRate / i))
                     }
                 } catch { print("pytorch: not measured (\(error))") }
             }

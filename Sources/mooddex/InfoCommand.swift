@@ -13,7 +13,9 @@ struct InfoCommand: ParsableCommand {
         for file in files {
             do {
                 let info = try AudioFile.info(file)
-                print("\(file)\t\(info.format.rawValue)\t\(info.sampleRate) Hz\t\(info.channels) ch\t\(String(format: "%.2f", info.duration)) s")
+                print(
+                    "\(file)\t\(info.format.rawValue)\t\(info.sampleRate) Hz\t\(info.channels) ch\t\(String(format: "%.2f", info.duration)) s"
+                )
             } catch {
                 warn("mooddex: \(error)")
                 failed += 1

@@ -35,30 +35,42 @@ struct MLPBench: ParsableCommand {
         let table = try SpotifyMoods(contentsOf: path)
         let scaler = MinMaxScaler(fitting: table.features)
         let samples = table.features.map { scaler.transform($0).map(Float.init) }
-        let all = InMemoryData(samples: samples, sampleShape: [10], targets: .classes(table.labels, count: 4), storage: .float32)
+        let all = InMemoryData(
+            samples: samples, sampleShape: [10], targets: .classes(table.labels, count: 4), storage: .float32)
         var times = [Double]()
         var accuracy: Float = 0
         for r in 0...repeats {
             var g = SeededGenerator(seed: UInt64(r))
             let recipe = FeatureModel.kerasMLP.recipe(inputs: 10, classes: 4, generator: &g)
-            let learner = Learner(network: recipe.network, train: all, valid: all, batchSize: recipe.batchSize,
-                                  optimizer: recipe.optimizer, seed: UInt64(r))
+            let learner = Learner(
+                network: recipe.network, train: all, valid: all, batchSize: recipe.batchSize,
+                optimizer: recipe.optimizer, seed: UInt64(r))
             learner.showProgress = false
-            let t = try Stopwatch.time { try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false) }
+            let t = try Stopwatch.time {
+                try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false)
+            }
             if r > 0 { times.append(t) }  // the first fit warms up
             accuracy = learner.evaluate(all).metric
         }
         let ours = Stopwatch.median(times)
         print("machine: \(Machine.description)")
-        print(String(format: "mlp: %.4f s per 300-epoch fit (686 rows, batch 200, 1 thread); training accuracy %.2f %%", ours, 100 * accuracy))
+        print(
+            String(
+                format: "mlp: %.4f s per 300-epoch fit (686 rows, batch 200, 1 thread); training accuracy %.2f %%",
+                ours, 100 * accuracy))
         var peers = MLPPeerOutput()
         if settings.peers {
             do {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_mlp.py"
                 peers = try Peers.run(MLPPeerOutput.self, script: script, arguments: [path, "\(repeats)"])
-                for (name, seconds, version) in [("scikit-learn", peers.sklearn_s, peers.sklearn_version), ("PyTorch", peers.pytorch_s, peers.pytorch_version)] {
+                for (name, seconds, version) in [
+                    ("scikit-learn", peers.sklearn_s, peers.sklearn_version),
+                    ("PyTorch", peers.pytorch_s, peers.pytorch_version),
+                ] {
                     guard let seconds else { continue }
-                    print("\(name) \(version ?? ""): " + String(format: "%.4f s per fit | ours %.1fx faster", seconds, seconds / ours))
+                    print(
+                        "\(name) \(version ?? ""): "
+                            + String(format: "%.4f s per fit | ours %.1fx faster", seconds, seconds / ours))
                 }
                 print("Keras/TensorFlow: not installed here (the issue measured 19.5 s on this machine kind)")
             } catch { print("peers: not measured (\(error))") }

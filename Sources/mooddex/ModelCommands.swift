@@ -12,11 +12,11 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.",
         discussion: """
-        --base MSD_musicnn (or MTT_musicnn) starts from a network pretrained on music (needs the musicnn \
-        weights from scripts/setup): --method embedding fits a penalised logistic regression on its clip \
-        embeddings (penalty chosen by an artist-grouped search; the most accurate in ch3-four-moods), \
-        --method fine-tune fine-tunes it with fastai's procedure. --base none trains the small CNN from scratch.
-        """)
+            --base MSD_musicnn (or MTT_musicnn) starts from a network pretrained on music (needs the musicnn \
+            weights from scripts/setup): --method embedding fits a penalised logistic regression on its clip \
+            embeddings (penalty chosen by an artist-grouped search; the most accurate in ch3-four-moods), \
+            --method fine-tune fine-tunes it with fastai's procedure. --base none trains the small CNN from scratch.
+            """)
     enum Base: String, ExpressibleByArgument, CaseIterable {
         case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn"
     }
@@ -24,15 +24,25 @@ struct TrainCommand: ParsableCommand {
         case embedding, fineTune = "fine-tune"
     }
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
-    @Option(help: "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn (default: the best measured in ch3-four-moods).") var base: Base = .msdMusicnn
-    @Option(help: "With a pretrained base: embedding (frozen network + logistic regression) or fine-tune (fastai's procedure).") var method: Method = .embedding
+    @Option(
+        help:
+            "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn (default: the best measured in ch3-four-moods)."
+    ) var base: Base = .msdMusicnn
+    @Option(
+        help:
+            "With a pretrained base: embedding (frozen network + logistic regression) or fine-tune (fastai's procedure)."
+    ) var method: Method = .embedding
     @Option(parsing: .unconditional, help: "Epochs of one-cycle training from scratch (1 or more).") var epochs = 40
-    @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 = 2022
-    @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes every bit of the model.") var threads = Compute.availableCores
+    @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 =
+        2022
+    @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes every bit of the model.")
+    var threads = Compute.availableCores
     @OptionGroup var data: DataOptions
 
     func validate() throws {
-        guard epochs >= 1 else { throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)") }
+        guard epochs >= 1 else {
+            throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)")
+        }
         try requireAtLeastOne(threads, "--threads")
     }
 
@@ -47,15 +57,22 @@ struct TrainCommand: ParsableCommand {
             settings.seed = seed
             let model: EmbeddingMoodModel, losses: [Double]
             do {
-                (model, losses) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: fourQ.clips.map(\.artist), settings: settings,
-                                                               cache: data.cache, threads: threads, progress: true)
+                (model, losses) = try EmbeddingMoodModel.train(
+                    paths: paths, labels: labels, groups: fourQ.clips.map(\.artist), settings: settings,
+                    cache: data.cache, threads: threads, progress: true)
             } catch is CancellationError {
-                warn("mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)")
+                warn(
+                    "mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)"
+                )
                 throw ExitCode(130)
             }
-            for (c, loss) in zip(settings.grid, losses) { print(String(format: "C %-6g held-out cross-entropy %.4f", c, loss)) }
+            for (c, loss) in zip(settings.grid, losses) {
+                print(String(format: "C %-6g held-out cross-entropy %.4f", c, loss))
+            }
             try model.save(to: URL(fileURLWithPath: output))
-            print("saved \(output): \(pretrained) embeddings + logistic regression (C \(String(format: "%g", model.settings.penalty ?? .nan))) on \(paths.count) clips, moods \(FourQ.moods.joined(separator: ", "))")
+            print(
+                "saved \(output): \(pretrained) embeddings + logistic regression (C \(String(format: "%g", model.settings.penalty ?? .nan))) on \(paths.count) clips, moods \(FourQ.moods.joined(separator: ", "))"
+            )
             return
         }
         if let pretrained = PretrainedModel(rawValue: base.rawValue) {
@@ -64,16 +81,23 @@ struct TrainCommand: ParsableCommand {
             training.seed = seed
             let model: FineTunedMoodModel, record: FineTunedMusicnn.Record
             do {
-                (model, record) = try FineTunedMoodModel.train(paths: paths, labels: labels,
-                                                               settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
-                                                               cache: data.cache, threads: threads, progress: true)
+                (model, record) = try FineTunedMoodModel.train(
+                    paths: paths, labels: labels,
+                    settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
+                    cache: data.cache, threads: threads, progress: true)
             } catch is CancellationError {
-                warn("mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)")
+                warn(
+                    "mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)"
+                )
                 throw ExitCode(130)
             }
-            for r in record.history { print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds)) }
+            for r in record.history {
+                print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
+            }
             try model.save(to: URL(fileURLWithPath: output))
-            print("saved \(output): \(pretrained) fine-tuned on \(paths.count) clips, \(record.history.count) epochs, moods \(FourQ.moods.joined(separator: ", "))")
+            print(
+                "saved \(output): \(pretrained) fine-tuned on \(paths.count) clips, \(record.history.count) epochs, moods \(FourQ.moods.joined(separator: ", "))"
+            )
             return
         }
         var settings = MoodModel.Settings()
@@ -84,29 +108,41 @@ struct TrainCommand: ParsableCommand {
         let checkpoint = URL(fileURLWithPath: output).appendingPathComponent("training-checkpoint.safetensors")
         let model: MoodModel, learner: Learner
         do {
-            (model, learner) = try MoodModel.train(paths: paths, labels: labels, settings: settings, cache: cache, threads: threads,
-                                                   progress: true, checkpoint: checkpoint, onEpoch: { r in
-                print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
-            })
+            (model, learner) = try MoodModel.train(
+                paths: paths, labels: labels, settings: settings, cache: cache, threads: threads,
+                progress: true, checkpoint: checkpoint,
+                onEpoch: { r in
+                    print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
+                })
         } catch is CancellationError {
             let saved = FileManager.default.fileExists(atPath: checkpoint.path)
-            warn("mooddex: interrupted" + (saved ? "; the training state is saved in \(checkpoint.path): run the same command to continue" : " before the first epoch ended"))
+            warn(
+                "mooddex: interrupted"
+                    + (saved
+                        ? "; the training state is saved in \(checkpoint.path): run the same command to continue"
+                        : " before the first epoch ended"))
             throw ExitCode(130)
         }
         try model.save(to: URL(fileURLWithPath: output))
         try? FileManager.default.removeItem(at: checkpoint)
-        print("saved \(output): \(fourQ.clips.count) clips, \(learner.history.count) epochs, moods \(settings.moods.joined(separator: ", "))")
+        print(
+            "saved \(output): \(fourQ.clips.count) clips, \(learner.history.count) epochs, moods \(settings.moods.joined(separator: ", "))"
+        )
     }
 }
 
 struct ClassifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "classify", abstract: "Print each audio file's moods with their probabilities.")
+    static let configuration = CommandConfiguration(
+        commandName: "classify", abstract: "Print each audio file's moods with their probabilities.")
     enum Format: String, ExpressibleByArgument { case text, csv, json }
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Option(help: "text, csv or json.") var format: Format = .text
     @Option(parsing: .unconditional, help: "Worker threads.") var threads = Compute.availableCores
     @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
-    @Option(help: "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference).")
+    @Option(
+        help:
+            "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference)."
+    )
     var backend: InferenceBackend = .oneDNN
     @Argument(help: "MP3, WAV or Ogg Vorbis files.") var files: [String]
 
@@ -129,12 +165,19 @@ struct ClassifyCommand: ParsableCommand {
                 let top = p.indices.max { p[$0] < p[$1] }!
                 switch format {
                 case .text:
-                    let ranked = p.indices.sorted { p[$0] > p[$1] }.map { "\(moods[$0]) \(String(format: "%.3f", p[$0]))" }
+                    let ranked = p.indices.sorted { p[$0] > p[$1] }.map {
+                        "\(moods[$0]) \(String(format: "%.3f", p[$0]))"
+                    }
                     print("\(file)\t\(moods[top])\t(\(ranked.joined(separator: ", ")))")
                 case .csv:
-                    print(([CSVTable.field(file), CSVTable.field(moods[top])] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
+                    print(
+                        ([CSVTable.field(file), CSVTable.field(moods[top])] + p.map { String(format: "%.6f", $0) })
+                            .joined(separator: ","))
                 case .json:
-                    rows.append(ClassifiedFile(path: file, mood: moods[top], probabilities: Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))))
+                    rows.append(
+                        ClassifiedFile(
+                            path: file, mood: moods[top],
+                            probabilities: Dictionary(uniqueKeysWithValues: zip(moods, p.map(Double.init)))))
                 }
             }
         }
@@ -155,15 +198,20 @@ struct ClassifiedFile: Encodable {
 
 struct FilterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "filter", abstract: "Keep the tracks of a playlist whose predicted mood is one of those asked for.",
-        discussion: "Reads M3U/M3U8 or a plain list of paths; keeps order; unreadable entries are reported and left out.")
+        commandName: "filter",
+        abstract: "Keep the tracks of a playlist whose predicted mood is one of those asked for.",
+        discussion:
+            "Reads M3U/M3U8 or a plain list of paths; keeps order; unreadable entries are reported and left out.")
     @Option(help: "Moods to keep, comma-separated: happy, sad, calm, energetic.") var mood: String
     @Option(help: "A model folder from `mooddex train`.") var model: String
     @Argument(help: "The playlist.") var playlist: String
     @Option(name: .shortAndLong, help: "The playlist to write.") var output: String
     @Option(parsing: .unconditional, help: "Worker threads.") var threads = Compute.availableCores
     @Flag(help: "Classify clips with less than 3 s of audio too, padded with silence.") var padShort = false
-    @Option(help: "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference).")
+    @Option(
+        help:
+            "Convolutions of musicnn-based models on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference)."
+    )
     var backend: InferenceBackend = .oneDNN
 
     func validate() throws { try requireAtLeastOne(threads, "--threads") }
@@ -190,10 +238,13 @@ struct FilterCommand: ParsableCommand {
         }
         if Interrupt.requested { warn("mooddex: interrupted; \(output) not written"); throw ExitCode(130) }
         guard unreadable < list.entries.count else {
-            throw InputError(playlist, "none of its \(list.entries.count) entries could be read (see above); \(output) not written")
+            throw InputError(
+                playlist, "none of its \(list.entries.count) entries could be read (see above); \(output) not written")
         }
         try Playlist.write(kept, to: URL(fileURLWithPath: output))
-        print("\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)" + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))
+        print(
+            "\(output): \(kept.count) of \(list.entries.count) tracks predicted \(mood)"
+                + (unreadable > 0 ? "; \(unreadable) unreadable entries skipped (see above)" : ""))
     }
 }
 
@@ -206,15 +257,17 @@ func useInferenceBackend(_ backend: InferenceBackend, in model: MoodClassifying)
 /// Classifies `paths` a batch at a time, so memory stays bounded however long the list (the
 /// spectrograms or front-end maps of one batch at most), with a progress bar on standard
 /// error when there is more than one batch. Results come in order, batch by batch.
-func classifyInBatches(_ model: MoodClassifying, _ paths: [String], threads: Int, padShort: Bool,
-                       batch: Int = 64) -> AnySequence<(String, Result<[Float], InputError>)> {
+func classifyInBatches(
+    _ model: MoodClassifying, _ paths: [String], threads: Int, padShort: Bool,
+    batch: Int = 64
+) -> AnySequence<(String, Result<[Float], InputError>)> {
     AnySequence { () -> AnyIterator<(String, Result<[Float], InputError>)> in
         let bar = ProgressBar("classify", total: paths.count, enabled: paths.count > batch)
         var start = 0, pending = [(String, Result<[Float], InputError>)]()
         return AnyIterator {
             if pending.isEmpty {
                 guard start < paths.count, !Interrupt.requested else { bar.finish(); return nil }
-                let chunk = Array(paths[start ..< min(paths.count, start + batch)])
+                let chunk = Array(paths[start..<min(paths.count, start + batch)])
                 pending = Array(zip(chunk, model.classify(chunk, threads: threads, padShort: padShort)).reversed())
                 start += chunk.count
                 bar.advance(by: chunk.count)

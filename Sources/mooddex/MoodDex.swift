@@ -9,11 +9,15 @@ struct MoodDex: ParsableCommand {
         commandName: "mooddex",
         abstract: "Songs into moods: reproduce, check and extend the 2022 thesis's experiments.",
         discussion: """
-        Data is read from the data root: --data-root, else $MOODDEX_DATA_ROOT, else ../shared/data.
-        Caches go to $MOODDEX_CACHE_DIR, else $XDG_CACHE_HOME/mooddex, else ~/.cache/mooddex.
-        """,
+            Data is read from the data root: --data-root, else $MOODDEX_DATA_ROOT, else ../shared/data.
+            Caches go to $MOODDEX_CACHE_DIR, else $XDG_CACHE_HOME/mooddex, else ~/.cache/mooddex.
+            """,
         version: "0.4.0",
-        subcommands: [ListCommand.self, RunCommand.self, CheckCommand.self, FetchCommand.self, TrainCommand.self, ClassifyCommand.self, FilterCommand.self, TagCommand.self, InfoCommand.self, SpectrogramCommand.self, FeaturesCommand.self, BenchCommand.self])
+        subcommands: [
+            ListCommand.self, RunCommand.self, CheckCommand.self, FetchCommand.self, TrainCommand.self,
+            ClassifyCommand.self, FilterCommand.self, TagCommand.self, InfoCommand.self, SpectrogramCommand.self,
+            FeaturesCommand.self, BenchCommand.self,
+        ])
 
     /// Every error on one line starting `mooddex: `, as warnings do. Usage errors keep the
     /// subcommand's usage below; an error from a command's work (a bad file, a bad `--mood`)

@@ -26,16 +26,21 @@ struct MusicnnBench: ParsableCommand {
     @Option(help: "Patches per batch.") var batch = Settings().batch
     @Option(help: "Timed batches per figure (after one warm-up batch).") var steps = Settings().steps
     @Option(help: "Threads (ours and TensorFlow's intra-op).") var threads = Settings().threads
-    @Option(parsing: .upToNextOption, help: "Convolution backends to time: reference, onednn, onednn-bf16 (each in the same run).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Convolution backends to time: reference, onednn, onednn-bf16 (each in the same run).")
     var backend: [InferenceBackend] = Settings().backends
-    @Option(help: "An audio file to tag end to end, timed as a whole process beside musicnn's own tagger.") var file: String?
+    @Option(help: "An audio file to tag end to end, timed as a whole process beside musicnn's own tagger.") var file:
+        String?
     @Flag(help: "Skip TensorFlow.") var noPeers = false
     @Flag(help: "Print where the time goes, layer by layer.") var profile = false
     @Option(help: "Also write the results to this JSON file.") var json: String?
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        let settings = Settings(batch: batch, steps: steps, threads: threads, backends: backend, file: file, peers: !noPeers, profile: profile)
+        let settings = Settings(
+            batch: batch, steps: steps, threads: threads, backends: backend, file: file, peers: !noPeers,
+            profile: profile)
         let record = try Self.measure(settings, data: data)
         if let json { try record.write(to: URL(fileURLWithPath: json)) }
     }
@@ -46,68 +51,90 @@ struct MusicnnBench: ParsableCommand {
         print("machine: \(Machine.description)")
         var networks = [String: MusicnnBenchRecord.Throughput]()
         var generator = SeededGenerator(seed: 3)
-        let x = Tensor(shape: [batch, 1, MusicnnInput.patchFrames, MusicnnInput.melBands],
-                       values: (0..<(batch * MusicnnInput.patchFrames * MusicnnInput.melBands)).map { _ in 4 * generator.nextUniform() })
-        for model in [PretrainedModel.msdMusicnn, .msdVGG] { for backend in settings.backends {
-            let net = try model.load(cache: data.cache)
-            net.network.setThreads(threads)
-            net.network.setInferenceBackend(backend)
-            _ = net.network.forward(x, training: false)
-            let label = backend == .reference ? "\(model)" : "\(model) [\(backend.rawValue)]"
-            if backend != .reference {
-                var kernels = [String]()
-                func visit(_ layer: Layer) {
-                    if let k = (layer as? Conv2D)?.oneDNNImplementation, !kernels.contains(k) { kernels.append(k) }
-                    layer.sublayers.forEach(visit)
-                }
-                visit(net.network)
-                print("\(label): oneDNN kernels \(kernels.joined(separator: ", "))")
-            }
-            var profiles = [(String, Sequential, LayerProfile)]()
-            if settings.profile {
-                func attach(_ layer: Layer, _ path: String) {
-                    if let s = layer as? Sequential {
-                        let p = LayerProfile(); s.profile = p; profiles.append((path, s, p))
+        let x = Tensor(
+            shape: [batch, 1, MusicnnInput.patchFrames, MusicnnInput.melBands],
+            values: (0..<(batch * MusicnnInput.patchFrames * MusicnnInput.melBands)).map { _ in
+                4 * generator.nextUniform()
+            })
+        for model in [PretrainedModel.msdMusicnn, .msdVGG] {
+            for backend in settings.backends {
+                let net = try model.load(cache: data.cache)
+                net.network.setThreads(threads)
+                net.network.setInferenceBackend(backend)
+                _ = net.network.forward(x, training: false)
+                let label = backend == .reference ? "\(model)" : "\(model) [\(backend.rawValue)]"
+                if backend != .reference {
+                    var kernels = [String]()
+                    func visit(_ layer: Layer) {
+                        if let k = (layer as? Conv2D)?.oneDNNImplementation, !kernels.contains(k) { kernels.append(k) }
+                        layer.sublayers.forEach(visit)
                     }
-                    for (i, sub) in layer.sublayers.enumerated() { attach(sub, path + "/\(i)") }
+                    visit(net.network)
+                    print("\(label): oneDNN kernels \(kernels.joined(separator: ", "))")
                 }
-                attach(net.network, label)
-            }
-            let seconds = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { _ = net.network.forward(x, training: false) } })
-            let rate = Double(batch) / seconds
-            let gflops = net.forwardFLOPs * rate / 1e9
-            print(String(format: "\(label): %.1f patches/s (%@, batch %d, %d threads), %.0f GFLOPS", rate,
-                         backend == .oneDNNBF16 ? "bf16" : "fp32", batch, threads, gflops))
-            // The reference backend keeps the historical key; the others get their own.
-            networks[backend == .reference ? model.rawValue : "\(model.rawValue)_\(backend.rawValue)"] =
-                .init(patches_per_s: rate, gflops: gflops, flops_per_patch: net.forwardFLOPs)
-            for (path, s, p) in profiles {
-                for (i, layer) in s.layers.enumerated() where layer.sublayers.isEmpty {
-                    let f = (p.forward[i] ?? 0) / Double(steps)
-                    guard f > 0.002 * seconds else { continue }
-                    print(String(format: "  %@/%d %@ %.1f ms (%.1f%%)", path, i, "\(type(of: layer))", 1000 * f, 100 * f / seconds))
+                var profiles = [(String, Sequential, LayerProfile)]()
+                if settings.profile {
+                    func attach(_ layer: Layer, _ path: String) {
+                        if let s = layer as? Sequential {
+                            let p = LayerProfile(); s.profile = p; profiles.append((path, s, p))
+                        }
+                        for (i, sub) in layer.sublayers.enumerated() { attach(sub, path + "/\(i)") }
+                    }
+                    attach(net.network, label)
                 }
-                s.profile = nil
+                let seconds = Stopwatch.median(
+                    (0..<steps).map { _ in Stopwatch.time { _ = net.network.forward(x, training: false) } })
+                let rate = Double(batch) / seconds
+                let gflops = net.forwardFLOPs * rate / 1e9
+                print(
+                    String(
+                        format: "\(label): %.1f patches/s (%@, batch %d, %d threads), %.0f GFLOPS", rate,
+                        backend == .oneDNNBF16 ? "bf16" : "fp32", batch, threads, gflops))
+                // The reference backend keeps the historical key; the others get their own.
+                networks[backend == .reference ? model.rawValue : "\(model.rawValue)_\(backend.rawValue)"] =
+                    .init(patches_per_s: rate, gflops: gflops, flops_per_patch: net.forwardFLOPs)
+                for (path, s, p) in profiles {
+                    for (i, layer) in s.layers.enumerated() where layer.sublayers.isEmpty {
+                        let f = (p.forward[i] ?? 0) / Double(steps)
+                        guard f > 0.002 * seconds else { continue }
+                        print(
+                            String(
+                                format: "  %@/%d %@ %.1f ms (%.1f%%)", path, i, "\(type(of: layer))", 1000 * f,
+                                100 * f / seconds))
+                    }
+                    s.profile = nil
+                }
             }
-        } }
+        }
         var tensorflow: MusicnnPeerOutput?
         if settings.peers {
             let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_musicnn.py"
-            var arguments = ["--batch", "\(batch)", "--threads", "\(threads)", "--repeats", "\(steps)",
-                             "--musicnn", data.cache.appendingPathComponent(PretrainedModel.unpackedFolder).path]
+            var arguments = [
+                "--batch", "\(batch)", "--threads", "\(threads)", "--repeats", "\(steps)",
+                "--musicnn", data.cache.appendingPathComponent(PretrainedModel.unpackedFolder).path,
+            ]
             if let file = settings.file { arguments.append(file) }
             do {
                 let peer = try Peers.run(MusicnnPeerOutput.self, script: script, arguments: arguments)
                 tensorflow = peer
                 for model in [PretrainedModel.msdMusicnn, .msdVGG] {
-                    guard let theirs = peer.patchesPerSecond(model.rawValue), let ours = networks[model.rawValue]?.patches_per_s else { continue }
-                    print(String(format: "tensorflow %@ %@: %.1f patches/s (ours %.2fx)", peer.version, model.rawValue, theirs, ours / theirs))
+                    guard let theirs = peer.patchesPerSecond(model.rawValue),
+                        let ours = networks[model.rawValue]?.patches_per_s
+                    else { continue }
+                    print(
+                        String(
+                            format: "tensorflow %@ %@: %.1f patches/s (ours %.2fx)", peer.version, model.rawValue,
+                            theirs, ours / theirs))
                 }
                 if let file = peer.tagger_file, let seconds = peer.tagger_s {
-                    print(String(format: "tensorflow musicnn tagger on %@: %.1f s per process, start-up included", file, seconds))
+                    print(
+                        String(
+                            format: "tensorflow musicnn tagger on %@: %.1f s per process, start-up included", file,
+                            seconds))
                 }
             } catch { print("tensorflow: not measured (\(error))") }
         }
-        return MusicnnBenchRecord(machine: Machine.description, batch: batch, threads: threads, networks: networks, tensorflow: tensorflow)
+        return MusicnnBenchRecord(
+            machine: Machine.description, batch: batch, threads: threads, networks: networks, tensorflow: tensorflow)
     }
 }

@@ -19,7 +19,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         let known = ["all", "frontend"] + Catalog.experiments.map { $0.name }
         for name in names where !known.contains(name) {
-            throw ValidationError("unknown experiment '\(name)'; known: frontend, \(Catalog.experiments.map { $0.name }.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown experiment '\(name)'; known: frontend, \(Catalog.experiments.map { $0.name }.joined(separator: ", "))"
+            )
         }
     }
 
@@ -27,7 +29,11 @@ struct RunCommand: ParsableCommand {
         Interrupt.install()
         var selected = [String]()
         for name in names {
-            if name == "all" { selected += ["frontend"] + Catalog.experiments.map { $0.name } } else { selected.append(name) }
+            if name == "all" {
+                selected += ["frontend"] + Catalog.experiments.map { $0.name }
+            } else {
+                selected.append(name)
+            }
         }
         let options = arguments.options
         let quick = arguments.quick
@@ -35,14 +41,18 @@ struct RunCommand: ParsableCommand {
         for name in selected {
             if Interrupt.requested { break }
             if name == "frontend" {
-                do { try FrontendJob(options: options).run() } catch { warn("frontend: failed: \(error)"); failures += 1 }
+                do { try FrontendJob(options: options).run() } catch {
+                    warn("frontend: failed: \(error)"); failures += 1
+                }
                 continue
             }
             let experiment = Catalog.find(name)!
             print("\(name): running\(quick ? " (quick)" : "")")
             switch ExperimentRunner.run(experiment, options: options) {
             case .written(let metrics, let seconds):
-                print(String(format: "\(name): wrote \(arguments.reportPath(name)), %d metrics, %.1f s", metrics, seconds))
+                print(
+                    String(format: "\(name): wrote \(arguments.reportPath(name)), %d metrics, %.1f s", metrics, seconds)
+                )
             case .skipped(let reason):
                 print("\(name): skipped: \(reason)")
             case .failed(let message):
@@ -51,7 +61,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         if !quick {
-            try ReportsIndex.write(reports: options.reports, expectations: URL(fileURLWithPath: "experiments/expectations.json"))
+            try ReportsIndex.write(
+                reports: options.reports, expectations: URL(fileURLWithPath: "experiments/expectations.json"))
         }
         if Interrupt.requested { throw ExitCode(130) }
         if failures > 0 { throw ExitCode(1) }
@@ -69,21 +80,29 @@ struct FrontendJob {
         let figureFolder = options.figures
         let parameters = SpectrogramParameters()
         guard FileManager.default.fileExists(atPath: fourQ.appendingPathComponent("metadata.csv").path) else {
-            print("frontend: 4Q clips not found under \(options.dataRoot.path) (set --data-root or MOODDEX_DATA_ROOT; see README, Data)")
+            print(
+                "frontend: 4Q clips not found under \(options.dataRoot.path) (set --data-root or MOODDEX_DATA_ROOT; see README, Data)"
+            )
             print("frontend: running on the embedded default, a synthetic 30 s signal")
             let samples = SyntheticSignal.tonesAndChirp(seconds: 30, sampleRate: parameters.sampleRate)
             let spectrogram = try LogMelSpectrogram(parameters)(samples)
             let output = figureFolder.appendingPathComponent("frontend-synthetic.png")
-            try SpectrogramPicture.figure(spectrogram, parameters: parameters, title: "synthetic: 440 Hz, a chirp, a 5 kHz tremolo")
-                .render(to: output)
+            try SpectrogramPicture.figure(
+                spectrogram, parameters: parameters, title: "synthetic: 440 Hz, a chirp, a 5 kHz tremolo"
+            )
+            .render(to: output)
             print("frontend: wrote \(output.path)")
             return
         }
         let paths = try FeatureCache.audioFiles(in: fourQ.path)
-        let cache = try FeatureCache(directory: options.cacheDirectory.appendingPathComponent("features"), recipe: FeatureRecipe(parameters: parameters))
+        let cache = try FeatureCache(
+            directory: options.cacheDirectory.appendingPathComponent("features"),
+            recipe: FeatureRecipe(parameters: parameters))
         let report = cache.build(paths, progress: options.showProgress)
-        print(String(format: "frontend: %d clips, %d computed, %d cached already, %d failed, %.1f s",
-                     paths.count, report.computed, report.reused, report.failures.count, report.seconds))
+        print(
+            String(
+                format: "frontend: %d clips, %d computed, %d cached already, %d failed, %.1f s",
+                paths.count, report.computed, report.reused, report.failures.count, report.seconds))
         for failure in report.failures { warn("mooddex: \(failure)") }
         if report.interrupted { throw CancellationError() }
         for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
@@ -92,9 +111,11 @@ struct FrontendJob {
                 let audio = try AudioFile.decode(clip, segment: segment)
                 let spectrogram = try LogMelSpectrogram(parameters)(audio)
                 let output = figureFolder.appendingPathComponent("frontend-\(quadrant.lowercased())-\(label).png")
-                try SpectrogramPicture.figure(spectrogram, parameters: parameters,
-                                              title: "\(quadrant): \(URL(fileURLWithPath: clip).lastPathComponent), \(segment)")
-                    .render(to: output)
+                try SpectrogramPicture.figure(
+                    spectrogram, parameters: parameters,
+                    title: "\(quadrant): \(URL(fileURLWithPath: clip).lastPathComponent), \(segment)"
+                )
+                .render(to: output)
             }
         }
         print("frontend: wrote figures/frontend-q*-first.png and -middle.png")
@@ -109,8 +130,9 @@ enum SyntheticSignal {
         (0..<Int(seconds * Double(sampleRate))).map { i in
             let t = Double(i) / Double(sampleRate)
             let chirpTime = t.truncatingRemainder(dividingBy: 3)  // restart the chirp every 3 s
-            return Float(0.5 * sin(2 * .pi * 440 * t) + 0.25 * sin(2 * .pi * (200 * chirpTime + 1500 * chirpTime * chirpTime))
-                + 0.1 * sin(2 * .pi * 5000 * t) * sin(2 * .pi * 3 * t))
+            return Float(
+                0.5 * sin(2 * .pi * 440 * t) + 0.25 * sin(2 * .pi * (200 * chirpTime + 1500 * chirpTime * chirpTime))
+                    + 0.1 * sin(2 * .pi * 5000 * t) * sin(2 * .pi * 3 * t))
         }
     }
 }

@@ -16,12 +16,17 @@ struct SpectrogramCommand: ParsableCommand {
 
     func run() throws {
         let parameters = spectrogram.parameters
-        let audio = try AudioFile.decode(file, sampleRate: parameters.sampleRate, segment: segment.value, short: segment.policy)
+        let audio = try AudioFile.decode(
+            file, sampleRate: parameters.sampleRate, segment: segment.value, short: segment.policy)
         let values = try LogMelSpectrogram(parameters)(audio)
-        try SpectrogramPicture.figure(values, parameters: parameters,
-                                      title: "\(URL(fileURLWithPath: file).lastPathComponent), \(segment.value)")
-            .render(to: URL(fileURLWithPath: output))
-        print("\(output): \(values.bands) mel bands x \(values.frames) frames, \(String(format: "%.1f", values.range.lowerBound)) to \(String(format: "%.1f", values.range.upperBound)) dB")
+        try SpectrogramPicture.figure(
+            values, parameters: parameters,
+            title: "\(URL(fileURLWithPath: file).lastPathComponent), \(segment.value)"
+        )
+        .render(to: URL(fileURLWithPath: output))
+        print(
+            "\(output): \(values.bands) mel bands x \(values.frames) frames, \(String(format: "%.1f", values.range.lowerBound)) to \(String(format: "%.1f", values.range.upperBound)) dB"
+        )
     }
 }
 
@@ -32,9 +37,15 @@ enum SpectrogramPicture {
         let bands = Double(values.bands)
         let tics: [(Double, String)] = [0, 250, 500, 1000, 2000, 4000, 8000, 16000]
             .filter { $0 >= parameters.fMin && $0 <= parameters.effectiveFMax }
-            .map { hz in ((MelFilterbank.hzToMel(hz) - low) / (high - low) * (bands + 1) - 1, hz >= 1000 ? "\(Int(hz / 1000))k" : "\(Int(hz))") }
-        return HeatmapFigure(values: values.values, rows: values.bands, columns: values.frames, title: title,
-                             xLabel: "time (s)", yLabel: "frequency (Hz, mel scale)", colourLabel: "dB",
-                             columnWidth: Double(parameters.hopLength) / Double(parameters.sampleRate), yTics: tics)
+            .map { hz in
+                (
+                    (MelFilterbank.hzToMel(hz) - low) / (high - low) * (bands + 1) - 1,
+                    hz >= 1000 ? "\(Int(hz / 1000))k" : "\(Int(hz))"
+                )
+            }
+        return HeatmapFigure(
+            values: values.values, rows: values.bands, columns: values.frames, title: title,
+            xLabel: "time (s)", yLabel: "frequency (Hz, mel scale)", colourLabel: "dB",
+            columnWidth: Double(parameters.hopLength) / Double(parameters.sampleRate), yTics: tics)
     }
 }

@@ -8,10 +8,15 @@ struct SpectrogramOptions: ParsableArguments {
     @Option(name: .customLong("n-fft"), parsing: .unconditional, help: "FFT size in samples.") var nFFT = 1024
     @Option(parsing: .unconditional, help: "Hop between frames in samples.") var hopLength = 512
     @Option(parsing: .unconditional, help: "Number of mel bands.") var melBands = 96
-    @Option(name: .customLong("f-min"), parsing: .unconditional, help: "Lowest filterbank frequency in Hz.") var fMin = 0.0
-    @Option(name: .customLong("f-max"), parsing: .unconditional, help: "Highest filterbank frequency in Hz (default: sample-rate / 2).") var fMax: Double?
-    @Option(name: .customLong("top-db"), parsing: .unconditional, help: "Dynamic range kept below the peak, in dB.") var topDB: Float = 80
-    @Option(help: "Padding of centred frames: reflect or constant.") var padMode: SpectrogramParameters.PadMode = .reflect
+    @Option(name: .customLong("f-min"), parsing: .unconditional, help: "Lowest filterbank frequency in Hz.") var fMin =
+        0.0
+    @Option(
+        name: .customLong("f-max"), parsing: .unconditional,
+        help: "Highest filterbank frequency in Hz (default: sample-rate / 2).") var fMax: Double?
+    @Option(name: .customLong("top-db"), parsing: .unconditional, help: "Dynamic range kept below the peak, in dB.")
+    var topDB: Float = 80
+    @Option(help: "Padding of centred frames: reflect or constant.") var padMode: SpectrogramParameters.PadMode =
+        .reflect
 
     /// librosa-style checks of the parameters, as a usage error naming the bad value.
     func validate() throws {
@@ -19,8 +24,9 @@ struct SpectrogramOptions: ParsableArguments {
     }
 
     var parameters: SpectrogramParameters {
-        SpectrogramParameters(sampleRate: sampleRate, nFFT: nFFT, hopLength: hopLength, melBands: melBands,
-                              fMin: fMin, fMax: fMax, topDB: topDB, padMode: padMode)
+        SpectrogramParameters(
+            sampleRate: sampleRate, nFFT: nFFT, hopLength: hopLength, melBands: melBands,
+            fMin: fMin, fMax: fMax, topDB: topDB, padMode: padMode)
     }
 }
 
@@ -33,13 +39,16 @@ struct SegmentOptions: ParsableArguments {
 
     @Option(help: "Which part of each file: first, middle or whole.") var segment: Choice = .first
     @Option(parsing: .unconditional, help: "Segment length in seconds.") var seconds = 30.0
-    @Option(help: "Files shorter than the segment: pad (with zeros, when at least 3 s of audio are there), fail, or pad-any.")
+    @Option(
+        help:
+            "Files shorter than the segment: pad (with zeros, when at least 3 s of audio are there), fail, or pad-any.")
     var short: ShortAudioPolicy = .pad
     @Flag(help: "Pad clips with less than 3 s of audio too (same as --short pad-any).") var padShort = false
 
     func validate() throws {
         guard seconds > 0, seconds.isFinite, seconds <= AudioFile.maximumSegmentSeconds else {
-            throw ValidationError("--seconds \(seconds): must be above 0 and at most \(Int(AudioFile.maximumSegmentSeconds))")
+            throw ValidationError(
+                "--seconds \(seconds): must be above 0 and at most \(Int(AudioFile.maximumSegmentSeconds))")
         }
     }
 

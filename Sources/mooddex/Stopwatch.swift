@@ -13,7 +13,8 @@ enum Stopwatch {
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }
 
@@ -21,7 +22,8 @@ enum Stopwatch {
 enum Machine {
     static var description: String {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
         var name = utsname()
         uname(&name)
@@ -33,18 +35,25 @@ enum Machine {
 /// Finds the peers' Python: $MOODDEX_PEER_PYTHON, else .venv-peers/bin/python (scripts/setup-peers).
 enum Peers {
     /// jemalloc settings from PyTorch's CPU tuning guide: keep freed memory instead of returning it.
-    static let jemallocSettings = "oversize_threshold:1,background_thread:false,metadata_thp:auto,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+    static let jemallocSettings =
+        "oversize_threshold:1,background_thread:false,metadata_thp:auto,dirty_decay_ms:-1,muzzy_decay_ms:-1"
 
     static var python: String? {
-        if let explicit = ProcessInfo.processInfo.environment["MOODDEX_PEER_PYTHON"], !explicit.isEmpty { return explicit }
+        if let explicit = ProcessInfo.processInfo.environment["MOODDEX_PEER_PYTHON"], !explicit.isEmpty {
+            return explicit
+        }
         let venv = FileManager.default.currentDirectoryPath + "/.venv-peers/bin/python"
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
     }
 
     /// Runs a peer script and decodes the JSON object it prints as `Output`: a field missing or of the
     /// wrong type is an error naming the script and the field, not a blank figure.
-    static func run<Output: Decodable>(_ output: Output.Type, script: String, arguments: [String], preloadJemalloc: Bool = false) throws -> Output {
-        guard let python else { throw PeerUnavailable(reason: "no peer Python: run scripts/setup-peers (or set MOODDEX_PEER_PYTHON)") }
+    static func run<Output: Decodable>(
+        _ output: Output.Type, script: String, arguments: [String], preloadJemalloc: Bool = false
+    ) throws -> Output {
+        guard let python else {
+            throw PeerUnavailable(reason: "no peer Python: run scripts/setup-peers (or set MOODDEX_PEER_PYTHON)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script] + arguments

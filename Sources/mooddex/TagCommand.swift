@@ -8,7 +8,8 @@ import MoodTensor
 /// own tagger does it (mean of the 3-s patches' sigmoid outputs), without Python.
 struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tag", abstract: "Print each audio file's top tags from a pretrained musicnn network (50 MSD or MTT tags).",
+        commandName: "tag",
+        abstract: "Print each audio file's top tags from a pretrained musicnn network (50 MSD or MTT tags).",
         discussion: "The weights come from the musicnn 0.1.0 wheel that scripts/setup puts in the cache.")
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, csv, json }
 
@@ -16,7 +17,10 @@ struct TagCommand: ParsableCommand {
     @Option(help: "Tags to print per file in text format (csv and json print all).") var top = 5
     @Option(help: "text, csv or json.") var format: Format = .text
     @Option(help: "Worker threads.") var threads = Compute.availableCores
-    @Option(help: "Convolutions on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference: the same bits on every machine).")
+    @Option(
+        help:
+            "Convolutions on oneDNN (onednn: fast, last digits depend on the CPU) or MoodDex's own code (reference: the same bits on every machine)."
+    )
     var backend: InferenceBackend = .oneDNN
     @OptionGroup var data: DataOptions
     @Argument(help: "MP3, WAV or Ogg files.") var files: [String]
@@ -28,7 +32,9 @@ struct TagCommand: ParsableCommand {
 
     func run() throws {
         let tagger: Tagger
-        do { tagger = try Tagger(model, cache: data.cache, threads: threads, backend: backend) } catch { warn("mooddex: \(error)"); throw ExitCode(2) }
+        do { tagger = try Tagger(model, cache: data.cache, threads: threads, backend: backend) } catch {
+            warn("mooddex: \(error)"); throw ExitCode(2)
+        }
         let tags = model.tags
         if format == .csv { print((["path"] + tags).map(csvField).joined(separator: ",")) }
         var rows = [TaggedFile](), failed = 0
@@ -37,13 +43,17 @@ struct TagCommand: ParsableCommand {
                 let (p, patches) = try tagger.tags(file: file)
                 switch format {
                 case .text:
-                    let ranked = p.indices.sorted { p[$0] > p[$1] }.prefix(top).map { "\(tags[$0]) \(String(format: "%.3f", p[$0]))" }
+                    let ranked = p.indices.sorted { p[$0] > p[$1] }.prefix(top).map {
+                        "\(tags[$0]) \(String(format: "%.3f", p[$0]))"
+                    }
                     print("\(file)\t\(ranked.joined(separator: ", "))")
                 case .csv:
                     print(([csvField(file)] + p.map { String(format: "%.6f", $0) }).joined(separator: ","))
                 case .json:
-                    rows.append(TaggedFile(path: file, patches: patches, model: model.rawValue,
-                                           tags: Dictionary(uniqueKeysWithValues: zip(tags, p.map(Double.init)))))
+                    rows.append(
+                        TaggedFile(
+                            path: file, patches: patches, model: model.rawValue,
+                            tags: Dictionary(uniqueKeysWithValues: zip(tags, p.map(Double.init)))))
                 }
             } catch {
                 failed += 1

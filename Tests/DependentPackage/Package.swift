@@ -7,7 +7,8 @@
 import Foundation
 import PackageDescription
 
-let mooddex: Package.Dependency = ProcessInfo.processInfo.environment["MOODDEX_DEPENDENCY_URL"]
+let mooddex: Package.Dependency =
+    ProcessInfo.processInfo.environment["MOODDEX_DEPENDENCY_URL"]
     .map { .package(url: $0, from: "1.0.0") } ?? .package(name: "MoodDex", path: "../..")
 
 let package = Package(
@@ -20,6 +21,6 @@ let package = Package(
                 .product(name: "MoodSpectrogram", package: "MoodDex"),
                 .product(name: "MoodMetrics", package: "MoodDex"),
                 .product(name: "MoodTensor", package: "MoodDex"),
-            ]),
+            ])
     ]
 )

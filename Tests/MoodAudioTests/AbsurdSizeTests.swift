@@ -19,7 +19,8 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("tone.wav").path
-        try wavData(sine(440, seconds: 4, sampleRate: 48000), channels: 1, sampleRate: 48000).write(to: URL(fileURLWithPath: path))
+        try wavData(sine(440, seconds: 4, sampleRate: 48000), channels: 1, sampleRate: 48000).write(
+            to: URL(fileURLWithPath: path))
         #expect(throws: InvalidParameter("seconds", 3600.0, "must be at most 699 at 384000 Hz")) {
             try AudioFile.decode(path, sampleRate: 384_000, segment: .first(seconds: 3600), short: .padAny)
         }

@@ -11,8 +11,9 @@ func expectInputError(_ item: CorruptInputCorpus.Case, _ entry: String, _ body: 
         Issue.record("\(entry)(\(item.name)) returned instead of failing")
     } catch let error as InputError {
         #expect(error.path == item.path, "\(entry)(\(item.name)): error names \(error.path)")
-        #expect(error.problem.lowercased().contains(item.reason.lowercased()),
-                "\(entry)(\(item.name)): \"\(error.problem)\" should mention \"\(item.reason)\"")
+        #expect(
+            error.problem.lowercased().contains(item.reason.lowercased()),
+            "\(entry)(\(item.name)): \"\(error.problem)\" should mention \"\(item.reason)\"")
     } catch {
         Issue.record("\(entry)(\(item.name)) threw \(type(of: error)): \(error)")
     }
@@ -20,7 +21,8 @@ func expectInputError(_ item: CorruptInputCorpus.Case, _ entry: String, _ body: 
 
 @Suite struct CorruptInputTests {
     @Test func everyEntryPointRejectsEveryBadFile() throws {
-        let corpus = try CorruptInputCorpus(goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
+        let corpus = try CorruptInputCorpus(
+            goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
         defer { try? FileManager.default.removeItem(at: corpus.folder) }
         for item in corpus.cases {
             expectInputError(item, "info") { try AudioFile.info(item.path) }
@@ -32,10 +34,15 @@ func expectInputError(_ item: CorruptInputCorpus.Case, _ entry: String, _ body: 
     }
 
     @Test func errorMessagesReadWell() throws {
-        let corpus = try CorruptInputCorpus(goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
+        let corpus = try CorruptInputCorpus(
+            goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
         defer { try? FileManager.default.removeItem(at: corpus.folder) }
         let truncated = corpus.cases.first { $0.name == "truncated.mp3" }!
-        #expect(throws: InputError(truncated.path, "truncated or corrupt: its MPEG frames stop at 3.21 s of the 8.00 s its header announces")) {
+        #expect(
+            throws: InputError(
+                truncated.path,
+                "truncated or corrupt: its MPEG frames stop at 3.21 s of the 8.00 s its header announces")
+        ) {
             try AudioFile.decode(truncated.path)
         }
     }

@@ -20,7 +20,7 @@ import Testing
         #expect(audio.sampleRate == 22050)
         #expect(audio.channels == 1)
         #expect(abs(audio.frameCount - 22050) <= 2, "frames at 22050 Hz: \(audio.frameCount)")
-        let frequency = zeroCrossingFrequency(audio.samples[2000 ..< 20000], sampleRate: 22050)
+        let frequency = zeroCrossingFrequency(audio.samples[2000..<20000], sampleRate: 22050)
         #expect(abs(frequency - 1000) <= 5, "measured \(frequency) Hz")
     }
 
@@ -33,7 +33,7 @@ import Testing
         #expect(info.frameCount == 30 * 576)
         let audio = try AudioFile.decode(path)
         #expect(abs(audio.frameCount - 30 * 576 * 22050 / 16000) <= 2)
-        #expect(abs(zeroCrossingFrequency(audio.samples[3000 ..< 20000], sampleRate: 22050) - 1000) <= 5)
+        #expect(abs(zeroCrossingFrequency(audio.samples[3000..<20000], sampleRate: 22050) - 1000) <= 5)
     }
 
     @Test func nativeRateDecodeKeepsTheFileRate() throws {
@@ -58,7 +58,7 @@ import Testing
             #expect(worst <= 1e-4, "at \(rate) Hz the largest difference is \(worst)")
             // And the channels really differ: left is 440 Hz, right 1500 Hz.
             let left = stereo.samples.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
-            #expect(abs(zeroCrossingFrequency(left[2000 ..< 20000], sampleRate: rate) - 440) < 5)
+            #expect(abs(zeroCrossingFrequency(left[2000..<20000], sampleRate: rate) - 440) < 5)
         }
     }
 
@@ -70,10 +70,10 @@ import Testing
         let middle = try AudioFile.decode(path, segment: .middle(seconds: 2))
         #expect(middle.frameCount == 2 * 22050)
         let start = (whole.frameCount - 2 * 22050) / 2
-        let slice = whole.samples[start ..< start + 2 * 22050]
+        let slice = whole.samples[start..<start + 2 * 22050]
         let worst = zip(middle.samples, slice).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4, "largest difference to the whole decode: \(worst)")
-        #expect(abs(zeroCrossingFrequency(middle.samples[2000 ..< 20000], sampleRate: 22050) - 1200) < 10)
+        #expect(abs(zeroCrossingFrequency(middle.samples[2000..<20000], sampleRate: 22050) - 1200) < 10)
     }
 
     @Test func middleIsReachedBySeekingNotByDecoding() throws {
@@ -83,21 +83,21 @@ import Testing
         // 1152 samples per MPEG-1 frame at 22050 Hz would be MPEG-2: 576 per frame.
         #expect(mp3.firstFrameDecoded >= 3 * 22050 / 576 - 2, "positioned at MPEG frame \(mp3.firstFrameDecoded)")
         let samples = try mp3.read(frames: 22050)
-        #expect(abs(zeroCrossingFrequency(samples[1000 ..< 20000], sampleRate: 22050) - 1200) < 10)
+        #expect(abs(zeroCrossingFrequency(samples[1000..<20000], sampleRate: 22050) - 1200) < 10)
     }
 
     @Test func firstSegmentAndEvenlySpacedCrops() throws {
         let path = try fixture("steps-8s-22050-mono.mp3")
         let first = try AudioFile.decode(path, segment: .first(seconds: 1))
         #expect(first.frameCount == 22050)
-        #expect(abs(zeroCrossingFrequency(first.samples[1000 ..< 20000], sampleRate: 22050) - 300) < 5)
+        #expect(abs(zeroCrossingFrequency(first.samples[1000..<20000], sampleRate: 22050) - 300) < 5)
         let crops = try AudioFile.crops(path, count: 3, seconds: 2)
         #expect(crops.count == 3)
         let expected = [450.0, 1350, 2250]  // crops at 0-2 s, 3-5 s, 6-8 s: the mean step of each
         for (crop, frequency) in zip(crops, expected) {
             #expect(crop.frameCount == 2 * 22050)
-            let low = zeroCrossingFrequency(crop.samples[1000 ..< 21000], sampleRate: 22050)
-            let high = zeroCrossingFrequency(crop.samples[23050 ..< 43000], sampleRate: 22050)
+            let low = zeroCrossingFrequency(crop.samples[1000..<21000], sampleRate: 22050)
+            let high = zeroCrossingFrequency(crop.samples[23050..<43000], sampleRate: 22050)
             #expect(abs((low + high) / 2 - frequency) < 10, "crop means \(low) and \(high) Hz")
         }
     }
@@ -155,9 +155,9 @@ import Testing
         try wavData(sine(1000, seconds: 1, sampleRate: rate), channels: 1, sampleRate: rate).write(to: url)
         let audio = try AudioFile.decode(url.path)
         #expect(audio.frameCount == 22050)
-        #expect(abs(zeroCrossingFrequency(audio.samples[1000 ..< 21000], sampleRate: 22050) - 1000) < 2)
+        #expect(abs(zeroCrossingFrequency(audio.samples[1000..<21000], sampleRate: 22050) - 1000) < 2)
         // Amplitude survives (0.5), away from the edges.
-        let peak = audio.samples[1000 ..< 21000].map(abs).max()!
+        let peak = audio.samples[1000..<21000].map(abs).max()!
         #expect(abs(peak - 0.5) < 0.01, "peak \(peak)")
     }
 
@@ -165,7 +165,7 @@ import Testing
         // 9 kHz at 44.1 kHz, taken to 16 kHz (Nyquist 8 kHz): must be filtered out, not aliased to 7 kHz.
         let tone = sine(9000, seconds: 0.5, sampleRate: 44100)
         let out = Resampler(from: 44100, to: 16000).resample(tone)
-        let residual = out[200 ..< (out.count - 200)].map(abs).max()!
+        let residual = out[200..<(out.count - 200)].map(abs).max()!
         #expect(residual < 0.01, "residual amplitude \(residual)")
     }
 }
@@ -179,13 +179,13 @@ import Testing
         #expect(info.frameCount == 8 * 44100)
         let whole = try AudioFile.decode(path)
         #expect(whole.sampleRate == 22050 && whole.frameCount == 8 * 22050)
-        #expect(abs(zeroCrossingFrequency(whole.samples[30000 ..< 40000], sampleRate: 22050) - 600) < 10)
+        #expect(abs(zeroCrossingFrequency(whole.samples[30000..<40000], sampleRate: 22050) - 600) < 10)
         let middle = try AudioFile.decode(path, segment: .middle(seconds: 2))
         #expect(middle.frameCount == 2 * 22050)
         let start = 3 * 22050
-        let worst = zip(middle.samples, whole.samples[start ..< start + 2 * 22050]).map { abs($0 - $1) }.max()!
+        let worst = zip(middle.samples, whole.samples[start..<start + 2 * 22050]).map { abs($0 - $1) }.max()!
         #expect(worst < 1e-3, "largest difference to the whole decode: \(worst)")
-        #expect(abs(zeroCrossingFrequency(middle.samples[2000 ..< 20000], sampleRate: 22050) - 1200) < 10)
+        #expect(abs(zeroCrossingFrequency(middle.samples[2000..<20000], sampleRate: 22050) - 1200) < 10)
     }
 
     @Test func brokenOggIsNamed() throws {
@@ -221,7 +221,9 @@ import Testing
             default: start = 0
             }
             let n = min(part.samples.count, whole.samples.count - start)
-            #expect(Array(part.samples.prefix(n)) == Array(whole.samples[start ..< start + n]), "\(segment) at \(sourceRate) Hz")
+            #expect(
+                Array(part.samples.prefix(n)) == Array(whole.samples[start..<start + n]),
+                "\(segment) at \(sourceRate) Hz")
         }
         #expect(try AudioFile.info(url.path).frameCount == sourceRate * 20)
     }

@@ -11,7 +11,8 @@ let fourQPresent = FileManager.default.fileExists(atPath: fourQ.appendingPathCom
 
 @Suite struct FourQDecodingTests {
     /// All 628 real clips: 32 / 22.05 / 44.1 kHz stereo and two 16 kHz mono files.
-    @Test(.enabled(if: fourQPresent, "4Q clips absent: set MOODDEX_DATA_ROOT to a folder holding 4q/ (see README, Data)"))
+    @Test(
+        .enabled(if: fourQPresent, "4Q clips absent: set MOODDEX_DATA_ROOT to a folder holding 4q/ (see README, Data)"))
     func everyClipDecodes() throws {
         var paths = [String]()
         for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
@@ -26,7 +27,8 @@ let fourQPresent = FileManager.default.fileExists(atPath: fourQ.appendingPathCom
             do {
                 let info = try AudioFile.info(paths[i])
                 let audio = try AudioFile.decode(paths[i])
-                lock.lock(); rates[info.sampleRate * 10 + info.channels, default: 0] += 1; durations.append(audio.duration); lock.unlock()
+                lock.lock(); rates[info.sampleRate * 10 + info.channels, default: 0] += 1;
+                durations.append(audio.duration); lock.unlock()
             } catch {
                 lock.lock(); failures.append("\(error)"); lock.unlock()
             }

@@ -17,7 +17,10 @@ import Testing
         for i in 0..<8 {
             let high = i % 2 == 1
             let url = folder.appendingPathComponent("clip\(i).wav")
-            try wavData(sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 3, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: url)
+            try wavData(
+                sine(high ? 3000 + Double(i) * 50 : 200 + Double(i) * 10, seconds: 3, sampleRate: 22050), channels: 1,
+                sampleRate: 22050
+            ).write(to: url)
             paths.append(url.path)
             labels.append(high ? 3 : 2)
         }
@@ -41,27 +44,36 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let (paths, labels) = try clips()
         let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: tinySettings().recipe)
-        let straight = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2).model
+        let straight = try MoodModel.train(
+            paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2
+        ).model
         let checkpoint = folder.appendingPathComponent("model/training-checkpoint.safetensors")
         var epochs = 0
         #expect(throws: CancellationError.self) {
-            _ = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2, checkpoint: checkpoint,
-                                    shouldStop: { epochs >= 3 }, onEpoch: { _ in epochs += 1 })
+            _ = try MoodModel.train(
+                paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2,
+                checkpoint: checkpoint,
+                shouldStop: { epochs >= 3 }, onEpoch: { _ in epochs += 1 })
         }
         #expect(epochs == 3)
         #expect(FileManager.default.fileExists(atPath: checkpoint.path))
         var resumedEpochs = 0
-        let resumed = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2,
-                                          checkpoint: checkpoint, onEpoch: { _ in resumedEpochs += 1 }).model
+        let resumed = try MoodModel.train(
+            paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2,
+            checkpoint: checkpoint, onEpoch: { _ in resumedEpochs += 1 }
+        ).model
         #expect(resumedEpochs == tinySettings().epochs - 3)
-        for (a, b) in zip(straight.cnn.parameters, resumed.cnn.parameters) { #expect(a.value.values == b.value.values, "\(a.name)") }
+        for (a, b) in zip(straight.cnn.parameters, resumed.cnn.parameters) {
+            #expect(a.value.values == b.value.values, "\(a.name)")
+        }
     }
 
     @Test func trainSaveLoadAndClassifyWithBadEntries() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let (paths, labels) = try clips()
         let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: tinySettings().recipe)
-        let (model, _) = try MoodModel.train(paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2)
+        let (model, _) = try MoodModel.train(
+            paths: paths, labels: labels, settings: tinySettings(), cache: cache, threads: 2)
         let saved = folder.appendingPathComponent("model")
         try model.save(to: saved)
         let loaded = try MoodModel.load(from: saved)
@@ -97,19 +109,26 @@ import Testing
         file:///music/c%20d.mp3
         """.write(to: list, atomically: true, encoding: .utf8)
         let playlist = try Playlist(contentsOf: list.path)
-        #expect(playlist.entries.map(\.path) == [folder.appendingPathComponent("songs/a.mp3").path, "/absolute/b.mp3", "/music/c d.mp3"])
+        #expect(
+            playlist.entries.map(\.path) == [
+                folder.appendingPathComponent("songs/a.mp3").path, "/absolute/b.mp3", "/music/c d.mp3",
+            ])
         #expect(playlist.entries[0].comments == ["#EXTINF:30,Artist - First"])
         #expect(Playlist.mood(ofName: "calm evening.m3u", moods: ["happy", "sad", "calm", "energetic"]) == 2)
         #expect(Playlist.mood(ofName: "mix.m3u", moods: ["happy"]) == nil)
         let out = folder.appendingPathComponent("out.m3u")
         try Playlist.write([playlist.entries[0], playlist.entries[2]], to: out)
-        #expect(try String(contentsOf: out, encoding: .utf8) == "#EXTM3U\n#EXTINF:30,Artist - First\nsongs/a.mp3\nfile:///music/c%20d.mp3\n")
+        #expect(
+            try String(contentsOf: out, encoding: .utf8)
+                == "#EXTM3U\n#EXTINF:30,Artist - First\nsongs/a.mp3\nfile:///music/c%20d.mp3\n")
         try "#EXTM3U\n".write(to: list, atomically: true, encoding: .utf8)
         #expect(throws: InputError(list.path, "the playlist names no files")) { try Playlist(contentsOf: list.path) }
         #expect(throws: InputError.self) { try Playlist(contentsOf: folder.path) }
         let fifo = folder.appendingPathComponent("fifo.m3u")
         #expect(mkfifo(fifo.path, 0o644) == 0)
-        #expect(throws: InputError(fifo.path, "is a named pipe (FIFO), not a regular file")) { try Playlist(contentsOf: fifo.path) }
+        #expect(throws: InputError(fifo.path, "is a named pipe (FIFO), not a regular file")) {
+            try Playlist(contentsOf: fifo.path)
+        }
     }
 
     @Test func aMissingModelFolderIsNamed() {
@@ -119,8 +138,11 @@ import Testing
 
 /// A musicnn fine-tuned on a few clips saves, loads (through `MoodModels`, which tells the two
 /// kinds apart) and classifies the same; a bad file among them costs only its own result.
-@Suite(.serialized, .enabled(if: PretrainedModel.msdMusicnn.isAvailable(cache: Locations.cacheDirectory()),
-                             "musicnn weights absent: run scripts/setup"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: PretrainedModel.msdMusicnn.isAvailable(cache: Locations.cacheDirectory()),
+        "musicnn weights absent: run scripts/setup"))
 struct FineTunedModelTests {
     @Test func fineTuneSaveLoadClassify() throws {
         let folder = try temporaryFolder("finetune")
@@ -129,8 +151,9 @@ struct FineTunedModelTests {
         var training = FineTunedMusicnn.Settings()
         (training.frozenEpochs, training.unfrozenEpochs, training.batchSize, training.finderSteps) = (2, 1, 4, 12)
         let settings = FineTunedMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], training: training)
-        let (model, record) = try FineTunedMoodModel.train(paths: paths, labels: labels, settings: settings,
-                                                           cache: Locations.cacheDirectory(), threads: 2)
+        let (model, record) = try FineTunedMoodModel.train(
+            paths: paths, labels: labels, settings: settings,
+            cache: Locations.cacheDirectory(), threads: 2)
         #expect(record.history.count == 3)
         #expect(record.history.allSatisfy { $0.trainLoss.isFinite })
         let saved = folder.appendingPathComponent("model")
@@ -139,10 +162,14 @@ struct FineTunedModelTests {
         #expect(loaded is FineTunedMoodModel)
         let broken = folder.appendingPathComponent("broken.mp3")
         try Data("not audio".utf8).write(to: broken)
-        let a = model.classify(paths + [broken.path], threads: 2), b = loaded.classify(paths + [broken.path], threads: 1)
+        let a = model.classify(paths + [broken.path], threads: 2),
+            b = loaded.classify(paths + [broken.path], threads: 1)
         for (x, y) in zip(a.prefix(6), b.prefix(6)) { #expect(try x.get() == y.get()) }
         #expect(throws: InputError.self) { try b[6].get() }
-        #expect(try b.prefix(6).allSatisfy { r in let p = try r.get(); return abs(p.reduce(0, +) - 1) < 1e-4 })
+        #expect(
+            try b.prefix(6).allSatisfy { r in
+                let p = try r.get(); return abs(p.reduce(0, +) - 1) < 1e-4
+            })
     }
 
     /// The embedding model (frozen musicnn + logistic regression) learns two clearly different
@@ -153,8 +180,9 @@ struct FineTunedModelTests {
         let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
         var settings = EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn)
         settings.grid = [0.1, 1]
-        let (model, losses) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: artists, settings: settings,
-                                                           cache: Locations.cacheDirectory(), threads: 2)
+        let (model, losses) = try EmbeddingMoodModel.train(
+            paths: paths, labels: labels, groups: artists, settings: settings,
+            cache: Locations.cacheDirectory(), threads: 2)
         #expect(losses.count == 2 && losses.allSatisfy(\.isFinite))
         #expect(model.settings.penalty != nil)
         let saved = folder.appendingPathComponent("model")
@@ -163,7 +191,8 @@ struct FineTunedModelTests {
         #expect(loaded is EmbeddingMoodModel)
         let broken = folder.appendingPathComponent("broken.mp3")
         try Data("not audio".utf8).write(to: broken)
-        let a = model.classify(paths + [broken.path], threads: 2), b = loaded.classify(paths + [broken.path], threads: 1)
+        let a = model.classify(paths + [broken.path], threads: 2),
+            b = loaded.classify(paths + [broken.path], threads: 1)
         for (x, y) in zip(a.prefix(10), b.prefix(10)) {
             let (p, q) = (try x.get(), try y.get())
             #expect(p == q, "\(p) vs \(q)")
@@ -179,11 +208,14 @@ struct FineTunedModelTests {
 
 /// `count` WAV clips at 16 kHz alternating a low (220 Hz, labelled calm = 2) and a high
 /// (2500 Hz, energetic = 3) tone, two clips per "artist": sounds any pretrained body tells apart.
-func toneClips(in folder: URL, count: Int, seconds: Double) throws -> (paths: [String], labels: [Int], artists: [String]) {
+func toneClips(in folder: URL, count: Int, seconds: Double) throws -> (
+    paths: [String], labels: [Int], artists: [String]
+) {
     var paths = [String](), labels = [Int](), artists = [String]()
     for i in 0..<count {
         let url = folder.appendingPathComponent("clip\(i).wav")
-        try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: seconds, sampleRate: 16000), channels: 1, sampleRate: 16000).write(to: url)
+        try wavData(sine(i % 2 == 0 ? 220 : 2500, seconds: seconds, sampleRate: 16000), channels: 1, sampleRate: 16000)
+            .write(to: url)
         paths.append(url.path)
         labels.append(i % 2 == 0 ? 2 : 3)
         artists.append("artist \(i / 2)")

@@ -6,7 +6,8 @@ import Testing
 
 /// The built `mooddex` tool, run as a user would (`swift build --build-tests` builds it beside the tests).
 enum Tool {
-    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent(".build/debug/mooddex").path
     static var available: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
@@ -28,13 +29,16 @@ enum Tool {
         let errorData = Collected()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { errorData.data = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errorData.data = errors.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
         watchdog.cancel()
-        return Outcome(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                       errors: String(decoding: errorData.data, as: UTF8.self))
+        return Outcome(
+            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+            errors: String(decoding: errorData.data, as: UTF8.self))
     }
 }
 
@@ -65,8 +69,12 @@ struct CommandLineTests {
 
     /// Every line of an error report has the one prefix.
     func expectPrefixed(_ errors: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let lines = errors.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See ") && !$0.hasPrefix("Help:") }
-        #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("mooddex: ") }, "\(errors)", sourceLocation: sourceLocation)
+        let lines = errors.split(separator: "\n").filter {
+            !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See ") && !$0.hasPrefix("Help:")
+        }
+        #expect(
+            !lines.isEmpty && lines.allSatisfy { $0.hasPrefix("mooddex: ") }, "\(errors)",
+            sourceLocation: sourceLocation)
     }
 
     @Test func csvQuotesEveryFieldThatNeedsIt() throws {
@@ -87,7 +95,9 @@ struct CommandLineTests {
         let list = folder.appendingPathComponent("music/list.m3u")
         try "#EXTM3U\nsongs/x.wav\n".write(to: list, atomically: true, encoding: .utf8)
         let output = folder.appendingPathComponent("elsewhere/out.m3u")
-        let run = try Tool.run(["filter", "--mood", "happy,sad,calm,energetic", "--model", model.path, list.path, "-o", output.path])
+        let run = try Tool.run([
+            "filter", "--mood", "happy,sad,calm,energetic", "--model", model.path, list.path, "-o", output.path,
+        ])
         #expect(run.status == 0, "\(run.errors)")
         let written = try Playlist(contentsOf: output.path)
         let text = try String(contentsOf: output, encoding: .utf8)
@@ -107,7 +117,10 @@ struct CommandLineTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let model = try model()
         let audio = try clip("song.wav")
-        let run = try Tool.run(["filter", "--mood", "calm", "--model", model.path, audio.path, "-o", folder.appendingPathComponent("o.m3u").path])
+        let run = try Tool.run([
+            "filter", "--mood", "calm", "--model", model.path, audio.path, "-o",
+            folder.appendingPathComponent("o.m3u").path,
+        ])
         #expect(run.status != 0)
         #expect(run.errors.contains("not a text playlist"), "\(run.errors)")
         #expect(!run.errors.contains("skipped"))
@@ -118,7 +131,10 @@ struct CommandLineTests {
         let model = try model()
         let list = folder.appendingPathComponent("list.m3u")
         try "x.wav\n".write(to: list, atomically: true, encoding: .utf8)
-        let run = try Tool.run(["filter", "--mood", "angry", "--model", model.path, list.path, "-o", folder.appendingPathComponent("o.m3u").path])
+        let run = try Tool.run([
+            "filter", "--mood", "angry", "--model", model.path, list.path, "-o",
+            folder.appendingPathComponent("o.m3u").path,
+        ])
         #expect(run.status != 0)
         #expect(run.errors.contains("--mood = angry: must be among happy, sad, calm, energetic"), "\(run.errors)")
         #expect(!run.errors.contains("mooddex <subcommand>"), "\(run.errors)")
@@ -132,7 +148,9 @@ struct CommandLineTests {
         #expect(seed.errors.contains("'-1' is invalid for '--seed"), "\(seed.errors)")
         #expect(!seed.errors.contains("Missing value"))
         let song = try clip("song.wav")
-        let fMin = try Tool.run(["spectrogram", song.path, "-o", folder.appendingPathComponent("s.png").path, "--f-min", "-5"])
+        let fMin = try Tool.run([
+            "spectrogram", song.path, "-o", folder.appendingPathComponent("s.png").path, "--f-min", "-5",
+        ])
         #expect(fMin.errors.contains("fMin = -5.0: must be 0 Hz or more"), "\(fMin.errors)")
         expectPrefixed(fMin.errors)
     }
@@ -168,8 +186,12 @@ struct CommandLineTests {
         #expect(info.errors.contains("is a named pipe (FIFO), not a regular file"), "\(info.errors)")
         let classify = try Tool.run(["classify", "--model", try model().path, fifo.path, good.path])
         #expect(classify.status == 1 && classify.output.hasPrefix(good.path), "\(classify.errors)")
-        let features = try Tool.run(["features", folder.path, "--cache-dir", folder.appendingPathComponent("cache").path])
-        #expect(features.status == 1 && features.output.hasPrefix("2 files: 1 computed"), "\(features.output) \(features.errors)")
+        let features = try Tool.run([
+            "features", folder.path, "--cache-dir", folder.appendingPathComponent("cache").path,
+        ])
+        #expect(
+            features.status == 1 && features.output.hasPrefix("2 files: 1 computed"),
+            "\(features.output) \(features.errors)")
     }
 
     /// A long list goes through in batches (bounded memory): every file gets its line, in order,

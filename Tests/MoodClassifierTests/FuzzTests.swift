@@ -16,10 +16,13 @@ import Testing
     @Test func audioDecoders() throws {
         let folder = try temporaryFolder("fuzz-audio")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let wav = wavData(sine(440, seconds: 1.5, sampleRate: 22050).flatMap { [$0, -$0] }, channels: 2, sampleRate: 22050)
-        let seeds: [(String, Data)] = [("mp3", try Data(contentsOf: Self.fixtures.appendingPathComponent("sine1k-16000-mono.mp3"))),
-                                       ("wav", wav),
-                                       ("ogg", try Data(contentsOf: Self.fixtures.appendingPathComponent("steps-8s-44100-stereo.ogg")))]
+        let wav = wavData(
+            sine(440, seconds: 1.5, sampleRate: 22050).flatMap { [$0, -$0] }, channels: 2, sampleRate: 22050)
+        let seeds: [(String, Data)] = [
+            ("mp3", try Data(contentsOf: Self.fixtures.appendingPathComponent("sine1k-16000-mono.mp3"))),
+            ("wav", wav),
+            ("ogg", try Data(contentsOf: Self.fixtures.appendingPathComponent("steps-8s-44100-stereo.ogg"))),
+        ]
         var fuzz = Fuzz(seed: 11)
         for (ext, original) in seeds {
             let path = folder.appendingPathComponent("case.\(ext)").path
@@ -30,7 +33,9 @@ import Testing
                     _ = try AudioFile.info(path)
                     _ = try AudioFile.decode(path, segment: .first(seconds: 1), short: .padAny)
                 }
-                fuzz.run("\(ext) middle \(how)") { _ = try AudioFile.decode(path, segment: .middle(seconds: 2), short: .pad) }
+                fuzz.run("\(ext) middle \(how)") {
+                    _ = try AudioFile.decode(path, segment: .middle(seconds: 2), short: .pad)
+                }
             }
         }
         fuzz.finish("audio (MP3, WAV, Ogg)")
@@ -50,7 +55,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let original = try Data(contentsOf: Self.savedModel(in: folder).appendingPathComponent("model.safetensors"))
         let headerLength = Int(original.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-        let header = try JSONSerialization.jsonObject(with: original[8 ..< 8 + headerLength]) as! [String: Any]
+        let header = try JSONSerialization.jsonObject(with: original[8..<8 + headerLength]) as! [String: Any]
         let body = original[(8 + headerLength)...]
         var fuzz = Fuzz(seed: 12)
         for i in 0..<1200 {
@@ -64,7 +69,9 @@ import Testing
                 var entry = edited[name] as! [String: Any]
                 let field = ["shape", "data_offsets", "dtype"][fuzz.mutator.int(3)]
                 let value = fuzz.mutator.extremeJSON()
-                if field == "dtype" { entry[field] = value } else {
+                if field == "dtype" {
+                    entry[field] = value
+                } else {
                     var list = entry[field] as? [Any] ?? []
                     if list.isEmpty { list = [value] } else { list[fuzz.mutator.int(list.count)] = value }
                     entry[field] = list
@@ -123,7 +130,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.wav")
         try wavData(sine(440, seconds: 1, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: clip)
-        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
+        let cache = try FeatureCache(
+            directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
         let good = try cache.spectrogram(for: clip.path)
         let hash = try cache.contentHash(clip.path)
         let entry = cache.entryURL(contentHash: hash)
@@ -137,7 +145,9 @@ import Testing
                     Issue.record("cache entry \(how): a damaged entry was returned as a hit")
                 }
                 // Every tenth case through the public path: damaged entries are recomputed.
-                if i % 10 == 0, try cache.spectrogram(for: clip.path) != good { Issue.record("cache entry \(how): wrong spectrogram") }
+                if i % 10 == 0, try cache.spectrogram(for: clip.path) != good {
+                    Issue.record("cache entry \(how): wrong spectrogram")
+                }
             }
         }
         fuzz.finish("feature-cache entries")
@@ -146,7 +156,8 @@ import Testing
     @Test func playlists() throws {
         let folder = try temporaryFolder("fuzz-m3u")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let original = Data("""
+        let original = Data(
+            """
             #EXTM3U
             #EXTINF:30,Artist - Title
             songs/a.mp3
@@ -165,7 +176,9 @@ import Testing
                 try Playlist.write(playlist.entries, to: out)
                 let again = try Playlist(contentsOf: out.path)
                 if again.entries.map(\.path) != playlist.entries.map(\.path) {
-                    Issue.record("m3u \(how): rewriting changed the entries \(playlist.entries.map(\.path)) to \(again.entries.map(\.path))")
+                    Issue.record(
+                        "m3u \(how): rewriting changed the entries \(playlist.entries.map(\.path)) to \(again.entries.map(\.path))"
+                    )
                 }
             }
         }
@@ -219,8 +232,9 @@ struct Mutator {
                 for _ in 0..<flips { bytes[int(bytes.count)] ^= 1 << UInt8(int(8)) }
                 steps.append("flip\(flips)")
             case 2:
-                let start = int(bytes.count), length = 1 + int(min(4096, bytes.count - start)), at = int(bytes.count + 1)
-                bytes.insert(contentsOf: bytes[start ..< start + length], at: at)
+                let start = int(bytes.count), length = 1 + int(min(4096, bytes.count - start)),
+                    at = int(bytes.count + 1)
+                bytes.insert(contentsOf: bytes[start..<start + length], at: at)
                 steps.append("dup\(start)+\(length)@\(at)")
             default:
                 // Headers sit near the start: aim there most of the time.
@@ -229,8 +243,12 @@ struct Mutator {
                 let span = int(2) == 0 ? min(bytes.count, 128) : bytes.count
                 let offset = int(max(1, span - width + 1))
                 let pattern: UInt8 = [0x00, 0xFF, 0x7F, 0x80][int(4)]
-                for k in 0..<width { bytes[offset + k] = k == width - 1 && pattern >= 0x7F ? pattern : (pattern == 0x7F ? 0xFF : pattern == 0x80 ? 0 : pattern) }
-                if int(2) == 0 { bytes[offset ..< offset + width].reverse() }  // big- or little-endian
+                for k in 0..<width {
+                    bytes[offset + k] =
+                        k == width - 1 && pattern >= 0x7F
+                        ? pattern : (pattern == 0x7F ? 0xFF : pattern == 0x80 ? 0 : pattern)
+                }
+                if int(2) == 0 { bytes[offset..<offset + width].reverse() }  // big- or little-endian
                 steps.append("extreme\(width)x\(String(pattern, radix: 16))@\(offset)")
             }
         }
@@ -239,8 +257,10 @@ struct Mutator {
 
     /// A JSON value at an edge: huge, negative, zero, fractional, of the wrong type.
     mutating func extremeJSON() -> Any {
-        let values: [Any] = [0, -1, 1, 2, 3, 1000, -1000, Int.max, Int.min, 1e9, 1e300, -1e300, 1e-300, 0.5, 1e-45,
-                             "", "middle", "x\n,\"y", [Any](), [0, 0], [1_000_000, 1_000_000], [String: Any](), NSNull(), true]
+        let values: [Any] = [
+            0, -1, 1, 2, 3, 1000, -1000, Int.max, Int.min, 1e9, 1e300, -1e300, 1e-300, 0.5, 1e-45,
+            "", "middle", "x\n,\"y", [Any](), [0, 0], [1_000_000, 1_000_000], [String: Any](), NSNull(), true,
+        ]
         return values[int(values.count)]
     }
 }

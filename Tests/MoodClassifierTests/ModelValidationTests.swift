@@ -35,9 +35,13 @@ import Testing
         }
     }
 
-    @Test(arguments: [("pool", "[0,0]"), ("pool", "[1000,1000]"), ("pool", "[2]"), ("segmentSeconds", "1e9"), ("segmentSeconds", "0.01"),
-                      ("std", "0"), ("std", "-5"), ("segment", "\"sideways\""), ("moods", "[\"happy\",\"happy\",\"sad\",\"calm\"]"),
-                      ("moods", "[]"), ("channels", "[0,1,1,1]"), ("channels", "[100000,2,2,2]"), ("dropout", "1.5"), ("batchSize", "0")])
+    @Test(arguments: [
+        ("pool", "[0,0]"), ("pool", "[1000,1000]"), ("pool", "[2]"), ("segmentSeconds", "1e9"),
+        ("segmentSeconds", "0.01"),
+        ("std", "0"), ("std", "-5"), ("segment", "\"sideways\""), ("moods", "[\"happy\",\"happy\",\"sad\",\"calm\"]"),
+        ("moods", "[]"), ("channels", "[0,1,1,1]"), ("channels", "[100000,2,2,2]"), ("dropout", "1.5"),
+        ("batchSize", "0"),
+    ])
     func settingsOutOfRangeAreRefused(key: String, json: String) throws {
         let folder = try savedModel()
         defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
@@ -69,16 +73,22 @@ import Testing
         expectRefused(folder, mentioning: "header length")
         // Offsets past the end, negative and overflowing shapes.
         let headerLength = Int(good.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-        let header = String(decoding: good[8 ..< 8 + headerLength], as: UTF8.self)
-        for (pattern, replacement) in [("\"data_offsets\":[0,", "\"data_offsets\":[0,9999999999"), ("\"shape\":[", "\"shape\":[-1,"),
-                                       ("\"shape\":[", "\"shape\":[4611686018427387904,4,")] {
+        let header = String(decoding: good[8..<8 + headerLength], as: UTF8.self)
+        for (pattern, replacement) in [
+            ("\"data_offsets\":[0,", "\"data_offsets\":[0,9999999999"), ("\"shape\":[", "\"shape\":[-1,"),
+            ("\"shape\":[", "\"shape\":[4611686018427387904,4,"),
+        ] {
             guard let range = header.range(of: pattern) else { Issue.record("no \(pattern) in the header"); continue }
             var edited = header.replacingCharacters(in: range, with: replacement)
-            if pattern.hasPrefix("\"data") { edited = edited.replacingOccurrences(of: "9999999999", with: "9999999999,0", options: [], range: nil) }
+            if pattern.hasPrefix("\"data") {
+                edited = edited.replacingOccurrences(of: "9999999999", with: "9999999999,0", options: [], range: nil)
+            }
             var bytes = Data()
             withUnsafeBytes(of: UInt64(edited.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
             try (bytes + Data(edited.utf8) + good[(8 + headerLength)...]).write(to: url)
-            do { _ = try Safetensors.read(url.path); Issue.record("accepted \(replacement)") } catch { #expect(error is InputError, "\(error)") }
+            do { _ = try Safetensors.read(url.path); Issue.record("accepted \(replacement)") } catch {
+                #expect(error is InputError, "\(error)")
+            }
         }
     }
 
@@ -90,6 +100,9 @@ import Testing
         let clip = folder.deletingLastPathComponent().appendingPathComponent("tone.wav")
         try wavData(sine(440, seconds: 3, sampleRate: 22050), channels: 1, sampleRate: 22050).write(to: clip)
         let result = model.classify([clip.path], threads: 1)[0]
-        #expect(throws: InputError(clip.path, "the model gave non-finite probabilities (its weights or settings are broken)")) { try result.get() }
+        #expect(
+            throws: InputError(
+                clip.path, "the model gave non-finite probabilities (its weights or settings are broken)")
+        ) { try result.get() }
     }
 }

@@ -9,21 +9,26 @@ import Testing
 /// `mooddex classify` runs musicnn-based models on oneDNN: the embedding model's probabilities
 /// agree with the reference backend's to 1e-4. Works in a temporary cache that links the
 /// released weights, so the real cache is only read.
-@Suite(.enabled(if: PretrainedModel.msdMusicnn.isAvailable(cache: Locations.cacheDirectory()),
-                "musicnn weights absent: run scripts/setup"))
+@Suite(
+    .enabled(
+        if: PretrainedModel.msdMusicnn.isAvailable(cache: Locations.cacheDirectory()),
+        "musicnn weights absent: run scripts/setup"))
 struct OneDNNClassifyTests {
     @Test func embeddingModelClassifiesAlikeOnOneDNN() throws {
         let folder = try temporaryFolder("onednn-classify")
         defer { try? FileManager.default.removeItem(at: folder) }
         let cache = folder.appendingPathComponent("cache")
         let weights = "pretrained/\(PretrainedModel.msdMusicnn.rawValue).safetensors"
-        try FileManager.default.createDirectory(at: cache.appendingPathComponent("pretrained"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: cache.appendingPathComponent(weights),
-                                                   withDestinationURL: Locations.cacheDirectory().appendingPathComponent(weights))
+        try FileManager.default.createDirectory(
+            at: cache.appendingPathComponent("pretrained"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            at: cache.appendingPathComponent(weights),
+            withDestinationURL: Locations.cacheDirectory().appendingPathComponent(weights))
         let (paths, labels, artists) = try toneClips(in: folder, count: 6, seconds: 7)
         var settings = EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn)
         settings.grid = [1]
-        let (model, _) = try EmbeddingMoodModel.train(paths: paths, labels: labels, groups: artists, settings: settings, cache: cache, threads: 2)
+        let (model, _) = try EmbeddingMoodModel.train(
+            paths: paths, labels: labels, groups: artists, settings: settings, cache: cache, threads: 2)
         let reference = try model.classify(paths, threads: 2).map { try $0.get() }
         model.inferenceBackend = .oneDNN
         let fast = try model.classify(paths, threads: 2).map { try $0.get() }

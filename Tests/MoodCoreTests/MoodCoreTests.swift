@@ -7,7 +7,10 @@ import Testing
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
     ])
     func knownVectors(message: String, digest: String) {
         #expect(SHA256.hex(Array(message.utf8)) == digest)
@@ -37,7 +40,7 @@ import Testing
         var offset = 0, turn = 0
         while offset < count {
             let n = min(sizes[turn % sizes.count], count - offset)
-            bytes[offset ..< offset + n].withUnsafeBytes { hasher.update(raw: $0) }
+            bytes[offset..<offset + n].withUnsafeBytes { hasher.update(raw: $0) }
             offset += n
             turn += 1
         }
@@ -72,7 +75,9 @@ import Testing
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
         let length = header.utf8.count
-        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8) + payload)
+        return Data(
+            [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)] + Array(header.utf8)
+                + payload)
     }
 
     @Test func readsFloatsAndBooleans() throws {
@@ -88,19 +93,23 @@ import Testing
     @Test func rejectsTruncatedAndForeignFiles() {
         #expect(throws: InputError.self) { try NPYArray(data: Data("hello".utf8)) }
         #expect(throws: InputError.self) { try NPYArray(data: npy("<f8", shape: "(3,)", payload: [0, 0, 0])) }
-        #expect(throws: InputError.self) { try NPYArray(data: npy("<c16", shape: "(1,)", payload: Array(repeating: 0, count: 16))) }
+        #expect(throws: InputError.self) {
+            try NPYArray(data: npy("<c16", shape: "(1,)", payload: Array(repeating: 0, count: 16)))
+        }
     }
 }
 
 @Suite struct FilesAndPlacesTests {
     @Test func atomicWriteReplacesWholeFilesAndLeavesNoTemporaries() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "atomic-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("deep/report.md")
         try AtomicFile.write("first", to: url)
         try AtomicFile.write("second", to: url)
         #expect(try String(contentsOf: url, encoding: .utf8) == "second")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == ["report.md"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == ["report.md"])
     }
 
     @Test func dataRootAndCacheFollowFlagThenEnvironment() {

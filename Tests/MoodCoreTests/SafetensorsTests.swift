@@ -33,12 +33,18 @@ import Testing
 
     @Test func metadataMustMapStringsToStrings() throws {
         let data = file(header: #"{"__metadata__":{"epoch":3},"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#)
-        let error = try #require(throws: InputError.self) { try Safetensors.decode(data, path: "checkpoint.safetensors") }
-        #expect(error.problem.contains("__metadata__") && error.problem.contains("\"__metadata__.epoch\" is not a string"), "\(error)")
+        let error = try #require(throws: InputError.self) {
+            try Safetensors.decode(data, path: "checkpoint.safetensors")
+        }
+        #expect(
+            error.problem.contains("__metadata__") && error.problem.contains("\"__metadata__.epoch\" is not a string"),
+            "\(error)")
     }
 
     @Test func aHeaderThatIsNoObjectIsABadHeader() throws {
-        let error = try #require(throws: InputError.self) { try Safetensors.decode(file(header: "[1, 2]"), path: "x.safetensors") }
+        let error = try #require(throws: InputError.self) {
+            try Safetensors.decode(file(header: "[1, 2]"), path: "x.safetensors")
+        }
         #expect(error.problem.hasPrefix("not a safetensors file: bad header"), "\(error)")
     }
 

@@ -11,7 +11,9 @@ import Testing
         let table = try CSVTable(text: text, path: "t.csv")
         #expect(try table.strings("name") == ["Song, with comma", "Say \"hi\""])
         #expect(try table.numbers("tempo") == [120.5, 90])
-        #expect(throws: InputError("t.csv", "missing column 'energy' (columns: name, mood, tempo)")) { try table.numbers("energy") }
+        #expect(throws: InputError("t.csv", "missing column 'energy' (columns: name, mood, tempo)")) {
+            try table.numbers("energy")
+        }
         let bad = try CSVTable(text: "a,b\n1,x\n", path: "b.csv")
         #expect(throws: InputError("b.csv", "line 2, column 'b': 'x' is not a number")) { try bad.numbers("b") }
         #expect(throws: InputError.self) { try CSVTable(text: "a\n\"open", path: "c.csv") }
@@ -37,9 +39,13 @@ import Testing
         let folder = try temporaryFolder("spotify")
         defer { try? FileManager.default.removeItem(at: folder) }
         let header = "id," + SpotifyMoods.featureNames.joined(separator: ",") + ",mood"
-        let row = { (id: String, mood: String) in id + "," + SpotifyMoods.featureNames.map { _ in "0.5" }.joined(separator: ",") + "," + mood }
+        let row = { (id: String, mood: String) in
+            id + "," + SpotifyMoods.featureNames.map { _ in "0.5" }.joined(separator: ",") + "," + mood
+        }
         let url = folder.appendingPathComponent("m.csv")
-        try ([header, row("a", "Happy"), row("a", "Energetic"), row("b", "Calm"), row("c", "Sad")].joined(separator: "\n")).write(to: url, atomically: true, encoding: .utf8)
+        try
+            ([header, row("a", "Happy"), row("a", "Energetic"), row("b", "Calm"), row("c", "Sad")].joined(
+                separator: "\n")).write(to: url, atomically: true, encoding: .utf8)
         let data = try SpotifyMoods(contentsOf: url.path)
         #expect(data.labels == [2, 1, 0, 3])
         #expect(data.conflictingIDs == (1, 2))
@@ -85,12 +91,17 @@ import Testing
         let audio = root.appendingPathComponent("audio")
         for path in ["48/948.mp3", "50/950.low.mp3"] {
             let url = audio.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data([0xFF]).write(to: url)
         }
-        let s = try MTGJamendo.audioSplit(metadata: root.appendingPathComponent("data"), split: 0, part: "test", audioFolder: audio,
-                                          tags: ["background", "calm", "happy"])
-        #expect(s.paths == [audio.appendingPathComponent("48/948.mp3").path, audio.appendingPathComponent("50/950.low.mp3").path])
+        let s = try MTGJamendo.audioSplit(
+            metadata: root.appendingPathComponent("data"), split: 0, part: "test", audioFolder: audio,
+            tags: ["background", "calm", "happy"])
+        #expect(
+            s.paths == [
+                audio.appendingPathComponent("48/948.mp3").path, audio.appendingPathComponent("50/950.low.mp3").path,
+            ])
         #expect(s.targets == [[1, 1, 0], [0, 0, 1]])
         #expect(s.artists == ["artist_000087", "artist_000087"])
         #expect(s.missing == 1)
@@ -100,12 +111,15 @@ import Testing
         let tone = sine(1000, seconds: 5, sampleRate: 22050, amplitude: 0.5)
         var g = SeededGenerator(seed: 4)
         let noise = (0..<(5 * 22050)).map { _ in g.nextUniform() - 0.5 }
-        let t = try AudioFeatures.compute(tone, sampleRate: 22050), n = try AudioFeatures.compute(noise, sampleRate: 22050)
+        let t = try AudioFeatures.compute(tone, sampleRate: 22050),
+            n = try AudioFeatures.compute(noise, sampleRate: 22050)
         let index = { (name: String) in AudioFeatures.names.firstIndex(of: name)! }
         #expect(abs(t[index("centroid_hz")] - 1000) < 60, "tone centroid \(t[index("centroid_hz")])")
         #expect(abs(t[index("zcr")] - 2000.0 / 22050) < 0.002)
         #expect(t[index("flatness")] < 0.05 && n[index("flatness")] > 0.3)
-        #expect(abs(t[index("rms_mean_db")] - 20 * log10(0.5 / 2.0.squareRoot())) < 1.0, "tone loudness \(t[index("rms_mean_db")])")
+        #expect(
+            abs(t[index("rms_mean_db")] - 20 * log10(0.5 / 2.0.squareRoot())) < 1.0,
+            "tone loudness \(t[index("rms_mean_db")])")
         #expect(t.count == AudioFeatures.names.count && t.allSatisfy(\.isFinite) && n.allSatisfy(\.isFinite))
     }
 }

@@ -13,7 +13,8 @@ import Testing
     let archiveName = "autotagging_moodtheme_audio-low-00.tar"
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-fetch-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mooddex-fetch-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var g = SeededGenerator(seed: 1)
         tracks = [("00/1000.mp3", 30000), ("00/1100.mp3", 1200), ("01/2001.mp3", 70001)].map { name, size in
@@ -26,14 +27,21 @@ import Testing
     func writeChecksums(breakTrack: Bool = false) throws -> URL {
         let lists = folder.appendingPathComponent("checksums")
         try FileManager.default.createDirectory(at: lists, withIntermediateDirectories: true)
-        try "\(SHA256.hex(archive)) \(archiveName)\n".write(to: lists.appendingPathComponent("autotagging_moodtheme_audio-low_sha256_tars.txt"), atomically: true, encoding: .utf8)
-        let lines = tracks.enumerated().map { i, t in "\(breakTrack && i == 1 ? String(repeating: "0", count: 64) : SHA256.hex(t.1)) \(t.0)" }
-        try (lines.joined(separator: "\n") + "\n").write(to: lists.appendingPathComponent("autotagging_moodtheme_audio-low_sha256_tracks.txt"), atomically: true, encoding: .utf8)
+        try "\(SHA256.hex(archive)) \(archiveName)\n".write(
+            to: lists.appendingPathComponent("autotagging_moodtheme_audio-low_sha256_tars.txt"), atomically: true,
+            encoding: .utf8)
+        let lines = tracks.enumerated().map { i, t in
+            "\(breakTrack && i == 1 ? String(repeating: "0", count: 64) : SHA256.hex(t.1)) \(t.0)"
+        }
+        try (lines.joined(separator: "\n") + "\n").write(
+            to: lists.appendingPathComponent("autotagging_moodtheme_audio-low_sha256_tracks.txt"), atomically: true,
+            encoding: .utf8)
         return lists
     }
 
     func fetcher(_ server: LoopbackServer, checksums: URL) -> MTGJamendoFetch {
-        var fetch = MTGJamendoFetch(kind: .audioLow, parts: [0], destination: folder.appendingPathComponent("audio"), checksums: checksums)
+        var fetch = MTGJamendoFetch(
+            kind: .audioLow, parts: [0], destination: folder.appendingPathComponent("audio"), checksums: checksums)
         fetch.mirrors = [server.baseURL]
         fetch.showProgress = false
         fetch.pause = 0.05
@@ -77,8 +85,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try LoopbackServer(files: ["autotagging_moodtheme/audio-low/\(archiveName)": archive])
         defer { server.stop() }
-        #expect(throws: InputError(folder.appendingPathComponent("audio/00/1100.mp3").path,
-                                   "track checksum mismatch: expected \(String(repeating: "0", count: 64)), got \(SHA256.hex(tracks[1].1))")) {
+        #expect(
+            throws: InputError(
+                folder.appendingPathComponent("audio/00/1100.mp3").path,
+                "track checksum mismatch: expected \(String(repeating: "0", count: 64)), got \(SHA256.hex(tracks[1].1))"
+            )
+        ) {
             try fetcher(server, checksums: try writeChecksums(breakTrack: true)).run()
         }
     }
@@ -107,7 +119,10 @@ import Testing
         var damaged = tarArchive([("a.txt", Data("x".utf8))])
         damaged[10] ^= 1
         try damaged.write(to: url)
-        #expect(throws: InputError(url.path, "not a tar archive, or its first header is damaged (libarchive: Unrecognized archive format)")) {
+        #expect(
+            throws: InputError(
+                url.path, "not a tar archive, or its first header is damaged (libarchive: Unrecognized archive format)")
+        ) {
             try Tar.extract(url, into: folder)
         }
         // A symbolic link already in the target folder is not followed out of it.
@@ -129,9 +144,13 @@ import Testing
         let url = folder.appendingPathComponent("a.tar")
         let good = tarArchive([("00/1.mp3", Data(count: 3000)), ("00/2.mp3", Data("y".utf8))])
         let secondHeader = 512 + 3072
-        for (cut, what) in [(secondHeader + 100, "inside the second header"), (1000, "inside the first file"), (0, "empty file")] {
+        for (cut, what) in [
+            (secondHeader + 100, "inside the second header"), (1000, "inside the first file"), (0, "empty file"),
+        ] {
             try good.prefix(cut).write(to: url)
-            #expect(throws: InputError.self, "cut \(what)") { try Tar.extract(url, into: folder.appendingPathComponent("out")) }
+            #expect(throws: InputError.self, "cut \(what)") {
+                try Tar.extract(url, into: folder.appendingPathComponent("out"))
+            }
         }
         var damaged = good
         damaged[secondHeader + 10] ^= 1

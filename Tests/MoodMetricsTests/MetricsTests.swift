@@ -8,15 +8,16 @@ import Testing
     /// truth     0 0 0 0 1 1 1 2 2 2
     /// predicted 0 0 1 2 1 1 0 2 2 1
     @Test func confusionPrecisionRecallF1ByHand() {
-        let r = ClassificationReport(truth: [0, 0, 0, 0, 1, 1, 1, 2, 2, 2], predicted: [0, 0, 1, 2, 1, 1, 0, 2, 2, 1], classes: 3)
+        let r = ClassificationReport(
+            truth: [0, 0, 0, 0, 1, 1, 1, 2, 2, 2], predicted: [0, 0, 1, 2, 1, 1, 0, 2, 2, 1], classes: 3)
         #expect(r.confusion == [[2, 1, 1], [1, 2, 0], [0, 1, 2]])
         #expect(r.accuracy == 0.6)
         #expect(abs(r.errorRate - 0.4) < 1e-12)
-        #expect(abs(r.precision(0) - 2.0 / 3) < 1e-12)   // predicted 0: samples 1, 2, 7
+        #expect(abs(r.precision(0) - 2.0 / 3) < 1e-12)  // predicted 0: samples 1, 2, 7
         #expect(abs(r.recall(0) - 0.5) < 1e-12)
-        #expect(abs(r.f1(0) - 4.0 / 7) < 1e-12)          // 2 (2/3)(1/2) / (2/3 + 1/2)
-        #expect(abs(r.precision(1) - 0.5) < 1e-12)       // predicted 1: 3, 5, 6, 10
-        #expect(abs(r.f1(2) - 2.0 / 3) < 1e-12)             // precision 2/3 (samples 4, 8, 9), recall 2/3
+        #expect(abs(r.f1(0) - 4.0 / 7) < 1e-12)  // 2 (2/3)(1/2) / (2/3 + 1/2)
+        #expect(abs(r.precision(1) - 0.5) < 1e-12)  // predicted 1: 3, 5, 6, 10
+        #expect(abs(r.f1(2) - 2.0 / 3) < 1e-12)  // precision 2/3 (samples 4, 8, 9), recall 2/3
         #expect(abs(r.macroF1 - (4.0 / 7 + (2 * 0.5 * 2.0 / 3) / (0.5 + 2.0 / 3) + 2.0 / 3) / 3) < 1e-12)
     }
 
@@ -55,7 +56,9 @@ import Testing
         let values = (0..<200).map { Double($0 % 10) }
         func run() -> Estimate {
             var g = SeededGenerator(seed: 3)
-            return Intervals.bootstrap(count: values.count, generator: &g) { idx in idx.map { values[$0] }.reduce(0, +) / Double(idx.count) }
+            return Intervals.bootstrap(count: values.count, generator: &g) { idx in
+                idx.map { values[$0] }.reduce(0, +) / Double(idx.count)
+            }
         }
         let a = run(), b = run()
         #expect(a == b)
@@ -68,15 +71,20 @@ import Testing
     static let folder = Locations.dataRoot().appendingPathComponent("mtg-jamendo/results/mediaeval")
     static let present = FileManager.default.fileExists(atPath: folder.appendingPathComponent("groundtruth.npy").path)
 
-    @Test(.enabled(if: present, "MTG-Jamendo results absent: set MOODDEX_DATA_ROOT to a folder holding mtg-jamendo/ (see README, Data)"))
+    @Test(
+        .enabled(
+            if: present,
+            "MTG-Jamendo results absent: set MOODDEX_DATA_ROOT to a folder holding mtg-jamendo/ (see README, Data)"))
     func vggishBaselineScores() throws {
         let truth = try NPYArray(contentsOf: Self.folder.appendingPathComponent("groundtruth.npy").path)
-        let predictions = try NPYArray(contentsOf: Self.folder.appendingPathComponent("baseline_vggish_predictions.npy").path)
-        let decisions = try NPYArray(contentsOf: Self.folder.appendingPathComponent("baseline_vggish_decisions.npy").path)
+        let predictions = try NPYArray(
+            contentsOf: Self.folder.appendingPathComponent("baseline_vggish_predictions.npy").path)
+        let decisions = try NPYArray(
+            contentsOf: Self.folder.appendingPathComponent("baseline_vggish_decisions.npy").path)
         #expect(truth.shape == [4231, 56] && predictions.shape == [4231, 56])
         let rows = 4231, tags = 56
         let t = (0..<rows).map { r in (0..<tags).map { truth.values[r * tags + $0] > 0.5 } }
-        let p = (0..<rows).map { r in Array(predictions.values[(r * tags) ..< ((r + 1) * tags)]) }
+        let p = (0..<rows).map { r in Array(predictions.values[(r * tags)..<((r + 1) * tags)]) }
         let report = MultiLabelReport(scores: p, truth: t)
         #expect(abs(report.rocAUCMacro - 0.725821) < 5e-6, "ROC-AUC macro \(report.rocAUCMacro)")
         #expect(abs(report.averagePrecisionMacro - 0.107734) < 5e-6, "PR-AUC macro \(report.averagePrecisionMacro)")

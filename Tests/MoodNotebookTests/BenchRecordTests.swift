@@ -11,17 +11,24 @@ import Testing
     }
 
     @Test func cnnRecordRoundTripsThroughItsFile() throws {
-        let peer = try PeerOutput.decode(CNNPeerOutput.self, from: Data("""
-            {"version": "2.5.1", "threads": 2, "jemalloc": true, "malloc_conf": "oversize_threshold:1",
-             "contiguous_train": 10.5, "contiguous_infer": 40.25, "channels_last_train": 12, "channels_last_infer": 45.5,
-             "channels_last_bf16_train": 8.125, "channels_last_bf16_infer": 30}
-            """.utf8), script: "bench_cnn.py")
-        let record = CNNBenchRecord(machine: "test CPU, 2 cores", batch: 32, threads: 2, runs: [
-            .init(classes: 4, train_samples_per_s: 21.5, infer_samples_per_s: 80.75, forward_gflop_per_sample: 1.25,
-                  peak_rss_bytes: 3_000_000_000, pytorch: peer),
-            .init(classes: 56, train_samples_per_s: 20, infer_samples_per_s: .nan, forward_gflop_per_sample: 1.25,
-                  peak_rss_bytes: 3_100_000_000, pytorch: nil),
-        ])
+        let peer = try PeerOutput.decode(
+            CNNPeerOutput.self,
+            from: Data(
+                """
+                {"version": "2.5.1", "threads": 2, "jemalloc": true, "malloc_conf": "oversize_threshold:1",
+                 "contiguous_train": 10.5, "contiguous_infer": 40.25, "channels_last_train": 12, "channels_last_infer": 45.5,
+                 "channels_last_bf16_train": 8.125, "channels_last_bf16_infer": 30}
+                """.utf8), script: "bench_cnn.py")
+        let record = CNNBenchRecord(
+            machine: "test CPU, 2 cores", batch: 32, threads: 2,
+            runs: [
+                .init(
+                    classes: 4, train_samples_per_s: 21.5, infer_samples_per_s: 80.75, forward_gflop_per_sample: 1.25,
+                    peak_rss_bytes: 3_000_000_000, pytorch: peer),
+                .init(
+                    classes: 56, train_samples_per_s: 20, infer_samples_per_s: .nan, forward_gflop_per_sample: 1.25,
+                    peak_rss_bytes: 3_100_000_000, pytorch: nil),
+            ])
         let folder = try temporaryFolder("bench")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("cnn.json")
@@ -33,13 +40,18 @@ import Testing
         #expect((read.machine, read.batch, read.threads) == (record.machine, record.batch, record.threads))
         // The keys the untyped version wrote; PyTorch's entry is left out when it was not measured.
         let runs = try #require(try object(url)["runs"] as? [[String: Any]])
-        #expect(Set(runs[0].keys) == ["classes", "train_samples_per_s", "infer_samples_per_s", "forward_gflop_per_sample", "peak_rss_bytes", "pytorch"])
+        #expect(
+            Set(runs[0].keys) == [
+                "classes", "train_samples_per_s", "infer_samples_per_s", "forward_gflop_per_sample", "peak_rss_bytes",
+                "pytorch",
+            ])
         #expect(runs[1]["pytorch"] == nil)
     }
 
     @Test func audioRecordWithoutPeersWritesAnEmptyPeersObject() throws {
-        let record = AudioBenchRecord(machine: "m", clips: 4, repeats: 3, decode_ms: 30.5, raw_libmpg123_ms: 20.25, logmel_ms: 4.5,
-                                      long_file_seconds: 240, middle30_ms: 31, whole_long_ms: 250, peers: AudioPeerOutput())
+        let record = AudioBenchRecord(
+            machine: "m", clips: 4, repeats: 3, decode_ms: 30.5, raw_libmpg123_ms: 20.25, logmel_ms: 4.5,
+            long_file_seconds: 240, middle30_ms: 31, whole_long_ms: 250, peers: AudioPeerOutput())
         let folder = try temporaryFolder("bench")
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("audio.json")
@@ -49,19 +61,26 @@ import Testing
     }
 
     @Test func aPeerOutputMissingAFieldIsAnErrorNamingScriptAndField() throws {
-        let printed = Data("""
+        let printed = Data(
+            """
             {"version": "2.5.1", "threads": 2, "jemalloc": false, "malloc_conf": "",
              "contiguous_train": 10.5, "contiguous_infer": 40.25, "channels_last_train": 12,
              "channels_last_bf16_train": 8.125, "channels_last_bf16_infer": 30}
             """.utf8)
-        let error = try #require(throws: InputError.self) { try PeerOutput.decode(CNNPeerOutput.self, from: printed, script: "scripts/peers/bench_cnn.py") }
+        let error = try #require(throws: InputError.self) {
+            try PeerOutput.decode(CNNPeerOutput.self, from: printed, script: "scripts/peers/bench_cnn.py")
+        }
         #expect(error.path == "scripts/peers/bench_cnn.py")
         #expect(error.problem.contains("\"channels_last_infer\""), "\(error)")
     }
 
     @Test func aPeerOutputFieldOfTheWrongTypeIsNamed() throws {
-        let printed = Data(#"{"version": "2.16.1", "threads": "two", "batch": 32, "MSD_musicnn_patches_per_s": 90, "MSD_vgg_patches_per_s": 150}"#.utf8)
-        let error = try #require(throws: InputError.self) { try PeerOutput.decode(MusicnnPeerOutput.self, from: printed, script: "bench_musicnn.py") }
+        let printed = Data(
+            #"{"version": "2.16.1", "threads": "two", "batch": 32, "MSD_musicnn_patches_per_s": 90, "MSD_vgg_patches_per_s": 150}"#
+                .utf8)
+        let error = try #require(throws: InputError.self) {
+            try PeerOutput.decode(MusicnnPeerOutput.self, from: printed, script: "bench_musicnn.py")
+        }
         #expect(error.problem.contains("\"threads\" is not a whole number"), "\(error)")
     }
 
@@ -69,7 +88,9 @@ import Testing
     @Test func aPeerThatReportsHalfALibraryIsAnError() throws {
         let none = try PeerOutput.decode(MLPPeerOutput.self, from: Data("{}".utf8), script: "bench_mlp.py")
         #expect(none == MLPPeerOutput())
-        let both = try PeerOutput.decode(MLPPeerOutput.self, from: Data(#"{"pytorch_s": 0.42, "pytorch_version": "2.5.1"}"#.utf8), script: "bench_mlp.py")
+        let both = try PeerOutput.decode(
+            MLPPeerOutput.self, from: Data(#"{"pytorch_s": 0.42, "pytorch_version": "2.5.1"}"#.utf8),
+            script: "bench_mlp.py")
         #expect(both.pytorch_s == 0.42 && both.sklearn_s == nil)
         let error = try #require(throws: InputError.self) {
             try PeerOutput.decode(MLPPeerOutput.self, from: Data(#"{"sklearn_s": 0.3}"#.utf8), script: "bench_mlp.py")
@@ -78,13 +99,17 @@ import Testing
     }
 
     @Test func audioPeerWithLibrosaMissingKeepsFFmpeg() throws {
-        let printed = Data(#"{"librosa_error": "No module named 'librosa'", "ffmpeg_version": "5.1.6", "ffmpeg_decode_ms": 41.5}"#.utf8)
+        let printed = Data(
+            #"{"librosa_error": "No module named 'librosa'", "ffmpeg_version": "5.1.6", "ffmpeg_decode_ms": 41.5}"#.utf8
+        )
         let peers = try PeerOutput.decode(AudioPeerOutput.self, from: printed, script: "bench_audio.py")
         #expect(peers.librosa_logmel_ms == nil && peers.ffmpeg_decode_ms == 41.5)
     }
 
     @Test func musicnnPeerReadsTheFlatKeysTheScriptPrints() throws {
-        let printed = Data(#"{"version": "2.16.1", "threads": 2, "batch": 32, "MSD_musicnn_patches_per_s": 90.5, "MSD_vgg_patches_per_s": 150.25}"#.utf8)
+        let printed = Data(
+            #"{"version": "2.16.1", "threads": 2, "batch": 32, "MSD_musicnn_patches_per_s": 90.5, "MSD_vgg_patches_per_s": 150.25}"#
+                .utf8)
         let peer = try PeerOutput.decode(MusicnnPeerOutput.self, from: printed, script: "bench_musicnn.py")
         #expect(peer.patchesPerSecond("MSD_musicnn") == 90.5 && peer.patchesPerSecond("MSD_vgg") == 150.25)
         #expect(peer.tagger_s == nil)

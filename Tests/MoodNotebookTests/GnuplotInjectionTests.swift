@@ -8,12 +8,15 @@ struct GnuplotInjectionTests {
     /// Strings that would end a gnuplot string or line, run a command, or expand a macro.
     static func hostile(_ marker: URL) -> [String] {
         let touch = "system \"touch \(marker.path)\""
-        return ["a\n\(touch)\nb", "a'\n\(touch)\n'b", "a\r\(touch)\rb", "`touch \(marker.path)`", "x\\", "x\\\n\(touch)",
-                "@touch \u{2028}\(touch)", "nul\u{0}\(touch)", "tab\there\u{7f}"]
+        return [
+            "a\n\(touch)\nb", "a'\n\(touch)\n'b", "a\r\(touch)\rb", "`touch \(marker.path)`", "x\\", "x\\\n\(touch)",
+            "@touch \u{2028}\(touch)", "nul\u{0}\(touch)", "tab\there\u{7f}",
+        ]
     }
 
     func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-gnuplot-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mooddex-gnuplot-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -23,8 +26,9 @@ struct GnuplotInjectionTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let marker = folder.appendingPathComponent("INJECTED")
         for (i, text) in Self.hostile(marker).enumerated() {
-            var figure = HeatmapFigure(values: [0, 1, 2, 3], rows: 2, columns: 2, title: text, xLabel: text, yLabel: text,
-                                       colourLabel: text, yTics: [(0, text)])
+            var figure = HeatmapFigure(
+                values: [0, 1, 2, 3], rows: 2, columns: 2, title: text, xLabel: text, yLabel: text,
+                colourLabel: text, yTics: [(0, text)])
             figure.size = (200, 120)
             let output = folder.appendingPathComponent("h\(i).png")
             try figure.render(to: output)
@@ -40,10 +44,15 @@ struct GnuplotInjectionTests {
     @Test func quotedTextCannotEndTheStringOrTheLine() {
         for text in Self.hostile(URL(fileURLWithPath: "/tmp/x")) {
             let literal = Gnuplot.quoted(text)
-            #expect(!literal.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" })
+            #expect(
+                !literal.unicodeScalars.contains {
+                    $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
+                })
             // Inside, every quote is doubled: the literal is one string token.
             let inner = literal.dropFirst().dropLast()
-            #expect(literal.first == "'" && literal.last == "'" && inner.replacingOccurrences(of: "''", with: "").allSatisfy { $0 != "'" })
+            #expect(
+                literal.first == "'" && literal.last == "'"
+                    && inner.replacingOccurrences(of: "''", with: "").allSatisfy { $0 != "'" })
         }
     }
 
@@ -54,7 +63,8 @@ struct GnuplotInjectionTests {
         let marker = folder.appendingPathComponent("INJECTED")
         let sub = folder.appendingPathComponent("odd\nsystem \"touch \(marker.path)\"\n'dir")
         let output = sub.appendingPathComponent("a\n'b.png")
-        var figure = HeatmapFigure(values: [0, 1, 2, 3], rows: 2, columns: 2, title: "t", xLabel: "x", yLabel: "y", colourLabel: "c")
+        var figure = HeatmapFigure(
+            values: [0, 1, 2, 3], rows: 2, columns: 2, title: "t", xLabel: "x", yLabel: "y", colourLabel: "c")
         figure.size = (200, 120)
         try figure.render(to: output)
         #expect(FileManager.default.fileExists(atPath: output.path))

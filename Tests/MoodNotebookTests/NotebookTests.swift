@@ -12,7 +12,8 @@ enum TinyExperiment: Experiment {
     static let requirements: [DataRequirement] = []
 
     static func run(_ nb: Notebook) throws {
-        nb.markdown("""
+        nb.markdown(
+            """
             Some prose, indented in the source,
             read as markdown.
             """)
@@ -25,7 +26,8 @@ enum TinyExperiment: Experiment {
 }
 
 func temporaryFolder(_ label: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-nb-\(getpid())-\(label)-\(UInt32.random(in: 0 ... .max))")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "mooddex-nb-\(getpid())-\(label)-\(UInt32.random(in: 0 ... .max))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
@@ -36,20 +38,27 @@ func temporaryFolder(_ label: String) throws -> URL {
     @Test func reportMatchesSnapshot() throws {
         let folder = try temporaryFolder("snapshot")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let options = RunOptions(seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
-        guard case .written = ExperimentRunner.run(TinyExperiment.self, options: options) else { Issue.record("run failed"); return }
+        let options = RunOptions(
+            seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        guard case .written = ExperimentRunner.run(TinyExperiment.self, options: options) else {
+            Issue.record("run failed"); return
+        }
         let report = try String(contentsOf: folder.appendingPathComponent("tiny.md"), encoding: .utf8)
         if ProcessInfo.processInfo.environment["MOODDEX_RECORD_SNAPSHOTS"] != nil {
-            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/tiny.md")
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "Snapshots/tiny.md")
             try AtomicFile.write(report, to: source)
         }
-        let snapshot = try String(contentsOf: Bundle.module.url(forResource: "Snapshots/tiny", withExtension: "md")!, encoding: .utf8)
+        let snapshot = try String(
+            contentsOf: Bundle.module.url(forResource: "Snapshots/tiny", withExtension: "md")!, encoding: .utf8)
         #expect(report == snapshot)
         // Timings stay out of the pinned report and go to the run record.
         #expect(!report.contains("1.5"))
         let run = try String(contentsOf: folder.appendingPathComponent("tiny.run.json"), encoding: .utf8)
         #expect(run.contains("\"fit\" : 1.5"))
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tiny.json"))) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tiny.json")))
+            as! [String: Any]
         #expect((summary["metrics"] as! [[String: Any]]).count == 2)
     }
 
@@ -63,7 +72,9 @@ func temporaryFolder(_ label: String) throws -> URL {
         }
         let folder = try temporaryFolder("skip")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let outcome = ExperimentRunner.run(NeedsData.self, options: RunOptions(dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder))
+        let outcome = ExperimentRunner.run(
+            NeedsData.self,
+            options: RunOptions(dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder))
         guard case .skipped(let reason) = outcome else { Issue.record("expected a skip"); return }
         #expect(reason.contains("nowhere/file.csv") && reason.contains("ask the authors"))
     }
@@ -71,14 +82,17 @@ func temporaryFolder(_ label: String) throws -> URL {
     @Test func checkFailsWhenAMetricLeavesItsBand() throws {
         let folder = try temporaryFolder("check")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let options = RunOptions(seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        let options = RunOptions(
+            seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
         _ = ExperimentRunner.run(TinyExperiment.self, options: options)
         let url = folder.appendingPathComponent("expectations.json")
-        try #"{"tiny": {"accuracy": {"min": 0.78, "max": 0.79}, "auc": {"min": 0.73, "max": 0.8, "observed": 0.75}}}"#.write(to: url, atomically: true, encoding: .utf8)
+        try #"{"tiny": {"accuracy": {"min": 0.78, "max": 0.79}, "auc": {"min": 0.73, "max": 0.8, "observed": 0.75}}}"#
+            .write(to: url, atomically: true, encoding: .utf8)
         let findings = try Expectations(contentsOf: url).check(reports: folder)
         #expect(findings.map(\.passed) == [true, false])
         #expect(Expectations.table(findings).contains("FAIL"))
-        try #"{"tiny": {"missing": {"min": 0, "max": 1}}, "absent": {"x": {"min": 0, "max": 1}}}"#.write(to: url, atomically: true, encoding: .utf8)
+        try #"{"tiny": {"missing": {"min": 0, "max": 1}}, "absent": {"x": {"min": 0, "max": 1}}}"#.write(
+            to: url, atomically: true, encoding: .utf8)
         let missing = try Expectations(contentsOf: url).check(reports: folder)
         #expect(missing.allSatisfy { !$0.passed && $0.problem != nil })
         try "not json".write(to: url, atomically: true, encoding: .utf8)
@@ -89,20 +103,28 @@ func temporaryFolder(_ label: String) throws -> URL {
     @Test func checkFailsOnHandEditsAndMissingFigures() throws {
         let folder = try temporaryFolder("edits")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let options = RunOptions(seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
+        let options = RunOptions(
+            seed: 7, dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder, showProgress: false)
         _ = ExperimentRunner.run(TinyExperiment.self, options: options)
         #expect(ReportConsistency.check(reports: folder).isEmpty)
         let markdown = folder.appendingPathComponent("tiny.md")
         let original = try String(contentsOf: markdown, encoding: .utf8)
-        try AtomicFile.write(original.replacingOccurrences(of: "| accuracy | 78.57 % |", with: "| accuracy | 99.92 % |"), to: markdown)
+        try AtomicFile.write(
+            original.replacingOccurrences(of: "| accuracy | 78.57 % |", with: "| accuracy | 99.92 % |"), to: markdown)
         let edited = ReportConsistency.check(reports: folder)
         #expect(edited.contains { $0.message.contains("accuracy = 78.57 %") })
         #expect(edited.contains { $0.message.contains("SHA-256") })
         // Prose edits change no metric row, but the digest still sees them.
         try AtomicFile.write(original.replacingOccurrences(of: "Some prose", with: "Other prose"), to: markdown)
-        #expect(ReportConsistency.check(reports: folder).map(\.message) == ["changed since its run wrote it (SHA-256 differs from report_sha256)"])
+        #expect(
+            ReportConsistency.check(reports: folder).map(\.message) == [
+                "changed since its run wrote it (SHA-256 differs from report_sha256)"
+            ])
         try AtomicFile.write(original + "\n![lost](../figures/tiny-lost.png)\n", to: markdown)
-        #expect(ReportConsistency.check(reports: folder).contains { $0.message == "shows ../figures/tiny-lost.png, which does not exist" })
+        #expect(
+            ReportConsistency.check(reports: folder).contains {
+                $0.message == "shows ../figures/tiny-lost.png, which does not exist"
+            })
     }
 }
 
@@ -116,8 +138,9 @@ func temporaryFolder(_ label: String) throws -> URL {
         let folder = try temporaryFolder(experiment.name)
         defer { try? FileManager.default.removeItem(at: folder) }
         // The real cache: it holds the pretrained weights (scripts/setup), and reusing features is safe (content-keyed, atomic).
-        let options = RunOptions(quick: true, seed: 2022, dataRoot: Self.root, cacheDirectory: Locations.cacheDirectory(), reports: folder,
-                                 figures: folder, showProgress: false)
+        let options = RunOptions(
+            quick: true, seed: 2022, dataRoot: Self.root, cacheDirectory: Locations.cacheDirectory(), reports: folder,
+            figures: folder, showProgress: false)
         switch ExperimentRunner.run(experiment, options: options) {
         case .written: break
         case .skipped(let reason): Issue.record("skipped although its data is present: \(reason)"); return
@@ -128,15 +151,20 @@ func temporaryFolder(_ label: String) throws -> URL {
         #expect(!findings.isEmpty)
         for f in findings { #expect(f.passed, "\(f.metric) = \(f.value ?? .nan), band [\(f.low), \(f.high)]") }
         for problem in ReportConsistency.check(reports: folder, quick: true) { Issue.record("\(problem)") }
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(experiment.name).quick.md").path))
+        #expect(
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(experiment.name).quick.md").path))
     }
 
-    @Test(.enabled(if: Ch3MTGJamendoLabels.requirements.allSatisfy { $0.isPresent(in: root) },
-                   "MTG-Jamendo metadata absent: set MOODDEX_DATA_ROOT to a folder holding mtg-jamendo/ (see README, Data)"))
+    @Test(
+        .enabled(
+            if: Ch3MTGJamendoLabels.requirements.allSatisfy { $0.isPresent(in: root) },
+            "MTG-Jamendo metadata absent: set MOODDEX_DATA_ROOT to a folder holding mtg-jamendo/ (see README, Data)"))
     func mtgJamendoLabels() throws { try runQuick(Ch3MTGJamendoLabels.self) }
 
-    @Test(.enabled(if: Ch3KerasComparison.requirements.allSatisfy { $0.isPresent(in: root) },
-                   "Spotify moods absent: set MOODDEX_DATA_ROOT to a folder holding spotify-moods/ (see README, Data)"))
+    @Test(
+        .enabled(
+            if: Ch3KerasComparison.requirements.allSatisfy { $0.isPresent(in: root) },
+            "Spotify moods absent: set MOODDEX_DATA_ROOT to a folder holding spotify-moods/ (see README, Data)"))
     func kerasComparison() throws { try runQuick(Ch3KerasComparison.self) }
 
     static let fourQPresent = Ch3FourMoods.requirements.allSatisfy { $0.isPresent(in: root) }
@@ -154,16 +182,21 @@ func temporaryFolder(_ label: String) throws -> URL {
     @Test(.enabled(if: fourQPresent, Comment(rawValue: fourQAbsent)))
     func playlists() throws { try runQuick(Ch4Playlists.self) }
 
-    @Test(.enabled(if: Ch3ZeroShot.requirements.allSatisfy { $0.isPresent(in: root) },
-                   "needs Debian's wesnoth-1.16-music and the musicnn weights: run scripts/setup"))
+    @Test(
+        .enabled(
+            if: Ch3ZeroShot.requirements.allSatisfy { $0.isPresent(in: root) },
+            "needs Debian's wesnoth-1.16-music and the musicnn weights: run scripts/setup"))
     func zeroShot() throws { try runQuick(Ch3ZeroShot.self) }
 }
 
 /// One catalog: the executables Package.swift makes (experiments/run/*) are the catalog's experiments.
 @Suite struct CatalogTests {
     @Test func everyExperimentHasItsExecutableAndNoOther() throws {
-        let run = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments/run").standardized
-        let folders = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { !$0.hasPrefix(".") }.sorted()
+        let run = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../experiments/run"
+        ).standardized
+        let folders = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { !$0.hasPrefix(".") }
+            .sorted()
         #expect(folders == Catalog.experiments.map { $0.name }.sorted())
         #expect(Set(Catalog.experiments.map { $0.name }).count == Catalog.experiments.count)
     }
@@ -172,17 +205,23 @@ func temporaryFolder(_ label: String) throws -> URL {
 /// The same command twice gives the same report: markdown, metrics and figure bytes
 /// (compared through the digests the run records).
 @Suite struct RerunTests {
-    @Test(.enabled(if: Ch3MTGJamendoLabels.requirements.allSatisfy { $0.isPresent(in: Locations.dataRoot()) },
-                   "MTG-Jamendo metadata absent: see README, Data"))
+    @Test(
+        .enabled(
+            if: Ch3MTGJamendoLabels.requirements.allSatisfy { $0.isPresent(in: Locations.dataRoot()) },
+            "MTG-Jamendo metadata absent: see README, Data"))
     func aQuickReportRebuiltIsByteIdentical() throws {
         let folder = try temporaryFolder("rerun")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let options = RunOptions(quick: true, seed: 2022, dataRoot: Locations.dataRoot(), cacheDirectory: folder, reports: folder,
-                                 figures: folder, showProgress: false)
+        let options = RunOptions(
+            quick: true, seed: 2022, dataRoot: Locations.dataRoot(), cacheDirectory: folder, reports: folder,
+            figures: folder, showProgress: false)
         var summaries = [ReportSummary]()
         for _ in 0..<2 {
-            guard case .written = ExperimentRunner.run(Ch3MTGJamendoLabels.self, options: options) else { Issue.record("run failed"); return }
-            summaries.append(try ReportSummary(contentsOf: folder.appendingPathComponent("ch3-mtg-jamendo-labels.quick.json")))
+            guard case .written = ExperimentRunner.run(Ch3MTGJamendoLabels.self, options: options) else {
+                Issue.record("run failed"); return
+            }
+            summaries.append(
+                try ReportSummary(contentsOf: folder.appendingPathComponent("ch3-mtg-jamendo-labels.quick.json")))
         }
         #expect(summaries[0].report_sha256 != nil && summaries[0].report_sha256 == summaries[1].report_sha256)
         #expect(summaries[0].figures == summaries[1].figures && !(summaries[0].figures ?? [:]).isEmpty)
@@ -193,11 +232,18 @@ func temporaryFolder(_ label: String) throws -> URL {
 /// The committed reports agree with the pinned bands (what `mooddex check` enforces).
 @Suite struct CommittedReportsTests {
     @Test func committedReportsLieInTheirBands() throws {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+            .standardized
         let pinned = try Expectations(contentsOf: repository.appendingPathComponent("experiments/expectations.json"))
         let findings = pinned.check(reports: repository.appendingPathComponent("reports"))
-        for f in findings { #expect(f.passed, "\(f.experiment) / \(f.metric): \(f.problem ?? "\(f.value ?? .nan) outside [\(f.low), \(f.high)]")") }
+        for f in findings {
+            #expect(
+                f.passed,
+                "\(f.experiment) / \(f.metric): \(f.problem ?? "\(f.value ?? .nan) outside [\(f.low), \(f.high)]")")
+        }
         // And their markdown and figures are what their runs wrote.
-        for problem in ReportConsistency.check(reports: repository.appendingPathComponent("reports")) { Issue.record("\(problem)") }
+        for problem in ReportConsistency.check(reports: repository.appendingPathComponent("reports")) {
+            Issue.record("\(problem)")
+        }
     }
 }

@@ -15,7 +15,8 @@ struct SmallDisk {
     }()
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-disk-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mooddex-disk-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         guard Self.mount(["-t", "tmpfs", "-o", "size=64k", "tmpfs", folder.path]) else {
             try? FileManager.default.removeItem(at: folder)
@@ -76,19 +77,27 @@ struct SmallDisk {
         let report = disk.folder.appendingPathComponent("report.md")
         try AtomicFile.write("old", to: report)
         disk.fill()
-        do { try AtomicFile.write(String(repeating: "new ", count: 10_000), to: report); Issue.record("wrote on a full disk") } catch {
+        do {
+            try AtomicFile.write(String(repeating: "new ", count: 10_000), to: report);
+            Issue.record("wrote on a full disk")
+        } catch {
             expectPlain(error, path: report.path, reason: "disk full")
         }
         #expect(try String(contentsOf: report, encoding: .utf8) == "old")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.folder.path).sorted() == ["filler", "report.md"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: disk.folder.path).sorted() == ["filler", "report.md"])
     }
 
-    @Test(.enabled(if: SmallDisk.available && Gnuplot.executable != nil, "needs root to mount a small tmpfs, and gnuplot"))
+    @Test(
+        .enabled(if: SmallDisk.available && Gnuplot.executable != nil, "needs root to mount a small tmpfs, and gnuplot")
+    )
     func aFigureOnAFullDiskKeepsTheOldOne() throws {
         let disk = try SmallDisk()
         defer { disk.unmount() }
         let png = disk.folder.appendingPathComponent("figure.png")
-        var figure = HeatmapFigure(values: (0..<4096).map { Float($0 % 97) }, rows: 64, columns: 64, title: "t", xLabel: "x", yLabel: "y", colourLabel: "c")
+        var figure = HeatmapFigure(
+            values: (0..<4096).map { Float($0 % 97) }, rows: 64, columns: 64, title: "t", xLabel: "x", yLabel: "y",
+            colourLabel: "c")
         figure.size = (120, 80)
         try figure.render(to: png)
         let old = try Data(contentsOf: png)
@@ -114,7 +123,10 @@ struct SmallDisk {
         let disk = try SmallDisk()
         defer { disk.unmount() }
         disk.fill()
-        do { try AtomicFile.checkWritable(folder: disk.folder.appendingPathComponent("model")); Issue.record("full disk passed the check") } catch {
+        do {
+            try AtomicFile.checkWritable(folder: disk.folder.appendingPathComponent("model"));
+            Issue.record("full disk passed the check")
+        } catch {
             expectPlain(error, path: disk.folder.path, reason: "disk full")
         }
     }

@@ -14,7 +14,8 @@ func fixture(_ name: String) throws -> String {
 }
 
 let weightsPresent = PretrainedModel.allCases.allSatisfy { $0.isAvailable(cache: Locations.cacheDirectory()) }
-let weightsAbsent: Comment = "musicnn weights absent: run scripts/setup, or set MOODDEX_CACHE_DIR to a cache holding pretrained/musicnn-0.1.0"
+let weightsAbsent: Comment =
+    "musicnn weights absent: run scripts/setup, or set MOODDEX_CACHE_DIR to a cache holding pretrained/musicnn-0.1.0"
 
 /// The largest difference between two arrays, relative to the reference's largest magnitude.
 func relativeError(_ ours: [Float], _ reference: [Float]) -> Float {
@@ -44,7 +45,9 @@ func relativeError(_ ours: [Float], _ reference: [Float]) -> Float {
         // Where the two powers round to neighbouring float16 values (a step is at most 2^-10 of
         // the value), log10(1 + 10000 x) moves by at most 2^-10 / ln 10 = 4.2e-4.
         #expect(worst <= 4.3e-4, "worst difference \(worst)")
-        #expect(Double(differing) / Double(theirs.count) < 0.01, "\(differing) of \(theirs.count) values differ by more than rounding")
+        #expect(
+            Double(differing) / Double(theirs.count) < 0.01,
+            "\(differing) of \(theirs.count) values differ by more than rounding")
     }
 
     /// Loud bins, where NumPy 2 would overflow float16 to infinity, stay finite and ordered.
@@ -108,7 +111,9 @@ struct MusicnnAgreementTests {
         for layer in net.network.layers[0..<2] { y = layer.forward(y, training: false) }  // input norm, branches
         // Ours [N, 561, T, 1]; the reference [N, T, 561].
         var ours = [Float](repeating: 0, count: count * 187 * 561)
-        for n in 0..<count { for t in 0..<187 { for c in 0..<561 { ours[(n * 187 + t) * 561 + c] = y.data[(n * 561 + c) * 187 + t] } } }
+        for n in 0..<count {
+            for t in 0..<187 { for c in 0..<561 { ours[(n * 187 + t) * 561 + c] = y.data[(n * 561 + c) * 187 + t] } }
+        }
         let reference = try NPYArray(contentsOf: try fixture("frontend-MSD_musicnn-a.npy")).floats
         #expect(relativeError(ours, reference) <= 1e-4)
     }
@@ -119,11 +124,15 @@ struct MusicnnAgreementTests {
         let clips = [try fixture("clip-a.wav"), try fixture("clip-b.wav")]
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-embeddings-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("pretrained"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(PretrainedModel.unpackedFolder),
-                                                   withDestinationURL: Self.cache.appendingPathComponent(PretrainedModel.unpackedFolder))
-        let first = try ClipEmbeddings.compute(model: .msdVGG, paths: clips, seconds: 30, cache: folder, threads: 2, progress: false)
-        let again = try ClipEmbeddings.compute(model: .msdVGG, paths: clips, seconds: 30, cache: folder, threads: 2, progress: false)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("pretrained"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            at: folder.appendingPathComponent(PretrainedModel.unpackedFolder),
+            withDestinationURL: Self.cache.appendingPathComponent(PretrainedModel.unpackedFolder))
+        let first = try ClipEmbeddings.compute(
+            model: .msdVGG, paths: clips, seconds: 30, cache: folder, threads: 2, progress: false)
+        let again = try ClipEmbeddings.compute(
+            model: .msdVGG, paths: clips, seconds: 30, cache: folder, threads: 2, progress: false)
         #expect(first == again)
         let tagger = try Tagger(.msdVGG, cache: folder, threads: 1, batchSize: 2)
         let computer = try LogMelSpectrogram(MusicnnInput.parameters)
@@ -137,8 +146,11 @@ struct MusicnnAgreementTests {
 
     /// Loading twice goes through the safetensors copy the first load wrote, with the same weights.
     @Test func convertedCopyLoadsTheSameWeights() throws {
-        let a = try PretrainedModel.msdVGG.load(cache: Self.cache), b = try PretrainedModel.msdVGG.load(cache: Self.cache)
-        for (p, q) in zip(a.network.parameters, b.network.parameters) { #expect(p.value.values == q.value.values, "\(p.name)") }
+        let a = try PretrainedModel.msdVGG.load(cache: Self.cache),
+            b = try PretrainedModel.msdVGG.load(cache: Self.cache)
+        for (p, q) in zip(a.network.parameters, b.network.parameters) {
+            #expect(p.value.values == q.value.values, "\(p.name)")
+        }
     }
 }
 

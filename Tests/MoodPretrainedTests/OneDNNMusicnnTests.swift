@@ -24,8 +24,9 @@ struct OneDNNMusicnnTests {
         let tensorFlow = try NPYArray(contentsOf: try fixture("taggram-\(model)-a.npy")).floats
         let worst = zip(theirs, tensorFlow).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4, "\(model): oneDNN taggram differs from TensorFlow's by \(worst)")
-        let embeddingError = relativeError(fast.embeddings(patches: patches, count: count).flatMap { $0 },
-                                           reference.embeddings(patches: patches, count: count).flatMap { $0 })
+        let embeddingError = relativeError(
+            fast.embeddings(patches: patches, count: count).flatMap { $0 },
+            reference.embeddings(patches: patches, count: count).flatMap { $0 })
         #expect(embeddingError <= 1e-4, "\(model): oneDNN penultimate differs by \(embeddingError) relative")
         // Every convolution ran on oneDNN.
         var convolutions = 0, onOneDNN = 0
@@ -34,6 +35,7 @@ struct OneDNNMusicnnTests {
             layer.sublayers.forEach(visit)
         }
         visit(fast.net.network)
-        #expect(convolutions > 0 && onOneDNN == convolutions, "\(onOneDNN) of \(convolutions) convolutions ran on oneDNN")
+        #expect(
+            convolutions > 0 && onOneDNN == convolutions, "\(onOneDNN) of \(convolutions) convolutions ran on oneDNN")
     }
 }

@@ -41,11 +41,12 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bundle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let prefix = folder.appendingPathComponent("model").path
-        let layout = try BundleWriter.write([
-            .floats("dense/kernel", [3, 2, 1, 2], kernel),
-            .floats("dense/bias", [2], bias),
-            .int64("global_step", 1234),
-        ], prefix: prefix)
+        let layout = try BundleWriter.write(
+            [
+                .floats("dense/kernel", [3, 2, 1, 2], kernel),
+                .floats("dense/bias", [2], bias),
+                .int64("global_step", 1234),
+            ], prefix: prefix)
         return (folder, prefix, layout)
     }
 
@@ -116,7 +117,9 @@ import Testing
         try alter(prefix + ".index") { $0[layout.dataBlocks[1].lowerBound + 3] ^= 0x01 }
         let error = #expect(throws: InputError.self) { try TensorBundle(prefix: prefix) }
         #expect(error?.path == prefix + ".index")
-        #expect(error?.problem.contains("data block at byte \(layout.dataBlocks[1].lowerBound) fails its CRC32C check") == true)
+        #expect(
+            error?.problem.contains("data block at byte \(layout.dataBlocks[1].lowerBound) fails its CRC32C check")
+                == true)
     }
 
     @Test func compressedBlockIsRefused() throws {
@@ -127,7 +130,9 @@ import Testing
             let block = layout.dataBlocks[0]
             bytes[block.upperBound] = 1
             let crc = CRC32C.mask(CRC32C.checksum(bytes[block.lowerBound...block.upperBound]))
-            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((block.upperBound + 1)..<(block.upperBound + 5), with: $0) }
+            withUnsafeBytes(of: crc.littleEndian) {
+                bytes.replaceSubrange((block.upperBound + 1)..<(block.upperBound + 5), with: $0)
+            }
         }
         let error = #expect(throws: InputError.self) { try TensorBundle(prefix: prefix) }
         #expect(error?.problem.contains("is compressed (Snappy)") == true)
@@ -202,7 +207,10 @@ let msdMusicnnPresent = FileManager.default.fileExists(atPath: msdMusicnn.append
         return table
     }()
 
-    @Test(.enabled(if: msdMusicnnPresent, "musicnn checkpoints absent: set MOODDEX_CACHE_DIR to a cache holding pretrained/musicnn-0.1.0"))
+    @Test(
+        .enabled(
+            if: msdMusicnnPresent,
+            "musicnn checkpoints absent: set MOODDEX_CACHE_DIR to a cache holding pretrained/musicnn-0.1.0"))
     func everyVariableReadsAndChecksOut() throws {
         let bundle = try TensorBundle(prefix: msdMusicnn.path + "/")
         // Reading every float tensor checks every CRC, Adam slots included.
@@ -234,8 +242,9 @@ enum BundleWriter {
         let bytes: [UInt8]
 
         static func floats(_ name: String, _ shape: [Int], _ values: [Float]) -> Tensor {
-            Tensor(name: name, dtype: 1, shape: shape,
-                   bytes: values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+            Tensor(
+                name: name, dtype: 1, shape: shape,
+                bytes: values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
         }
 
         static func int64(_ name: String, _ value: Int64) -> Tensor {
@@ -254,7 +263,8 @@ enum BundleWriter {
             let shape = tensor.shape.flatMap { field(2, bytes: field(1, varint: UInt64($0))) }
             var entry = field(1, varint: UInt64(tensor.dtype)) + field(2, bytes: shape)
             entry += field(4, varint: UInt64(data.count)) + field(5, varint: UInt64(tensor.bytes.count))
-            entry += [6 << 3 | 5] + withUnsafeBytes(of: CRC32C.mask(CRC32C.checksum(tensor.bytes)).littleEndian, Array.init)
+            entry +=
+                [6 << 3 | 5] + withUnsafeBytes(of: CRC32C.mask(CRC32C.checksum(tensor.bytes)).littleEndian, Array.init)
             entries.append((Array(tensor.name.utf8), entry))
             data += tensor.bytes
         }

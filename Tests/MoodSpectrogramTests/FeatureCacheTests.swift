@@ -9,15 +9,19 @@ import Testing
     let folder: URL
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-cache-\(getpid())-\(UInt32.random(in: 0 ... .max))")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("audio"), withIntermediateDirectories: true)
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mooddex-cache-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("audio"), withIntermediateDirectories: true)
     }
 
     /// A mono 16-bit WAV of the test signal at 22050 Hz, scaled by `gain`.
     func writeWAV(_ name: String, gain: Float = 1, seconds: Double = 2) throws -> String {
         let samples = TestSignal.samples(length: Int(seconds * 22050)).map { $0 * gain }
         var body = Data()
-        for s in samples { withUnsafeBytes(of: Int16((s * 32767).rounded()).littleEndian) { body.append(contentsOf: $0) } }
+        for s in samples {
+            withUnsafeBytes(of: Int16((s * 32767).rounded()).littleEndian) { body.append(contentsOf: $0) }
+        }
         func u32(_ v: Int) -> Data { withUnsafeBytes(of: UInt32(v).littleEndian) { Data($0) } }
         func u16(_ v: Int) -> Data { withUnsafeBytes(of: UInt16(v).littleEndian) { Data($0) } }
         var data = Data("RIFF".utf8) + u32(36 + body.count) + Data("WAVEfmt ".utf8) + u32(16) + u16(1) + u16(1)
@@ -28,13 +32,16 @@ import Testing
     }
 
     func entries(_ cache: FeatureCache) -> [String] {
-        (FileManager.default.enumerator(atPath: cache.directory.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".mdxf") }
+        (FileManager.default.enumerator(atPath: cache.directory.path)?.allObjects as? [String] ?? []).filter {
+            $0.hasSuffix(".mdxf")
+        }
     }
 
     @Test func cachedEqualsComputedWithinHalfPrecision() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try writeWAV("a.wav")
-        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
+        let cache = try FeatureCache(
+            directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
         let direct = try cache.recipe.compute(path)
         let first = try cache.spectrogram(for: path)
         let second = try cache.spectrogram(for: path)
@@ -70,7 +77,8 @@ import Testing
     @Test func damagedEntriesAreRecomputed() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try writeWAV("c.wav")
-        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
+        let cache = try FeatureCache(
+            directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
         let good = try cache.spectrogram(for: path)
         let entry = cache.directory.appendingPathComponent(entries(cache)[0])
         let bytes = try Data(contentsOf: entry)
@@ -86,7 +94,8 @@ import Testing
     @Test func flippedPayloadBitsAreCaughtByTheChecksumAndReported() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = try writeWAV("d.wav")
-        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
+        let cache = try FeatureCache(
+            directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .whole))
         let good = try cache.spectrogram(for: path)
         let entry = cache.directory.appendingPathComponent(entries(cache)[0])
         var bytes = try Data(contentsOf: entry)
@@ -110,7 +119,8 @@ import Testing
         try Data("not audio at all".utf8).write(to: bad)
         let paths = try FeatureCache.audioFiles(in: folder.appendingPathComponent("audio").path)
         #expect(paths.count == 6)
-        let cache = try FeatureCache(directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .first(seconds: 1)))
+        let cache = try FeatureCache(
+            directory: folder.appendingPathComponent("cache"), recipe: FeatureRecipe(segment: .first(seconds: 1)))
         let first = cache.build(paths, workers: 2, progress: false)
         #expect(first.computed == 5 && first.reused == 0)
         #expect(first.failures.map(\.path) == [bad.path])
@@ -124,7 +134,8 @@ import Testing
         let paths = [try writeWAV("a.wav"), try writeWAV("b.wav", gain: 0.5)]
         let blocker = folder.appendingPathComponent("cache")
         try Data("a file where the cache folder should be".utf8).write(to: blocker)
-        let cache = try FeatureCache(directory: blocker.appendingPathComponent("features"), recipe: FeatureRecipe(segment: .whole))
+        let cache = try FeatureCache(
+            directory: blocker.appendingPathComponent("features"), recipe: FeatureRecipe(segment: .whole))
         let report = cache.build(paths, workers: 1, progress: false)
         #expect(report.failures.isEmpty, "blamed on the audio: \(report.failures)")
         let error = try #require(report.cacheError)
@@ -136,11 +147,20 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        #expect(throws: InputError(empty, "no audio files (.mp3, .wav, .ogg) in this folder")) { try FeatureCache.audioFiles(in: empty) }
-        #expect(throws: InputError(empty + "/nope", "no such folder")) { try FeatureCache.audioFiles(in: empty + "/nope") }
+        #expect(throws: InputError(empty, "no audio files (.mp3, .wav, .ogg) in this folder")) {
+            try FeatureCache.audioFiles(in: empty)
+        }
+        #expect(throws: InputError(empty + "/nope", "no such folder")) {
+            try FeatureCache.audioFiles(in: empty + "/nope")
+        }
         // Ogg Vorbis is decoded, so it is found too.
-        for name in ["b.OGG", "a.ogg", "c.wav", "notes.txt"] { try Data().write(to: URL(fileURLWithPath: empty).appendingPathComponent(name)) }
-        #expect(try FeatureCache.audioFiles(in: empty).map { URL(fileURLWithPath: $0).lastPathComponent } == ["a.ogg", "b.OGG", "c.wav"])
+        for name in ["b.OGG", "a.ogg", "c.wav", "notes.txt"] {
+            try Data().write(to: URL(fileURLWithPath: empty).appendingPathComponent(name))
+        }
+        #expect(
+            try FeatureCache.audioFiles(in: empty).map { URL(fileURLWithPath: $0).lastPathComponent } == [
+                "a.ogg", "b.OGG", "c.wav",
+            ])
     }
 
     @Test func badParametersAreRefusedUpFront() {
@@ -154,9 +174,12 @@ import Testing
 
 @Suite struct FeatureCacheBadInputTests {
     @Test func everyBadFileIsNamedThroughTheCache() throws {
-        let corpus = try CorruptInputCorpus(goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
+        let corpus = try CorruptInputCorpus(
+            goodMP3: Data(contentsOf: URL(fileURLWithPath: try fixture("steps-8s-22050-mono.mp3"))))
         defer { try? FileManager.default.removeItem(at: corpus.folder) }
-        let cache = try FeatureCache(directory: corpus.folder.appendingPathComponent(".cache"), recipe: FeatureRecipe(segment: .middle(seconds: 1)))
+        let cache = try FeatureCache(
+            directory: corpus.folder.appendingPathComponent(".cache"),
+            recipe: FeatureRecipe(segment: .middle(seconds: 1)))
         for item in corpus.cases {
             do {
                 _ = try cache.spectrogram(for: item.path)

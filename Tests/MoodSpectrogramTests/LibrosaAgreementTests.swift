@@ -10,7 +10,9 @@ import Testing
 /// allowed is 0.002 dB (measured 0.0001 dB); further down, single-precision rounding of
 /// weak bins grows, so 0.2 dB is allowed there (measured 0.055 dB).
 @Suite struct LibrosaAgreementTests {
-    func compare(_ ours: Spectrogram, _ reference: NPYArray, strictBelowPeak: Float = 60) -> (strict: Float, loose: Float) {
+    func compare(_ ours: Spectrogram, _ reference: NPYArray, strictBelowPeak: Float = 60) -> (
+        strict: Float, loose: Float
+    ) {
         #expect(reference.shape == [ours.bands, ours.frames])
         let ref = reference.floats
         let peak = ref.max()!
@@ -41,8 +43,9 @@ import Testing
 
     @Test func variantLogMelMatchesLibrosa() throws {
         // nFFT 512, hop 256, 64 bands from 50 to 8000 Hz, zero padding, ref = max, no top_db.
-        let parameters = SpectrogramParameters(nFFT: 512, hopLength: 256, melBands: 64, fMin: 50, fMax: 8000,
-                                               topDB: nil, padMode: .constant, reference: .max)
+        let parameters = SpectrogramParameters(
+            nFFT: 512, hopLength: 256, melBands: 64, fMin: 50, fMax: 8000,
+            topDB: nil, padMode: .constant, reference: .max)
         let reference = try NPYArray(contentsOf: try fixture("librosa-logmel-variant.npy"))
         let ours = try LogMelSpectrogram(parameters)(TestSignal.samples())
         let (strict, loose) = compare(ours, reference)

@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct SpectrogramTests {
     @Test func thirtySecondsGiveNinetySixByTwelveNinetyTwo() throws {
-        let spectrogram = try LogMelSpectrogram()(Audio(samples: [Float](repeating: 0.1, count: 30 * 22050), sampleRate: 22050))
+        let spectrogram = try LogMelSpectrogram()(
+            Audio(samples: [Float](repeating: 0.1, count: 30 * 22050), sampleRate: 22050))
         #expect(spectrogram.bands == 96)
         #expect(spectrogram.frames == 1292)
     }
@@ -58,7 +59,9 @@ import Testing
         for (i, filter) in bank.filters.enumerated() {
             let peakBin = filter.firstBin + filter.weights.indices.max { filter.weights[$0] < filter.weights[$1] }!
             let expected = (centres[i + 1] / binWidth).rounded()
-            #expect(abs(Double(peakBin) - expected) <= 1, "filter \(i): peak at bin \(peakBin), centre \(centres[i + 1]) Hz = bin \(expected)")
+            #expect(
+                abs(Double(peakBin) - expected) <= 1,
+                "filter \(i): peak at bin \(peakBin), centre \(centres[i + 1]) Hz = bin \(expected)")
         }
     }
 

@@ -41,7 +41,8 @@ import Testing
     /// What Float16 storage buys: half the bytes for the training inputs.
     @Test func storageHalvesInputMemory() {
         let samples = (0..<4).map { i in [Float](repeating: Float(i), count: 96 * 1292) }
-        let data = InMemoryData(samples: samples, sampleShape: [1, 96, 1292], targets: .classes([0, 1, 2, 3], count: 4))
+        let data = InMemoryData(
+            samples: samples, sampleShape: [1, 96, 1292], targets: .classes([0, 1, 2, 3], count: 4))
         #expect(data.inputBytes == 4 * 96 * 1292 * 2)
     }
 }

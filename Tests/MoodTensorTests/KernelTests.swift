@@ -9,7 +9,9 @@ import Testing
 /// 6 x 64 tiles and 256 / 96 / 2048 blocks, in all four transpose combinations, with alpha and
 /// beta; and its AVX-512 path against its AVX2 path, bit for bit.
 @Suite struct KernelTests {
-    @Test(arguments: [(1, 1, 1), (7, 17, 5), (6, 16, 256), (13, 33, 257), (97, 2050, 19), (64, 300, 600), (200, 45, 1152)])
+    @Test(arguments: [
+        (1, 1, 1), (7, 17, 5), (6, 16, 256), (13, 33, 257), (97, 2050, 19), (64, 300, 600), (200, 45, 1152),
+    ])
     func sgemmMatchesOpenBLAS(m: Int, n: Int, k: Int) {
         var g = SeededGenerator(seed: UInt64(m * 31 + n * 7 + k))
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -17,19 +19,25 @@ import Testing
             let c0 = (0..<(m * n)).map { _ in g.nextNormal() }
             var ours = c0, theirs = c0
             let lda = ta ? m : k, ldb = tb ? k : n
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-                ours.withUnsafeMutableBufferPointer { pc in
-                    Compute.sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.7, a: pa.baseAddress!, lda: lda,
-                                  b: pb.baseAddress!, ldb: ldb, beta: 0.3, c: pc.baseAddress!, ldc: n)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    ours.withUnsafeMutableBufferPointer { pc in
+                        Compute.sgemm(
+                            transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.7, a: pa.baseAddress!, lda: lda,
+                            b: pb.baseAddress!, ldb: ldb, beta: 0.3, c: pc.baseAddress!, ldc: n)
+                    }
+                    theirs.withUnsafeMutableBufferPointer { pc in
+                        Compute.referenceSgemm(
+                            transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.7, a: pa.baseAddress!, lda: lda,
+                            b: pb.baseAddress!, ldb: ldb, beta: 0.3, c: pc.baseAddress!, ldc: n)
+                    }
                 }
-                theirs.withUnsafeMutableBufferPointer { pc in
-                    Compute.referenceSgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.7, a: pa.baseAddress!, lda: lda,
-                                           b: pb.baseAddress!, ldb: ldb, beta: 0.3, c: pc.baseAddress!, ldc: n)
-                }
-            } }
+            }
             // Float32 sums of k terms of size ~1 in two orders: a few ulps of sqrt(k).
             let worst = zip(ours, theirs).map { abs($0 - $1) }.max()!
-            #expect(worst <= 2e-6 * Float(k).squareRoot() * 8, "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb): worst difference \(worst)")
+            #expect(
+                worst <= 2e-6 * Float(k).squareRoot() * 8, "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb): worst difference \(worst)"
+            )
         }
     }
 
@@ -55,23 +63,32 @@ import Testing
             let a = values((max(m, k) + pad) * max(m, k)), b = values((max(k, n) + pad) * max(k, n))
             // -0 past each row's end and in 8 rows below C: a stray write there adds alpha 0 (the
             // packed panels are zero beyond the matrix) and leaves +0, a changed bit.
-            let c0 = (0..<m).flatMap { _ in values(n) + [Float](repeating: -0.0, count: pad) } + [Float](repeating: -0.0, count: 8 * ldc)
+            let c0 =
+                (0..<m).flatMap { _ in values(n) + [Float](repeating: -0.0, count: pad) }
+                + [Float](repeating: -0.0, count: 8 * ldc)
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad
-                for alpha: Float in [1, 0.5, 0.7] { for beta: Float in [0, 1, 0.3] {
-                    var results = [[Float]]()
-                    for avx512 in [false, true] {
-                        var c = c0
-                        c.withUnsafeMutableBufferPointer { pc in
-                            ck_sgemm_with(avx512, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                                          beta, pc.baseAddress!, Int32(ldc))
+                for alpha: Float in [1, 0.5, 0.7] {
+                    for beta: Float in [0, 1, 0.3] {
+                        var results = [[Float]]()
+                        for avx512 in [false, true] {
+                            var c = c0
+                            c.withUnsafeMutableBufferPointer { pc in
+                                ck_sgemm_with(
+                                    avx512, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                                    beta, pc.baseAddress!, Int32(ldc))
+                            }
+                            results.append(c)
                         }
-                        results.append(c)
+                        let same = results[0].withUnsafeBytes { x in
+                            results[1].withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+                        }
+                        #expect(
+                            same,
+                            "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb) alpha=\(alpha) beta=\(beta): the two paths' bits differ")
+                        compared += 1
                     }
-                    let same = results[0].withUnsafeBytes { x in results[1].withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
-                    #expect(same, "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb) alpha=\(alpha) beta=\(beta): the two paths' bits differ")
-                    compared += 1
-                } }
+                }
             }
         }
         #expect(compared == sizes.count * 3 * 4 * 9)

@@ -16,14 +16,16 @@ final class LogisticRegressionTests: XCTestCase {
     }
 
     func reference() throws -> Reference {
-        try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("logistic-regression-reference.json"))))
+        try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("logistic-regression-reference.json"))))
     }
 
     func testProbabilitiesMatchScikitLearn() throws {
         let r = try reference()
         let scaler = Standardizer(fitting: r.x)
         for fit in r.fits {
-            let model = try LogisticRegression(fitting: r.x.map(scaler.transform), labels: r.y, classes: r.classes, inverseRegularisation: fit.C)
+            let model = try LogisticRegression(
+                fitting: r.x.map(scaler.transform), labels: r.y, classes: r.classes, inverseRegularisation: fit.C)
             for (row, expected) in zip(r.test, fit.probabilities) {
                 let got = model.probabilities(scaler.transform(row))
                 for (a, b) in zip(got, expected) { XCTAssertEqual(a, b, accuracy: 1e-5, "C = \(fit.C)") }
@@ -33,19 +35,25 @@ final class LogisticRegressionTests: XCTestCase {
 
     func testPenaltySearchMatchesGridSearchCV() throws {
         let r = try reference()
-        let (best, losses) = try PenaltySearch.choose(x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid)
+        let (best, losses) = try PenaltySearch.choose(
+            x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid)
         XCTAssertEqual(best, r.best_C)
         for (a, b) in zip(losses, r.mean_log_loss) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
     func testBadInputIsNamed() {
-        XCTAssertThrowsError(try LogisticRegression(fitting: [[1, .nan]], labels: [0], classes: 2, inverseRegularisation: 1)) {
+        XCTAssertThrowsError(
+            try LogisticRegression(fitting: [[1, .nan]], labels: [0], classes: 2, inverseRegularisation: 1)
+        ) {
             XCTAssertEqual("\($0)", "logistic regression: feature 1 of row 0 is not finite")
         }
-        XCTAssertThrowsError(try LogisticRegression(fitting: [[1, 2], [3]], labels: [0, 1], classes: 2, inverseRegularisation: 1)) {
+        XCTAssertThrowsError(
+            try LogisticRegression(fitting: [[1, 2], [3]], labels: [0, 1], classes: 2, inverseRegularisation: 1)
+        ) {
             XCTAssertEqual("\($0)", "logistic regression: row 1 has 1 features, expected 2")
         }
-        XCTAssertThrowsError(try LogisticRegression(fitting: [[1]], labels: [2], classes: 2, inverseRegularisation: 1)) {
+        XCTAssertThrowsError(try LogisticRegression(fitting: [[1]], labels: [2], classes: 2, inverseRegularisation: 1))
+        {
             XCTAssertEqual("\($0)", "logistic regression: label 2 of row 0 is outside 0..<2")
         }
         XCTAssertThrowsError(try LogisticRegression(fitting: [[1]], labels: [0], classes: 2, inverseRegularisation: 0))

@@ -14,25 +14,30 @@ import Testing
         var batch: Int, cin: Int, cout: Int, h: Int, w: Int, kh: Int, kw: Int
         var sh = 1, sw = 1, ph = 0, pw = 0
         var bias = true
-        var testDescription: String { "\(batch)x\(cin)x\(h)x\(w) * \(cout)x\(kh)x\(kw) s\(sh)\(sw) p\(ph)\(pw)\(bias ? "" : " nobias")" }
+        var testDescription: String {
+            "\(batch)x\(cin)x\(h)x\(w) * \(cout)x\(kh)x\(kw) s\(sh)\(sw) p\(ph)\(pw)\(bias ? "" : " nobias")"
+        }
     }
 
     static let shapes: [Shape] = [
-        Shape(batch: 2, cin: 1, cout: 204, h: 187, w: 96, kh: 7, kw: 38, ph: 3),        // timbral 7x38
-        Shape(batch: 3, cin: 1, cout: 204, h: 187, w: 96, kh: 7, kw: 67, ph: 3),        // timbral 7x67
-        Shape(batch: 2, cin: 1, cout: 51, h: 187 + 127, w: 96, kh: 128, kw: 1),         // temporal 128x1 after ZeroPad2D
-        Shape(batch: 2, cin: 1, cout: 51, h: 187 + 31, w: 96, kh: 32, kw: 1),           // temporal 32x1
-        Shape(batch: 2, cin: 561, cout: 64, h: 187, w: 1, kh: 7, kw: 1, ph: 3),         // mid end
+        Shape(batch: 2, cin: 1, cout: 204, h: 187, w: 96, kh: 7, kw: 38, ph: 3),  // timbral 7x38
+        Shape(batch: 3, cin: 1, cout: 204, h: 187, w: 96, kh: 7, kw: 67, ph: 3),  // timbral 7x67
+        Shape(batch: 2, cin: 1, cout: 51, h: 187 + 127, w: 96, kh: 128, kw: 1),  // temporal 128x1 after ZeroPad2D
+        Shape(batch: 2, cin: 1, cout: 51, h: 187 + 31, w: 96, kh: 32, kw: 1),  // temporal 32x1
+        Shape(batch: 2, cin: 561, cout: 64, h: 187, w: 1, kh: 7, kw: 1, ph: 3),  // mid end
         Shape(batch: 2, cin: 1, cout: 128, h: 187, w: 96, kh: 3, kw: 3, ph: 1, pw: 1),  // VGG block 1
-        Shape(batch: 2, cin: 128, cout: 128, h: 46, w: 24, kh: 3, kw: 3, ph: 1, pw: 1), // VGG block 3
+        Shape(batch: 2, cin: 128, cout: 128, h: 46, w: 24, kh: 3, kw: 3, ph: 1, pw: 1),  // VGG block 3
         Shape(batch: 1, cin: 5, cout: 7, h: 13, w: 11, kh: 3, kw: 2, sh: 2, sw: 3, ph: 1, pw: 1, bias: false),
     ]
 
     func layer(_ s: Shape, seed: UInt64) -> (Conv2D, Tensor) {
         var g = SeededGenerator(seed: seed)
-        let conv = Conv2D(s.cin, s.cout, kernel: (s.kh, s.kw), stride: (s.sh, s.sw), padding: (s.ph, s.pw), bias: s.bias, generator: &g)
+        let conv = Conv2D(
+            s.cin, s.cout, kernel: (s.kh, s.kw), stride: (s.sh, s.sw), padding: (s.ph, s.pw), bias: s.bias,
+            generator: &g)
         if let bias = conv.bias { for i in 0..<bias.value.count { bias.value[i] = g.nextNormal() } }
-        let x = Tensor(shape: [s.batch, s.cin, s.h, s.w], values: (0..<(s.batch * s.cin * s.h * s.w)).map { _ in g.nextNormal() })
+        let x = Tensor(
+            shape: [s.batch, s.cin, s.h, s.w], values: (0..<(s.batch * s.cin * s.h * s.w)).map { _ in g.nextNormal() })
         return (conv, x)
     }
 
@@ -52,7 +57,10 @@ import Testing
         #expect(conv.oneDNNImplementation != nil, "oneDNN was not used")
         let y2 = conv.forward(x, training: false)
         let error = Self.relativeError(y2, reference)
-        #expect(error <= 1e-4, "\(shape.testDescription), \(threads) threads, \(conv.oneDNNImplementation ?? "-"): relative error \(error)")
+        #expect(
+            error <= 1e-4,
+            "\(shape.testDescription), \(threads) threads, \(conv.oneDNNImplementation ?? "-"): relative error \(error)"
+        )
     }
 
     /// Training never takes the oneDNN path: its forward gives the reference bits.

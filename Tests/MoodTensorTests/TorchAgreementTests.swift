@@ -36,7 +36,8 @@ func fixture(_ name: String) throws -> String {
         let x = Tensor(shape: input.shape, values: input.floats)
         let logits = model.network.forward(x, training: true)
         let gradient = Tensor(shape: [0])
-        let loss = SoftmaxCrossEntropy.loss(logits, targets: reference["targets"]!.floats.map { Int($0) }, gradient: gradient)
+        let loss = SoftmaxCrossEntropy.loss(
+            logits, targets: reference["targets"]!.floats.map { Int($0) }, gradient: gradient)
         for p in model.parameters { p.gradient.zero() }
         _ = model.network.backward(gradient)
         #expect(relativeError(logits.values, reference["logits"]!.floats) < 1e-4)
@@ -53,7 +54,8 @@ func fixture(_ name: String) throws -> String {
             #expect(relativeError(p.gradient.values, theirs.floats) < 2e-3, "gradient of \(p.name)")
         }
         for b in model.network.buffers {
-            #expect(relativeError(b.tensor.values, reference["after." + b.name]!.floats) < 1e-5, "\(b.name) after the step")
+            #expect(
+                relativeError(b.tensor.values, reference["after." + b.name]!.floats) < 1e-5, "\(b.name) after the step")
         }
     }
 
@@ -67,7 +69,8 @@ func fixture(_ name: String) throws -> String {
             copy.gradient.copy(from: reference["grad." + p.name]!.floats)
             return copy
         }
-        let optimiser = Adam([ParameterGroup(all)], beta2: 0.99, epsilon: 1e-5, weightDecay: 0.01, decoupled: kind == "adamw")
+        let optimiser = Adam(
+            [ParameterGroup(all)], beta2: 0.99, epsilon: 1e-5, weightDecay: 0.01, decoupled: kind == "adamw")
         optimiser.step(learningRate: 1e-3, momentum: 0.9)
         optimiser.step(learningRate: 1e-3, momentum: 0.9)
         for p in all {
@@ -79,13 +82,16 @@ func fixture(_ name: String) throws -> String {
 
     @Test func oneCycleScheduleMatchesOneCycleLR() throws {
         let schedule = try Safetensors.read(try fixture("torch-onecycle.safetensors")).tensors
-        guard case .f64(let rates)? = schedule["lr"]?.values, case .f64(let momenta)? = schedule["momentum"]?.values else {
+        guard case .f64(let rates)? = schedule["lr"]?.values, case .f64(let momenta)? = schedule["momentum"]?.values
+        else {
             Issue.record("reference schedule missing"); return
         }
         let ours = OneCycleSchedule(maxLR: 1e-2, totalSteps: 100)
         for step in 0..<100 {
             let v = ours.values(at: step)
-            #expect(abs(v.learningRate - rates[step]) <= 1e-9 * 1e-2, "lr at step \(step): \(v.learningRate) vs \(rates[step])")
+            #expect(
+                abs(v.learningRate - rates[step]) <= 1e-9 * 1e-2,
+                "lr at step \(step): \(v.learningRate) vs \(rates[step])")
             #expect(abs(v.momentum - momenta[step]) <= 1e-9, "momentum at step \(step)")
         }
     }

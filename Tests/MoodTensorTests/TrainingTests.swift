@@ -27,14 +27,16 @@ func tinyNetwork(seed: UInt64, classes: Int = 4, dropout: Float = 0.1) -> Sequen
 }
 
 func temporaryURL(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("mooddex-\(getpid())-\(UInt32.random(in: 0 ... .max))-\(name)")
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+        "mooddex-\(getpid())-\(UInt32.random(in: 0 ... .max))-\(name)")
 }
 
 @Suite struct TrainingTests {
 
     @Test func tinyModelOverfitsSixteenSamples() throws {
         let data = stripes(count: 16, seed: 1)
-        let learner = Learner(network: tinyNetwork(seed: 2, dropout: 0), train: data, valid: data, batchSize: 8, seed: 3)
+        let learner = Learner(
+            network: tinyNetwork(seed: 2, dropout: 0), train: data, valid: data, batchSize: 8, seed: 3)
         learner.showProgress = false
         let records = try learner.fitOneCycle(epochs: 40, maxLR: 3e-2)
         #expect(records.last!.trainLoss < 0.05, "final training loss \(records.last!.trainLoss)")
@@ -43,8 +45,9 @@ func temporaryURL(_ name: String) -> URL {
     }
 
     func run(seed: UInt64, epochs: Int, threads: Int = 2) throws -> [Float] {
-        let learner = Learner(network: tinyNetwork(seed: seed), train: stripes(count: 24, seed: 4), valid: stripes(count: 8, seed: 5),
-                              batchSize: 8, seed: seed, threads: threads)
+        let learner = Learner(
+            network: tinyNetwork(seed: seed), train: stripes(count: 24, seed: 4), valid: stripes(count: 8, seed: 5),
+            batchSize: 8, seed: seed, threads: threads)
         learner.showProgress = false
         var losses = [Float]()
         learner.callbacks.append { if case .batch(_, _, let loss, _) = $0 { losses.append(loss) } }
@@ -80,7 +83,9 @@ func temporaryURL(_ name: String) -> URL {
     func threeLayerMLPTrainsWhateverItsNames(clashingNames: Bool) throws {
         var g = SeededGenerator(seed: 3)
         let network = Sequential([Linear(10, 8, generator: &g), ReLU(), Linear(8, 4, generator: &g)])
-        #expect(Set(network.parameters.map(\.name)).count == 4, "containers name their layers: \(network.parameters.map(\.name))")
+        #expect(
+            Set(network.parameters.map(\.name)).count == 4,
+            "containers name their layers: \(network.parameters.map(\.name))")
         if clashingNames { for layer in network.layers { layer.name("") } }
         var rows = [[Float]](), labels = [Int]()
         for i in 0..<64 {
@@ -88,13 +93,16 @@ func temporaryURL(_ name: String) -> URL {
             rows.append((0..<10).map { j in (j % 4 == label ? 1 : 0) + 0.1 * g.nextNormal() })
             labels.append(label)
         }
-        let data = InMemoryData(samples: rows, sampleShape: [10], targets: .classes(labels, count: 4), storage: .float32)
-        let learner = Learner(network: network, train: data, valid: data, batchSize: 16,
-                              optimizer: Adam([ParameterGroup(network.parameters)], weightDecay: 0, decoupled: false), seed: 1)
+        let data = InMemoryData(
+            samples: rows, sampleShape: [10], targets: .classes(labels, count: 4), storage: .float32)
+        let learner = Learner(
+            network: network, train: data, valid: data, batchSize: 16,
+            optimizer: Adam([ParameterGroup(network.parameters)], weightDecay: 0, decoupled: false), seed: 1)
         learner.showProgress = false
         try learner.fit(epochs: 60, learningRate: 1e-2)
         #expect(learner.evaluate(data).metric == 1)
-        if !clashingNames { #expect(learner.optimizer.state.count == 12) }  // exp_avg, exp_avg_sq, step for 4 parameters
+        // exp_avg, exp_avg_sq and step for each of the 4 parameters.
+        if !clashingNames { #expect(learner.optimizer.state.count == 12) }
     }
 
     /// A run stopped after epoch 2 and resumed from its checkpoint ends exactly as one that never stopped.
@@ -113,19 +121,27 @@ func temporaryURL(_ name: String) -> URL {
         // Stopped (as Ctrl-C would) after epoch 2 of the same 5-epoch schedule.
         let interrupted = learner()
         interrupted.shouldStop = { interrupted.history.count == 2 }
-        #expect(throws: CancellationError.self) { try interrupted.fitOneCycle(epochs: 5, maxLR: 1e-2, checkpoint: checkpoint) }
+        #expect(throws: CancellationError.self) {
+            try interrupted.fitOneCycle(epochs: 5, maxLR: 1e-2, checkpoint: checkpoint)
+        }
         #expect(interrupted.history.count == 2)
 
         let resumed = learner()
         try resumed.fitOneCycle(epochs: 5, maxLR: 1e-2, checkpoint: checkpoint)
-        #expect(resumed.history == straight.history.map { var r = $0; r.seconds = resumed.history[$0.epoch].seconds; return r })
-        #expect(resumed.network.parameters.map { $0.value.values } == straight.network.parameters.map { $0.value.values })
+        #expect(
+            resumed.history
+                == straight.history.map {
+                    var r = $0; r.seconds = resumed.history[$0.epoch].seconds; return r
+                })
+        #expect(
+            resumed.network.parameters.map { $0.value.values } == straight.network.parameters.map { $0.value.values })
     }
 
     @Test func aNaNInTheInputStopsTrainingWithTheEpochAndBatch() throws {
         var samples = (0..<8).map { _ in [Float](repeating: 0.5, count: 8 * 16) }
         samples[5][17] = .nan
-        let data = InMemoryData(samples: samples, sampleShape: [1, 8, 16], targets: .classes(Array(repeating: 0, count: 8), count: 4))
+        let data = InMemoryData(
+            samples: samples, sampleShape: [1, 8, 16], targets: .classes(Array(repeating: 0, count: 8), count: 4))
         let learner = Learner(network: tinyNetwork(seed: 1), train: data, valid: data, batchSize: 8, seed: 1)
         learner.showProgress = false
         #expect {
@@ -136,7 +152,9 @@ func temporaryURL(_ name: String) -> URL {
         // Past the input check (a NaN born inside the network), the loss check names epoch and batch.
         let network = tinyNetwork(seed: 1)
         (network.layers[0] as! Conv2D).weight.value[0] = .nan
-        let poisoned = Learner(network: network, train: stripes(count: 8, seed: 1), valid: stripes(count: 8, seed: 1), batchSize: 8, seed: 1)
+        let poisoned = Learner(
+            network: network, train: stripes(count: 8, seed: 1), valid: stripes(count: 8, seed: 1), batchSize: 8,
+            seed: 1)
         poisoned.showProgress = false
         #expect {
             try poisoned.fitOneCycle(epochs: 2, maxLR: 1e-2)
@@ -161,7 +179,8 @@ func temporaryURL(_ name: String) -> URL {
     @Test func frozenParametersKeepTheirValuesAndGroupsTakeTheirOwnRates() throws {
         let data = stripes(count: 16, seed: 2)
         let network = tinyNetwork(seed: 3)
-        let body = Array(network.layers[0..<7].flatMap(\.parameters)), head = Array(network.layers[7...].flatMap(\.parameters))
+        let body = Array(network.layers[0..<7].flatMap(\.parameters)),
+            head = Array(network.layers[7...].flatMap(\.parameters))
         let optimiser = SGD([ParameterGroup(body, learningRateScale: 0.01), ParameterGroup(head)])
         let learner = Learner(network: network, train: data, valid: data, batchSize: 16, optimizer: optimiser, seed: 4)
         let conv = body[0]

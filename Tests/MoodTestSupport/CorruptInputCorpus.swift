@@ -27,17 +27,24 @@ public struct CorruptInputCorpus {
         var generator = SplitMix64(seed: 20221)
         let random = Data((0..<65536).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
         // An ID3v2.4 tag holding one text frame, and no audio after it.
-        let id3 = Data([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 15]) + Data("TIT2".utf8) + Data([0, 0, 0, 5, 0, 0, 3]) + Data("song".utf8)
+        let id3 =
+            Data([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 15]) + Data("TIT2".utf8) + Data([0, 0, 0, 5, 0, 0, 3])
+            + Data("song".utf8)
         var corruptMiddle = good
-        for i in 20000 ..< 30000 { corruptMiddle[i] = UInt8(truncatingIfNeeded: generator.next()) }
+        for i in 20000..<30000 { corruptMiddle[i] = UInt8(truncatingIfNeeded: generator.next()) }
 
         try add("truncated.mp3", good.prefix(good.count * 2 / 5), "truncated")
         try add("corrupt-middle.mp3", corruptMiddle, "corrupt")
         try add("empty.mp3", Data(), "empty file")
         try add("id3-only.mp3", id3, "no MPEG audio frame")
         try add("random.mp3", random, "no MPEG audio frame")
-        try add("text.mp3", Data(String(repeating: "This is a text file, not a song.\n", count: 300).utf8), "no MPEG audio frame")
-        try add("no-fmt.wav", Data("RIFF".utf8) + Data([40, 0, 0, 0]) + Data("WAVEdata".utf8) + Data([4, 0, 0, 0, 1, 2, 3, 4]), "no fmt chunk")
+        try add(
+            "text.mp3", Data(String(repeating: "This is a text file, not a song.\n", count: 300).utf8),
+            "no MPEG audio frame")
+        try add(
+            "no-fmt.wav",
+            Data("RIFF".utf8) + Data([40, 0, 0, 0]) + Data("WAVEdata".utf8) + Data([4, 0, 0, 0, 1, 2, 3, 4]),
+            "no fmt chunk")
         var overlong = wavData([0.1, 0.2, 0.3], channels: 1, sampleRate: 22050)
         overlong[40] = 0xFF; overlong[41] = 0xFF; overlong[42] = 0x00  // data chunk claims 65535 bytes
         try add("truncated.wav", overlong, "truncated WAV")
@@ -47,7 +54,8 @@ public struct CorruptInputCorpus {
         try add("riff-garbage.wav", Data("RIFF????WAVE".utf8) + random.prefix(100), "broken WAV header")
         try add("text.wav", Data("not a wav".utf8), "no RIFF/WAVE header")
         try add("missing.mp3", nil, "no such file")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("folder.mp3"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("folder.mp3"), withIntermediateDirectories: true)
         made.append(Case(name: "folder.mp3", path: root.appendingPathComponent("folder.mp3").path, reason: "directory"))
         // Special files named like audio: opening a FIFO blocks and a device never ends.
         let fifo = root.appendingPathComponent("fifo.mp3")
@@ -73,4 +81,3 @@ public struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
-

@@ -3,7 +3,8 @@ import Foundation
 /// A fresh temporary folder for one test.
 public func temporaryFolder(_ label: String = #function) throws -> URL {
     let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("mooddex-tests-\(getpid())-\(label.filter(\.isLetter))-\(UInt32.random(in: 0 ... .max))")
+        .appendingPathComponent(
+            "mooddex-tests-\(getpid())-\(label.filter(\.isLetter))-\(UInt32.random(in: 0 ... .max))")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
@@ -28,7 +29,9 @@ public func wavData(_ samples: [Float], channels: Int, sampleRate: Int, format: 
         case (1, 16): withUnsafeBytes(of: Int16((s * 32767).rounded()).littleEndian) { body.append(contentsOf: $0) }
         case (1, 24):
             let v = Int32((s * 8_388_607).rounded())
-            body.append(contentsOf: [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v >> 16)])
+            body.append(contentsOf: [
+                UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v >> 16),
+            ])
         case (3, 32): withUnsafeBytes(of: s.bitPattern.littleEndian) { body.append(contentsOf: $0) }
         default: fatalError("unsupported test encoding")
         }
@@ -44,5 +47,7 @@ public func wavData(_ samples: [Float], channels: Int, sampleRate: Int, format: 
 }
 
 public func sine(_ frequency: Double, seconds: Double, sampleRate: Int, amplitude: Double = 0.5) -> [Float] {
-    (0..<Int(seconds * Double(sampleRate))).map { Float(amplitude * sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate))) }
+    (0..<Int(seconds * Double(sampleRate))).map {
+        Float(amplitude * sin(2 * Double.pi * frequency * Double($0) / Double(sampleRate)))
+    }
 }

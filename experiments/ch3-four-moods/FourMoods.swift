@@ -16,7 +16,11 @@ public enum Ch3FourMoods: Experiment {
     public static let name = "ch3-four-moods"
     public static let title = "Four moods from audio: the CNN, a feature model, and the hybrid"
     public static let thesisSection = "3.3.8, 4.5"
-    public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
+    public static let requirements = [
+        DataRequirement(
+            "4q/metadata.csv",
+            howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")
+    ]
 
     /// What every step of the chapter shares: the clips, the folds, the CNN's settings and the
     /// pooled spectrograms.
@@ -60,7 +64,8 @@ public enum Ch3FourMoods: Experiment {
         settings.seed = nb.seed
         if nb.quick { settings.epochs = 6 }
         let foldCount = nb.quick ? 1 : 5
-        nb.markdown("""
+        nb.markdown(
+            """
             The thesis's usable result is a CNN that labels a 30-s preview **happy, sad, calm or energetic**:
             78.57 % on its validation set. Spotify no longer serves those previews, so this chapter uses the
             4Q emotion dataset instead: \(clips.count) real 30-s clips whose Russell quadrants stand for the
@@ -75,11 +80,18 @@ public enum Ch3FourMoods: Experiment {
         let folds = CrossValidation.groupKFold(groups: clips.map(\.artist), folds: 5, generator: &generator)
         let artists = Set(clips.map(\.artist)).count
         nb.markdown("## Data and splits")
-        nb.table(["mood", "quadrant", "clips"], moods.indices.map { m in
-            [moods[m], FourQ.quadrantMood.first { $0.value == m }!.key, "\(clips.filter { $0.mood == m }.count)"]
-        })
-        let overlap = (0..<5).map { f in Set(folds[f].map { clips[$0].artist }).intersection(Set(clips.indices.filter { !folds[f].contains($0) }.map { clips[$0].artist })).count }
-        nb.markdown("""
+        nb.table(
+            ["mood", "quadrant", "clips"],
+            moods.indices.map { m in
+                [moods[m], FourQ.quadrantMood.first { $0.value == m }!.key, "\(clips.filter { $0.mood == m }.count)"]
+            })
+        let overlap = (0..<5).map { f in
+            Set(folds[f].map { clips[$0].artist }).intersection(
+                Set(clips.indices.filter { !folds[f].contains($0) }.map { clips[$0].artist })
+            ).count
+        }
+        nb.markdown(
+            """
             \(clips.count) clips by \(artists) artists. Five folds keep every artist whole (group k-fold, seed
             \(nb.seed)): fold sizes \(folds.map { "\($0.count)" }.joined(separator: ", ")); artists shared between a
             fold and its training set: \(overlap.map(String.init).joined(separator: ", ")). Fold 0 is also the fixed
@@ -92,11 +104,16 @@ public enum Ch3FourMoods: Experiment {
         nb.parameter("channels", settings.channels.map(String.init).joined(separator: ", "))
         nb.parameter("folds", foldCount)
 
-        let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
+        let cache = try FeatureCache(
+            directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
         let started = Date()
-        let pooled = try SpectrogramData.load(clips.map(\.path), cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: nb.options.showProgress)
+        let pooled = try SpectrogramData.load(
+            clips.map(\.path), cache: cache, pool: (settings.pool[0], settings.pool[1]),
+            progress: nb.options.showProgress)
         nb.timing("spectrograms", seconds: Date().timeIntervalSince(started))
-        return Study(nb: nb, clips: clips, moods: moods, settings: settings, folds: folds, foldCount: foldCount, cache: cache, pooled: pooled)
+        return Study(
+            nb: nb, clips: clips, moods: moods, settings: settings, folds: folds, foldCount: foldCount, cache: cache,
+            pooled: pooled)
     }
 
     /// lr_find on fold 0's training clips (thesis figure 10).
@@ -106,31 +123,42 @@ public enum Ch3FourMoods: Experiment {
         let train0 = clips.indices.filter { !held0.contains($0) }
         do {
             let stats = SpectrogramData.statistics(train0.map { pooled[$0] })
-            let data = SpectrogramData(samples: train0.map { pooled[$0] }, shape: settings.shape,
-                                       targets: .classes(train0.map { clips[$0].mood }, count: 4), mean: stats.mean, std: stats.std)
+            let data = SpectrogramData(
+                samples: train0.map { pooled[$0] }, shape: settings.shape,
+                targets: .classes(train0.map { clips[$0].mood }, count: 4), mean: stats.mean, std: stats.std)
             let model = MoodModel(settings: settings)
-            let learner = Learner(network: model.cnn.network, train: data, valid: data, batchSize: settings.batchSize,
-                                  optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)]), seed: nb.seed, threads: nb.threads)
+            let learner = Learner(
+                network: model.cnn.network, train: data, valid: data, batchSize: settings.batchSize,
+                optimizer: Adam.adamW([ParameterGroup(model.cnn.parameters)]), seed: nb.seed, threads: nb.threads)
             learner.showProgress = false
             let found = LearningRateFinder(steps: nb.quick ? 30 : 100).run(learner)
-            try nb.figure("lr-find", caption: "Learning-rate finder on fold 0's training clips (thesis figure 10)") { url in
-                var plot = LinePlot(title: "lr_find: smoothed training loss", xLabel: "learning rate", yLabel: "loss",
-                                    series: [.init("smoothed loss", Array(zip(found.learningRates, found.smoothedLosses)))], logX: true)
+            try nb.figure("lr-find", caption: "Learning-rate finder on fold 0's training clips (thesis figure 10)") {
+                url in
+                var plot = LinePlot(
+                    title: "lr_find: smoothed training loss", xLabel: "learning rate", yLabel: "loss",
+                    series: [.init("smoothed loss", Array(zip(found.learningRates, found.smoothedLosses)))], logX: true)
                 plot.markers = [(found.steepest, "steepest"), (settings.maxLR, "chosen")]
                 try plot.render(to: url)
             }
-            let between = min(found.steepest, found.minimumOverTen) <= settings.maxLR && settings.maxLR <= max(found.steepest, found.minimumOverTen)
-            nb.markdown(String(format: "The loss falls fastest near %.1e; the minimum divided by ten is %.1e. We train with a one-cycle schedule peaking at %.0e",
-                               found.steepest, found.minimumOverTen, settings.maxLR)
-                        + (between ? ", between the two," : " (outside that range this time)")
-                        + " for \(settings.epochs) epochs (AdamW, weight decay 0.01, batch 32).")
+            let between =
+                min(found.steepest, found.minimumOverTen) <= settings.maxLR
+                && settings.maxLR <= max(found.steepest, found.minimumOverTen)
+            nb.markdown(
+                String(
+                    format:
+                        "The loss falls fastest near %.1e; the minimum divided by ten is %.1e. We train with a one-cycle schedule peaking at %.0e",
+                    found.steepest, found.minimumOverTen, settings.maxLR)
+                    + (between ? ", between the two," : " (outside that range this time)")
+                    + " for \(settings.epochs) epochs (AdamW, weight decay 0.01, batch 32).")
         }
     }
 
     /// The CNN over the artist-disjoint folds: training table (figure 17), accuracy, confusion (figure 19), spectrograms (figure 20).
     static func crossValidation(_ study: Study) throws -> CrossValidated {
-        let (nb, clips, moods, settings, folds, foldCount, cache, pooled) = (study.nb, study.clips, study.moods, study.settings, study.folds,
-                                                                              study.foldCount, study.cache, study.pooled)
+        let (nb, clips, moods, settings, folds, foldCount, cache, pooled) = (
+            study.nb, study.clips, study.moods, study.settings, study.folds,
+            study.foldCount, study.cache, study.pooled
+        )
         var oof = [[Float]?](repeating: nil, count: clips.count)
         var foldAccuracies = [Estimate]()
         var firstHistory = [EpochRecord]()
@@ -138,9 +166,10 @@ public enum Ch3FourMoods: Experiment {
             let held = Set(folds[f])
             let train = clips.indices.filter { !held.contains($0) }
             let t0 = Date()
-            let (model, learner) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
-                                                       validation: (folds[f].map { clips[$0].path }, folds[f].map { clips[$0].mood }),
-                                                       settings: settings, cache: cache, threads: nb.threads)
+            let (model, learner) = try MoodModel.train(
+                paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
+                validation: (folds[f].map { clips[$0].path }, folds[f].map { clips[$0].mood }),
+                settings: settings, cache: cache, threads: nb.threads)
             nb.timing("fold \(f)", seconds: Date().timeIntervalSince(t0))
             if f == 0 { firstHistory = learner.history }
             let probabilities = model.probabilities(pooled: folds[f].map { pooled[$0] }, threads: nb.threads)
@@ -149,32 +178,54 @@ public enum Ch3FourMoods: Experiment {
             foldAccuracies.append(Intervals.wilson(successes: correct, trials: folds[f].count))
         }
         nb.markdown("## Training (fold 0, thesis figure 17)")
-        nb.table(["epoch", "train_loss", "valid_loss", "accuracy"], firstHistory.map {
-            ["\($0.epoch)", String(format: "%.6f", $0.trainLoss), String(format: "%.6f", $0.validLoss), String(format: "%.6f", $0.metric)]
-        })
+        nb.table(
+            ["epoch", "train_loss", "valid_loss", "accuracy"],
+            firstHistory.map {
+                [
+                    "\($0.epoch)", String(format: "%.6f", $0.trainLoss), String(format: "%.6f", $0.validLoss),
+                    String(format: "%.6f", $0.metric),
+                ]
+            })
         let evaluated = clips.indices.filter { oof[$0] != nil }
         let truth = evaluated.map { clips[$0].mood }, cnnPredicted = evaluated.map { argmax(oof[$0]!) }
         let cnnReport = ClassificationReport(truth: truth, predicted: cnnPredicted, classes: 4)
         let cnnAccuracy = Intervals.wilson(successes: cnnReport.correct, trials: cnnReport.total)
         nb.markdown("## Accuracy over \(foldCount == 5 ? "the five artist-disjoint folds" : "fold 0 (quick run)")")
-        nb.table(["fold", "clips", "accuracy [95 % Wilson interval]"],
-                 foldAccuracies.enumerated().map { ["\($0.offset)", "\(folds[$0.offset].count)", $0.element.formatted(2, scale: 100)] }
-                 + [["all", "\(cnnReport.total)", cnnAccuracy.formatted(2, scale: 100)]])
-        nb.table(["mood", "precision", "recall", "F1"], moods.indices.map { m in
-            [moods[m], String(format: "%.3f", cnnReport.precision(m)), String(format: "%.3f", cnnReport.recall(m)), String(format: "%.3f", cnnReport.f1(m))]
-        } + [["macro", "", "", String(format: "%.3f", cnnReport.macroF1)]])
-        nb.metric("cnn_accuracy", cnnAccuracy.value, label: "CNN accuracy, artist-disjoint folds (4Q)", thesis: Thesis.cnnAccuracy,
-                  note: "thesis: Spotify previews, one validation split")
+        nb.table(
+            ["fold", "clips", "accuracy [95 % Wilson interval]"],
+            foldAccuracies.enumerated().map {
+                ["\($0.offset)", "\(folds[$0.offset].count)", $0.element.formatted(2, scale: 100)]
+            }
+                + [["all", "\(cnnReport.total)", cnnAccuracy.formatted(2, scale: 100)]])
+        nb.table(
+            ["mood", "precision", "recall", "F1"],
+            moods.indices.map { m in
+                [
+                    moods[m], String(format: "%.3f", cnnReport.precision(m)),
+                    String(format: "%.3f", cnnReport.recall(m)), String(format: "%.3f", cnnReport.f1(m)),
+                ]
+            } + [["macro", "", "", String(format: "%.3f", cnnReport.macroF1)]])
+        nb.metric(
+            "cnn_accuracy", cnnAccuracy.value, label: "CNN accuracy, artist-disjoint folds (4Q)",
+            thesis: Thesis.cnnAccuracy,
+            note: "thesis: Spotify previews, one validation split")
         nb.metric("cnn_macro_f1", cnnReport.macroF1, label: "CNN macro-F1", unit: "plain")
-        try nb.figure("confusion", caption: "Confusion matrix of the CNN over the folds (thesis figure 19); rows: truth") { url in
-            try AnnotatedHeatmap(title: "CNN confusion matrix (\(cnnReport.total) clips)", rowLabels: moods, columnLabels: moods,
-                                 values: cnnReport.confusion.map { $0.map(Double.init) }, xLabel: "predicted", yLabel: "true mood").render(to: url)
+        try nb.figure(
+            "confusion", caption: "Confusion matrix of the CNN over the folds (thesis figure 19); rows: truth"
+        ) { url in
+            try AnnotatedHeatmap(
+                title: "CNN confusion matrix (\(cnnReport.total) clips)", rowLabels: moods, columnLabels: moods,
+                values: cnnReport.confusion.map { $0.map(Double.init) }, xLabel: "predicted", yLabel: "true mood"
+            ).render(to: url)
         }
-        let energeticHappy = cnnReport.confusion[3][0] + cnnReport.confusion[0][3], calmSad = cnnReport.confusion[2][1] + cnnReport.confusion[1][2]
+        let energeticHappy = cnnReport.confusion[3][0] + cnnReport.confusion[0][3],
+            calmSad = cnnReport.confusion[2][1] + cnnReport.confusion[1][2]
         let errors = cnnReport.total - cnnReport.correct
         let sameArousal = Double(energeticHappy + calmSad) / Double(max(errors, 1))
-        nb.metric("same_arousal_error_share", sameArousal, label: "share of CNN errors between moods of the same arousal")
-        nb.markdown("""
+        nb.metric(
+            "same_arousal_error_share", sameArousal, label: "share of CNN errors between moods of the same arousal")
+        nb.markdown(
+            """
             The thesis's figure 19 showed energetic/happy and calm/sad mixed up. Here energetic and happy are
             confused \(energeticHappy) times and calm and sad \(calmSad) times: \(String(format: "%.0f", 100 * sameArousal)) % of the
             \(errors) errors fall between two moods of the same arousal (two of the six possible pairs of moods).
@@ -186,7 +237,9 @@ public enum Ch3FourMoods: Experiment {
 
     /// Augmentation against none on folds 0 and 1 (full runs only).
     static func augmentation(_ study: Study, cnn: CrossValidated) throws {
-        let (nb, clips, settings, folds, cache, pooled, oof) = (study.nb, study.clips, study.settings, study.folds, study.cache, study.pooled, cnn.oof)
+        let (nb, clips, settings, folds, cache, pooled, oof) = (
+            study.nb, study.clips, study.settings, study.folds, study.cache, study.pooled, cnn.oof
+        )
         if !nb.quick {
             var plain = settings
             plain.augment = false
@@ -194,19 +247,30 @@ public enum Ch3FourMoods: Experiment {
             for f in 0..<2 {
                 let held = Set(folds[f])
                 let train = clips.indices.filter { !held.contains($0) }
-                let (model, _) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
-                                                     settings: plain, cache: cache, threads: nb.threads)
+                let (model, _) = try MoodModel.train(
+                    paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
+                    settings: plain, cache: cache, threads: nb.threads)
                 let p = model.probabilities(pooled: folds[f].map { pooled[$0] }, threads: nb.threads)
                 plainCorrect += zip(folds[f], p).filter { argmax($0.1) == clips[$0.0].mood }.count
                 augmentedCorrect += folds[f].filter { argmax(oof[$0]!) == clips[$0].mood }.count
                 total += folds[f].count
             }
             nb.markdown("## Does augmentation help?")
-            nb.markdown("Random circular time shifts with one time mask (up to 40 frames) and one frequency mask (up to 8 bands), against none, on folds 0 and 1 (same seeds otherwise):")
-            nb.table(["training", "accuracy, folds 0-1"], [
-                ["with augmentation", Intervals.wilson(successes: augmentedCorrect, trials: total).formatted(2, scale: 100)],
-                ["without", Intervals.wilson(successes: plainCorrect, trials: total).formatted(2, scale: 100)]])
-            nb.metric("augmentation_gain", Double(augmentedCorrect - plainCorrect) / Double(total), label: "accuracy gained by augmentation, folds 0-1", unit: "percent")
+            nb.markdown(
+                "Random circular time shifts with one time mask (up to 40 frames) and one frequency mask (up to 8 bands), against none, on folds 0 and 1 (same seeds otherwise):"
+            )
+            nb.table(
+                ["training", "accuracy, folds 0-1"],
+                [
+                    [
+                        "with augmentation",
+                        Intervals.wilson(successes: augmentedCorrect, trials: total).formatted(2, scale: 100),
+                    ],
+                    ["without", Intervals.wilson(successes: plainCorrect, trials: total).formatted(2, scale: 100)],
+                ])
+            nb.metric(
+                "augmentation_gain", Double(augmentedCorrect - plainCorrect) / Double(total),
+                label: "accuracy gained by augmentation, folds 0-1", unit: "percent")
         }
     }
 
@@ -225,7 +289,8 @@ public enum Ch3FourMoods: Experiment {
         let featureStart = Date()
         let features = try audioFeatures(clips.map(\.path))
         nb.timing("audio features", seconds: Date().timeIntervalSince(featureStart))
-        nb.markdown("""
+        nb.markdown(
+            """
             ## A feature model on audio features
 
             The thesis's feature model used Spotify's audio features, which do not exist for 4Q. We compute
@@ -239,8 +304,12 @@ public enum Ch3FourMoods: Experiment {
             let held = Set(folds[f])
             let train = clips.indices.filter { !held.contains($0) }
             for (kind, store) in [(FeatureModel.kerasMLP, 0), (FeatureModel.logistic, 1)] {
-                let p = try fitFeatureModel(kind, features: features, labels: clips.map(\.mood), train: train, test: folds[f], seed: nb.seed &+ UInt64(f))
-                for (k, i) in folds[f].enumerated() { if store == 0 { mlpOOF[i] = p[k] } else { logisticOOF[i] = p[k] } }
+                let p = try fitFeatureModel(
+                    kind, features: features, labels: clips.map(\.mood), train: train, test: folds[f],
+                    seed: nb.seed &+ UInt64(f))
+                for (k, i) in folds[f].enumerated() {
+                    if store == 0 { mlpOOF[i] = p[k] } else { logisticOOF[i] = p[k] }
+                }
             }
         }
         func accuracy(_ probabilities: [[Float]?]) -> Estimate {
@@ -248,10 +317,14 @@ public enum Ch3FourMoods: Experiment {
             return Intervals.wilson(successes: correct, trials: evaluated.count)
         }
         let mlpAccuracy = accuracy(mlpOOF), logisticAccuracy = accuracy(logisticOOF)
-        nb.metric("features_mlp_accuracy", mlpAccuracy.value, label: "11-feature MLP (11-8-4) accuracy", thesis: Thesis.kerasMLPAccuracy,
-                  note: "thesis: Spotify features, 800-row file")
-        nb.metric("features_logistic_accuracy", logisticAccuracy.value, label: "11-feature logistic regression accuracy")
-        return FeatureOutcome(mlpOOF: mlpOOF, logisticOOF: logisticOOF, mlpAccuracy: mlpAccuracy, logisticAccuracy: logisticAccuracy)
+        nb.metric(
+            "features_mlp_accuracy", mlpAccuracy.value, label: "11-feature MLP (11-8-4) accuracy",
+            thesis: Thesis.kerasMLPAccuracy,
+            note: "thesis: Spotify features, 800-row file")
+        nb.metric(
+            "features_logistic_accuracy", logisticAccuracy.value, label: "11-feature logistic regression accuracy")
+        return FeatureOutcome(
+            mlpOOF: mlpOOF, logisticOOF: logisticOOF, mlpAccuracy: mlpAccuracy, logisticAccuracy: logisticAccuracy)
     }
 
     /// Accuracy of out-of-fold `probabilities` over the evaluated clips.
@@ -264,8 +337,12 @@ public enum Ch3FourMoods: Experiment {
     static func hybrid(_ study: Study, cnn: CrossValidated, features: FeatureOutcome) {
         let (nb, clips, folds, foldCount) = (study.nb, study.clips, study.folds, study.foldCount)
         let (oof, evaluated, cnnAccuracy) = (cnn.oof, cnn.evaluated, cnn.accuracy)
-        let (mlpOOF, logisticOOF, mlpAccuracy, logisticAccuracy) = (features.mlpOOF, features.logisticOOF, features.mlpAccuracy, features.logisticAccuracy)
-        func accuracy(_ probabilities: [[Float]?]) -> Estimate { Self.accuracy(probabilities, clips: clips, evaluated: evaluated) }
+        let (mlpOOF, logisticOOF, mlpAccuracy, logisticAccuracy) = (
+            features.mlpOOF, features.logisticOOF, features.mlpAccuracy, features.logisticAccuracy
+        )
+        func accuracy(_ probabilities: [[Float]?]) -> Estimate {
+            Self.accuracy(probabilities, clips: clips, evaluated: evaluated)
+        }
         let better = mlpAccuracy.value >= logisticAccuracy.value ? mlpOOF : logisticOOF
         let betterName = mlpAccuracy.value >= logisticAccuracy.value ? "MLP" : "logistic regression"
         var covered = 0, twoMoods = 0
@@ -276,7 +353,8 @@ public enum Ch3FourMoods: Experiment {
         }
         let fused = fusion(cnn: oof, features: better, labels: clips.map(\.mood), folds: Array(folds.prefix(foldCount)))
         let fusedAccuracy = accuracy(fused.probabilities)
-        nb.markdown("""
+        nb.markdown(
+            """
             ## The hybrid (thesis 4.5)
 
             The thesis combined its CNN with the feature model: each model proposes its top mood, and a song
@@ -285,24 +363,41 @@ public enum Ch3FourMoods: Experiment {
             scaled by a temperature, then mixed with a weight, both chosen to minimise the log-loss on the
             *other* folds' out-of-fold predictions and applied to this fold.
             """)
-        nb.table(["model", "accuracy [95 %]", "notes"], [
-            ["CNN", cnnAccuracy.formatted(2, scale: 100), ""],
-            ["feature MLP (11-8-4)", mlpAccuracy.formatted(2, scale: 100), ""],
-            ["feature logistic regression", logisticAccuracy.formatted(2, scale: 100), ""],
-            ["thesis rule: CNN's mood or the feature model's", Intervals.wilson(successes: covered, trials: evaluated.count).formatted(2, scale: 100),
-             String(format: "true mood among the proposed; %.1f %% of songs get two moods", 100 * Double(twoMoods) / Double(evaluated.count))],
-            ["calibrated late fusion", fusedAccuracy.formatted(2, scale: 100), String(format: "mean CNN weight %.2f", fused.meanWeight)],
-        ])
+        nb.table(
+            ["model", "accuracy [95 %]", "notes"],
+            [
+                ["CNN", cnnAccuracy.formatted(2, scale: 100), ""],
+                ["feature MLP (11-8-4)", mlpAccuracy.formatted(2, scale: 100), ""],
+                ["feature logistic regression", logisticAccuracy.formatted(2, scale: 100), ""],
+                [
+                    "thesis rule: CNN's mood or the feature model's",
+                    Intervals.wilson(successes: covered, trials: evaluated.count).formatted(2, scale: 100),
+                    String(
+                        format: "true mood among the proposed; %.1f %% of songs get two moods",
+                        100 * Double(twoMoods) / Double(evaluated.count)),
+                ],
+                [
+                    "calibrated late fusion", fusedAccuracy.formatted(2, scale: 100),
+                    String(format: "mean CNN weight %.2f", fused.meanWeight),
+                ],
+            ])
         nb.metric("hybrid_fusion_accuracy", fusedAccuracy.value, label: "calibrated late fusion accuracy")
-        nb.metric("two_mood_coverage", Double(covered) / Double(evaluated.count), label: "thesis rule: true mood among the proposed")
-        nb.metric("two_mood_share", Double(twoMoods) / Double(evaluated.count), label: "thesis rule: songs given two moods")
+        nb.metric(
+            "two_mood_coverage", Double(covered) / Double(evaluated.count),
+            label: "thesis rule: true mood among the proposed")
+        nb.metric(
+            "two_mood_share", Double(twoMoods) / Double(evaluated.count), label: "thesis rule: songs given two moods")
         // Claims from paired tests on the same clips, not from the size of a difference.
-        func correct(_ probabilities: [[Float]?]) -> [Bool] { evaluated.map { argmax(probabilities[$0]!) == clips[$0].mood } }
+        func correct(_ probabilities: [[Float]?]) -> [Bool] {
+            evaluated.map { argmax(probabilities[$0]!) == clips[$0].mood }
+        }
         let featureBest = mlpAccuracy.value >= logisticAccuracy.value ? mlpAccuracy : logisticAccuracy
         let cnnIsBetterPart = cnnAccuracy.value >= featureBest.value
         let cnnVersusMLP = McNemar(aCorrect: correct(oof), bCorrect: correct(mlpOOF))
-        let fusedVersusPart = McNemar(aCorrect: correct(fused.probabilities), bCorrect: correct(cnnIsBetterPart ? oof : better))
-        nb.markdown("""
+        let fusedVersusPart = McNemar(
+            aCorrect: correct(fused.probabilities), bCorrect: correct(cnnIsBetterPart ? oof : better))
+        nb.markdown(
+            """
             **Quality bar.** The CNN is \(cnnVersusMLP.verdict()) the 11-8-4 MLP on audio features
             (\(String(format: "%.2f", 100 * cnnAccuracy.value)) % vs \(String(format: "%.2f", 100 * mlpAccuracy.value)) %; \(cnnVersusMLP.summary)), and the
             fused hybrid is \(fusedVersusPart.verdict()) its better part, the \(cnnIsBetterPart ? "CNN" : "feature \(betterName)")
@@ -318,21 +413,33 @@ public enum Ch3FourMoods: Experiment {
     static func argmax(_ p: [Float]) -> Int { p.indices.max { p[$0] < p[$1] }! }
 
     /// One spectrogram per mood from fold 0's validation clips, with label and prediction (thesis figure 20).
-    static func spectrogramFigure(_ nb: Notebook, clips: [FourQ.Clip], folds: [[Int]], oof: [[Float]?], settings: MoodModel.Settings) throws {
+    static func spectrogramFigure(
+        _ nb: Notebook, clips: [FourQ.Clip], folds: [[Int]], oof: [[Float]?], settings: MoodModel.Settings
+    ) throws {
         let parameters = SpectrogramParameters()
         for m in 0..<4 {
             guard let i = folds[0].first(where: { clips[$0].mood == m }), let p = oof[i] else { continue }
             let audio = try AudioFile.decode(clips[i].path, segment: .first(seconds: 30))
             let s = try LogMelSpectrogram(parameters)(audio)
             let label = FourQ.moods[m], predicted = FourQ.moods[argmax(p)]
-            try nb.figure("spectrogram-\(label)", caption: "\(label == "energetic" ? "An" : "A") \(label) clip (\(clips[i].artist), fold 0): predicted \(predicted), p = \(String(format: "%.2f", p[argmax(p)])) (thesis figure 20)") { url in
+            try nb.figure(
+                "spectrogram-\(label)",
+                caption:
+                    "\(label == "energetic" ? "An" : "A") \(label) clip (\(clips[i].artist), fold 0): predicted \(predicted), p = \(String(format: "%.2f", p[argmax(p)])) (thesis figure 20)"
+            ) { url in
                 let low = MelFilterbank.hzToMel(0), high = MelFilterbank.hzToMel(11025)
                 let tics: [(Double, String)] = [250, 500, 1000, 2000, 4000, 8000].map { hz in
-                    ((MelFilterbank.hzToMel(hz) - low) / (high - low) * 97 - 1, hz >= 1000 ? "\(Int(hz / 1000))k" : "\(Int(hz))")
+                    (
+                        (MelFilterbank.hzToMel(hz) - low) / (high - low) * 97 - 1,
+                        hz >= 1000 ? "\(Int(hz / 1000))k" : "\(Int(hz))"
+                    )
                 }
-                try HeatmapFigure(values: s.values, rows: s.bands, columns: s.frames, title: "true: \(label), predicted: \(predicted)",
-                                  xLabel: "time (s)", yLabel: "frequency (Hz, mel scale)", colourLabel: "dB",
-                                  columnWidth: 512.0 / 22050, yTics: tics).render(to: url)
+                try HeatmapFigure(
+                    values: s.values, rows: s.bands, columns: s.frames,
+                    title: "true: \(label), predicted: \(predicted)",
+                    xLabel: "time (s)", yLabel: "frequency (Hz, mel scale)", colourLabel: "dB",
+                    columnWidth: 512.0 / 22050, yTics: tics
+                ).render(to: url)
             }
         }
     }
@@ -354,16 +461,20 @@ public enum Ch3FourMoods: Experiment {
     }
 
     /// Out-of-fold probabilities of a feature model (``MoodTraining/FeatureModel``) trained on `train`, scaled on `train`.
-    static func fitFeatureModel(_ kind: FeatureModel, features: [[Double]], labels: [Int], train: [Int], test: [Int], seed: UInt64) throws -> [[Float]] {
+    static func fitFeatureModel(
+        _ kind: FeatureModel, features: [[Double]], labels: [Int], train: [Int], test: [Int], seed: UInt64
+    ) throws -> [[Float]] {
         let scaler = MinMaxScaler(fitting: train.map { features[$0] })
         func data(_ rows: [Int]) -> InMemoryData {
-            InMemoryData(samples: rows.map { scaler.transform(features[$0]).map(Float.init) }, sampleShape: [features[0].count],
-                         targets: .classes(rows.map { labels[$0] }, count: 4), storage: .float32)
+            InMemoryData(
+                samples: rows.map { scaler.transform(features[$0]).map(Float.init) }, sampleShape: [features[0].count],
+                targets: .classes(rows.map { labels[$0] }, count: 4), storage: .float32)
         }
         var g = SeededGenerator(seed: seed)
         let recipe = kind.recipe(inputs: features[0].count, classes: 4, generator: &g)
-        let learner = Learner(network: recipe.network, train: data(train), valid: data(test), batchSize: recipe.batchSize,
-                              optimizer: recipe.optimizer, seed: g.next())
+        let learner = Learner(
+            network: recipe.network, train: data(train), valid: data(test), batchSize: recipe.batchSize,
+            optimizer: recipe.optimizer, seed: g.next())
         learner.showProgress = false
         try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, validate: false)
         let logits = learner.predictLogits(learner.valid)
@@ -372,9 +483,13 @@ public enum Ch3FourMoods: Experiment {
 
     /// Per fold: temperatures for each model and a mixing weight, chosen by grid search to minimise the
     /// log-loss of the other folds' out-of-fold predictions, then applied to the fold.
-    static func fusion(cnn: [[Float]?], features: [[Float]?], labels: [Int], folds: [[Int]]) -> (probabilities: [[Float]?], meanWeight: Double) {
+    static func fusion(cnn: [[Float]?], features: [[Float]?], labels: [Int], folds: [[Int]]) -> (
+        probabilities: [[Float]?], meanWeight: Double
+    ) {
         func mix(_ i: Int, _ tc: Double, _ tf: Double, _ w: Double) -> [Double] {
-            let logits = (0..<4).map { k in w * log(Double(max(cnn[i]![k], 1e-7))) / tc + (1 - w) * log(Double(max(features[i]![k], 1e-7))) / tf }
+            let logits = (0..<4).map { k in
+                w * log(Double(max(cnn[i]![k], 1e-7))) / tc + (1 - w) * log(Double(max(features[i]![k], 1e-7))) / tf
+            }
             let peak = logits.max()!
             let e = logits.map { exp($0 - peak) }, total = e.reduce(0, +)
             return e.map { $0 / total }
@@ -386,10 +501,14 @@ public enum Ch3FourMoods: Experiment {
             let others = folds.enumerated().filter { $0.offset != f }.flatMap(\.element)
             let fit = others.isEmpty ? fold : others  // a single fold (quick run) can only fit on itself
             var best = (loss: Double.infinity, tc: 1.0, tf: 1.0, w: 0.5)
-            for tc in temperatures { for tf in temperatures { for w in grid {
-                let loss = fit.reduce(0.0) { $0 - log(max(mix($1, tc, tf, w)[labels[$1]], 1e-12)) }
-                if loss < best.loss { best = (loss, tc, tf, w) }
-            } } }
+            for tc in temperatures {
+                for tf in temperatures {
+                    for w in grid {
+                        let loss = fit.reduce(0.0) { $0 - log(max(mix($1, tc, tf, w)[labels[$1]], 1e-12)) }
+                        if loss < best.loss { best = (loss, tc, tf, w) }
+                    }
+                }
+            }
             weights.append(best.w)
             for i in fold { out[i] = mix(i, best.tc, best.tf, best.w).map(Float.init) }
         }

@@ -35,7 +35,8 @@ extension Ch3FourMoods {
         }
         let used = Array(Set(tested).union((0..<foldCount).flatMap(training))).sorted()
         let bases: [PretrainedModel] = nb.quick ? [.msdMusicnn] : PretrainedModel.allCases
-        nb.markdown("""
+        nb.markdown(
+            """
             The thesis fine-tuned a pretrained CNN with fastai. Networks pretrained on *music* are at hand:
             the four taggers of the `musicnn` 0.1.0 package (ISC licence; MoodDex reads their TensorFlow
             checkpoints itself and matches TensorFlow's outputs within 1e-4): **musicnn** (musically
@@ -56,8 +57,9 @@ extension Ch3FourMoods {
         func embeddingContender(_ name: String, features: [[Float]]) throws -> Contender {
             var probabilities = [[Float]?](repeating: nil, count: clips.count), chosen = [Double]()
             for f in 0..<foldCount {
-                let (p, c) = try fitEmbeddingModel(features: features, labels: labels, artists: clips.map(\.artist), train: training(f),
-                                                   test: folds[f], seed: nb.seed &+ UInt64(f))
+                let (p, c) = try fitEmbeddingModel(
+                    features: features, labels: labels, artists: clips.map(\.artist), train: training(f),
+                    test: folds[f], seed: nb.seed &+ UInt64(f))
                 for (k, i) in folds[f].enumerated() { probabilities[i] = p[k] }
                 chosen.append(c)
             }
@@ -69,22 +71,27 @@ extension Ch3FourMoods {
             var features = [[Float]](repeating: [], count: clips.count)
             let paths = used.map { clips[$0].path }
             if base.architecture == .musicnn {
-                let m = try FrontEndMaps(model: base, paths: paths, seconds: seconds, cache: cache, threads: nb.threads, progress: nb.options.showProgress)
+                let m = try FrontEndMaps(
+                    model: base, paths: paths, seconds: seconds, cache: cache, threads: nb.threads,
+                    progress: nb.options.showProgress)
                 maps[base] = m
                 let net = try base.load(cache: cache)
                 let local = Array(0..<used.count)
                 let embedded = net.clipOutputs(maps: m, clips: local, upTo: net.embeddingEnd, threads: nb.threads)
                 for (k, i) in used.enumerated() { features[i] = embedded[k] }
                 if base == .msdMusicnn {
-                    let tags = net.clipOutputs(maps: m, clips: local, upTo: net.network.layers.count, threads: nb.threads) { 1 / (1 + exp(-$0)) }
+                    let tags = net.clipOutputs(
+                        maps: m, clips: local, upTo: net.network.layers.count, threads: nb.threads
+                    ) { 1 / (1 + exp(-$0)) }
                     var zeroShot = [[Float]?](repeating: nil, count: clips.count)
                     let scores = ZeroShotMoods.scores(tags)
                     for (k, i) in used.enumerated() where testedSet.contains(i) { zeroShot[i] = scores[k] }
                     contenders.append(Contender(name: "zero-shot: MSD_musicnn mood tags", probabilities: zeroShot))
                 }
             } else {
-                let embedded = try ClipEmbeddings.compute(model: base, paths: paths, seconds: seconds, cache: cache, threads: nb.threads,
-                                                          progress: nb.options.showProgress)
+                let embedded = try ClipEmbeddings.compute(
+                    model: base, paths: paths, seconds: seconds, cache: cache, threads: nb.threads,
+                    progress: nb.options.showProgress)
                 for (k, i) in used.enumerated() { features[i] = embedded[k] }
             }
             nb.timing("\(base) features", seconds: Date().timeIntervalSince(start))
@@ -93,7 +100,8 @@ extension Ch3FourMoods {
         }
         if bases.count > 1 {
             let joined = clips.indices.map { i in allFeatures.flatMap { $0[i] } }
-            contenders.append(try embeddingContender("all \(bases.count) embeddings joined + logistic regression", features: joined))
+            contenders.append(
+                try embeddingContender("all \(bases.count) embeddings joined + logistic regression", features: joined))
         }
 
         // 2. Fine-tuning, fastai's way, on the musicnn bodies.
@@ -113,7 +121,8 @@ extension Ch3FourMoods {
                 let train = training(f)
                 let (model, record) = try FineTunedMusicnn.train(
                     maps: m, train: train.map { local[$0]! }, labels: train.map { labels[$0] },
-                    validation: (folds[f].map { local[$0]! }, folds[f].map { labels[$0] }), settings: settings, cache: cache,
+                    validation: (folds[f].map { local[$0]! }, folds[f].map { labels[$0] }), settings: settings,
+                    cache: cache,
                     threads: nb.threads)
                 if f == 0 { firstRecord = record }
                 let p = model.probabilities(maps: m, clips: folds[f].map { local[$0]! }, threads: nb.threads)
@@ -121,23 +130,34 @@ extension Ch3FourMoods {
             }
             nb.timing("\(base) fine-tuning", seconds: Date().timeIntervalSince(start))
             contenders.append(Contender(name: "\(base) fine-tuned", probabilities: probabilities))
-            if base == .msdMusicnn, let record = firstRecord { try fineTuningFigures(nb, record: record, settings: settings) }
+            if base == .msdMusicnn, let record = firstRecord {
+                try fineTuningFigures(nb, record: record, settings: settings)
+            }
         }
         // 3. A committee fixed in advance: the mean probabilities of every network's embedding
         //    model and every fine-tuned network (not the joined embeddings, not zero-shot).
-        let members = contenders.filter { $0.name.hasSuffix("fine-tuned") || ($0.name.hasSuffix("embedding + logistic regression") && !$0.name.hasPrefix("all")) }
+        let members = contenders.filter {
+            $0.name.hasSuffix("fine-tuned")
+                || ($0.name.hasSuffix("embedding + logistic regression") && !$0.name.hasPrefix("all"))
+        }
         if members.count > 1 {
             var mean = [[Float]?](repeating: nil, count: clips.count)
-            for i in tested { mean[i] = (0..<4).map { m in members.reduce(0) { $0 + $1.probabilities[i]![m] } / Float(members.count) } }
-            contenders.append(Contender(name: "committee: mean of the \(members.count) per-network models", probabilities: mean))
+            for i in tested {
+                mean[i] = (0..<4).map { m in members.reduce(0) { $0 + $1.probabilities[i]![m] } / Float(members.count) }
+            }
+            contenders.append(
+                Contender(name: "committee: mean of the \(members.count) per-network models", probabilities: mean))
         }
-        nb.markdown("""
+        nb.markdown(
+            """
             The logistic regressions are fitted to their exact optimum (L-BFGS in double precision; the same \
             probabilities as scikit-learn's `LogisticRegression` within 1e-5, tested). The penalty is chosen \
             inside each training set, by a 5-fold artist-grouped search over C in \(PenaltySearch.grid.map { String(format: "%g", $0) }.joined(separator: ", ")) \
             (held-out cross-entropy); the test fold never takes part. C chosen per outer fold:
             """)
-        nb.table(["features", "C per fold"], penalties.map { [$0.0, $0.1.map { String(format: "%g", $0) }.joined(separator: ", ")] })
+        nb.table(
+            ["features", "C per fold"],
+            penalties.map { [$0.0, $0.1.map { String(format: "%g", $0) }.joined(separator: ", ")] })
         try comparison(nb, clips: clips, tested: tested, contenders: contenders)
     }
 
@@ -145,33 +165,60 @@ extension Ch3FourMoods {
     /// logistic regression fitted exactly, its penalty `C` chosen by a 5-fold artist-grouped
     /// search inside the training clips (never the test fold); out-of-fold probabilities of
     /// `test` and the chosen `C`.
-    static func fitEmbeddingModel(features: [[Float]], labels: [Int], artists: [String], train: [Int], test: [Int],
-                                  seed: UInt64) throws -> (probabilities: [[Float]], penalty: Double) {
+    static func fitEmbeddingModel(
+        features: [[Float]], labels: [Int], artists: [String], train: [Int], test: [Int],
+        seed: UInt64
+    ) throws -> (probabilities: [[Float]], penalty: Double) {
         let x = train.map { features[$0].map(Double.init) }, y = train.map { labels[$0] }
         var g = SeededGenerator(seed: seed)
         let inner = CrossValidation.groupKFold(groups: train.map { artists[$0] }, folds: 5, generator: &g)
         let (scaler, model, _) = try PenaltySearch.fit(x: x, labels: y, classes: 4, folds: inner)
-        let probabilities = test.map { i in model.probabilities(scaler.transform(features[i].map(Double.init))).map(Float.init) }
+        let probabilities = test.map { i in
+            model.probabilities(scaler.transform(features[i].map(Double.init))).map(Float.init)
+        }
         return (probabilities, model.inverseRegularisation)
     }
 
-    static func fineTuningFigures(_ nb: Notebook, record: FineTunedMusicnn.Record, settings: FineTunedMusicnn.Settings) throws {
-        try nb.figure("finetune-lr-find", caption: "lr_find before each stage of fine-tuning MSD_musicnn (fold 0): frozen body, then unfrozen") { url in
-            var plot = LinePlot(title: "lr_find, MSD_musicnn fine-tuning (fold 0)", xLabel: "learning rate", yLabel: "smoothed loss",
-                                series: [.init("frozen (head + batch norms)", Array(zip(record.frozenFinder.learningRates, record.frozenFinder.smoothedLosses))),
-                                         .init("unfrozen (mid end, back end, head)", Array(zip(record.unfrozenFinder.learningRates, record.unfrozenFinder.smoothedLosses)))],
-                                logX: true)
+    static func fineTuningFigures(_ nb: Notebook, record: FineTunedMusicnn.Record, settings: FineTunedMusicnn.Settings)
+        throws
+    {
+        try nb.figure(
+            "finetune-lr-find",
+            caption: "lr_find before each stage of fine-tuning MSD_musicnn (fold 0): frozen body, then unfrozen"
+        ) { url in
+            var plot = LinePlot(
+                title: "lr_find, MSD_musicnn fine-tuning (fold 0)", xLabel: "learning rate", yLabel: "smoothed loss",
+                series: [
+                    .init(
+                        "frozen (head + batch norms)",
+                        Array(zip(record.frozenFinder.learningRates, record.frozenFinder.smoothedLosses))),
+                    .init(
+                        "unfrozen (mid end, back end, head)",
+                        Array(zip(record.unfrozenFinder.learningRates, record.unfrozenFinder.smoothedLosses))),
+                ],
+                logX: true)
             plot.markers = [(record.frozenRate, "frozen"), (record.unfrozenRate, "unfrozen")]
             try plot.render(to: url)
         }
-        try nb.figure("finetune-loss", caption: "Training and validation loss per epoch while fine-tuning MSD_musicnn (fold 0); the body is unfrozen after epoch \(settings.frozenEpochs - 1)") { url in
+        try nb.figure(
+            "finetune-loss",
+            caption:
+                "Training and validation loss per epoch while fine-tuning MSD_musicnn (fold 0); the body is unfrozen after epoch \(settings.frozenEpochs - 1)"
+        ) { url in
             let h = record.history
-            try LinePlot(title: "fine-tuning MSD_musicnn (fold 0)", xLabel: "epoch", yLabel: "cross-entropy",
-                         series: [.init("train", h.map { (Double($0.epoch), Double($0.trainLoss)) }),
-                                  .init("valid", h.map { (Double($0.epoch), Double($0.validLoss)) })]).render(to: url)
+            try LinePlot(
+                title: "fine-tuning MSD_musicnn (fold 0)", xLabel: "epoch", yLabel: "cross-entropy",
+                series: [
+                    .init("train", h.map { (Double($0.epoch), Double($0.trainLoss)) }),
+                    .init("valid", h.map { (Double($0.epoch), Double($0.validLoss)) }),
+                ]
+            ).render(to: url)
         }
-        nb.markdown(String(format: "lr_find suggested %.1e for the frozen stage and %.1e once unfrozen (fastai's `lr_min`, the minimum's rate over ten); the unfrozen stage uses `slice(%.1e, %.1e)` over mid end, back end and head.",
-                           record.frozenRate, record.unfrozenRate, record.unfrozenRate / settings.spread, record.unfrozenRate))
+        nb.markdown(
+            String(
+                format:
+                    "lr_find suggested %.1e for the frozen stage and %.1e once unfrozen (fastai's `lr_min`, the minimum's rate over ten); the unfrozen stage uses `slice(%.1e, %.1e)` over mid end, back end and head.",
+                record.frozenRate, record.unfrozenRate, record.unfrozenRate / settings.spread, record.unfrozenRate))
     }
 
     /// Accuracy with intervals, per-mood recall and McNemar's test against the from-scratch
@@ -182,25 +229,41 @@ extension Ch3FourMoods {
         let baseline = correct(contenders[0])
         var rows = [[String]](), best: (name: String, accuracy: Double, report: ClassificationReport)?
         for c in contenders {
-            let report = ClassificationReport(truth: truth, predicted: tested.map { argmax(c.probabilities[$0]!) }, classes: 4)
+            let report = ClassificationReport(
+                truth: truth, predicted: tested.map { argmax(c.probabilities[$0]!) }, classes: 4)
             let accuracy = Intervals.wilson(successes: report.correct, trials: report.total)
             let test = McNemar(aCorrect: correct(c), bCorrect: baseline)
-            rows.append([c.name, accuracy.formatted(2, scale: 100), String(format: "%.3f", report.macroF1)]
-                        + (0..<4).map { String(format: "%.2f", report.recall($0)) }
-                        + [c.name == contenders[0].name ? "" : "\(test.verdict()) (\(test.summary))"])
+            rows.append(
+                [c.name, accuracy.formatted(2, scale: 100), String(format: "%.3f", report.macroF1)]
+                    + (0..<4).map { String(format: "%.2f", report.recall($0)) }
+                    + [c.name == contenders[0].name ? "" : "\(test.verdict()) (\(test.summary))"])
             if best == nil || accuracy.value > best!.accuracy { best = (c.name, accuracy.value, report) }
-            let key = c.name.lowercased().replacingOccurrences(of: " ", with: "_").filter { $0.isLetter || $0.isNumber || $0 == "_" }
+            let key = c.name.lowercased().replacingOccurrences(of: " ", with: "_").filter {
+                $0.isLetter || $0.isNumber || $0 == "_"
+            }
             if c.name != contenders[0].name {
                 nb.metric("transfer_\(key)_accuracy", accuracy.value, label: "\(c.name): accuracy")
             }
         }
-        nb.table(["approach", "accuracy [95 %]", "macro-F1", "happy", "sad", "calm", "energetic", "vs the from-scratch CNN"], rows)
+        nb.table(
+            [
+                "approach", "accuracy [95 %]", "macro-F1", "happy", "sad", "calm", "energetic",
+                "vs the from-scratch CNN",
+            ], rows)
         let majority = (0..<4).map { m in truth.filter { $0 == m }.count }.max()!
-        nb.markdown(String(format: "Recall per mood in the four mood columns. Predicting the commonest mood scores %.2f %%; chance is 25 %%.", 100 * Double(majority) / Double(truth.count)))
+        nb.markdown(
+            String(
+                format:
+                    "Recall per mood in the four mood columns. Predicting the commonest mood scores %.2f %%; chance is 25 %%.",
+                100 * Double(majority) / Double(truth.count)))
         if let best {
-            nb.metric("transfer_best_accuracy", best.accuracy, label: "best transfer approach: accuracy (\(best.name))", thesis: Thesis.cnnAccuracy,
-                      note: "thesis: fine-tuned ImageNet ResNet on Spotify previews, one validation split")
-            nb.metric("transfer_best_min_recall", (0..<4).map { best.report.recall($0) }.min()!, label: "best transfer approach: lowest per-mood recall")
+            nb.metric(
+                "transfer_best_accuracy", best.accuracy, label: "best transfer approach: accuracy (\(best.name))",
+                thesis: Thesis.cnnAccuracy,
+                note: "thesis: fine-tuned ImageNet ResNet on Spotify previews, one validation split")
+            nb.metric(
+                "transfer_best_min_recall", (0..<4).map { best.report.recall($0) }.min()!,
+                label: "best transfer approach: lowest per-mood recall")
             nb.markdown("Best here: **\(best.name)**, \(String(format: "%.2f", 100 * best.accuracy)) %.")
         }
     }

@@ -13,13 +13,18 @@ public enum Ch3KerasComparison: Experiment {
     public static let title = "The 10-feature Keras classifier, reproduced and examined"
     public static let thesisSection = "3.3.9"
     public static let requirements = [
-        DataRequirement("spotify-moods/data_moods.csv", howToGet: "data/data_moods.csv of the repository cristobalvch/Spotify-Machine-Learning"),
-        DataRequirement("spotify-moods/data_moods_800.csv", howToGet: "the 800-row version of the same file, from that repository's history"),
+        DataRequirement(
+            "spotify-moods/data_moods.csv",
+            howToGet: "data/data_moods.csv of the repository cristobalvch/Spotify-Machine-Learning"),
+        DataRequirement(
+            "spotify-moods/data_moods_800.csv",
+            howToGet: "the 800-row version of the same file, from that repository's history"),
     ]
 
     public static func run(_ nb: Notebook) throws {
         let seeds = nb.quick ? 2 : 10
-        nb.markdown("""
+        nb.markdown(
+            """
             The thesis compared its CNN (78.57 % on its validation set) with a feature model from the article
             *Predicting the Music Mood of a Song with Deep Learning* (Veas 2020): ten Spotify audio features,
             a `KerasClassifier` with one hidden layer of 8 ReLU units and a softmax over four moods, scored
@@ -38,16 +43,20 @@ public enum Ch3KerasComparison: Experiment {
 
         // MARK: The data
         nb.markdown("## The data")
-        nb.table(["file", "rows", "Calm", "Energetic", "Happy", "Sad", "ids with two moods", "best possible accuracy"],
-                 files.map { file in
-                     let d = data[file]!
-                     let counts = (0..<4).map { c in d.labels.filter { $0 == c }.count }
-                     let conflict = d.conflictingIDs
-                     return [file, "\(d.count)"] + counts.map(String.init) + ["\(conflict.ids) (\(conflict.rows) rows)", Notebook.formatted(d.accuracyCeiling, unit: "percent")]
-                 })
+        nb.table(
+            ["file", "rows", "Calm", "Energetic", "Happy", "Sad", "ids with two moods", "best possible accuracy"],
+            files.map { file in
+                let d = data[file]!
+                let counts = (0..<4).map { c in d.labels.filter { $0 == c }.count }
+                let conflict = d.conflictingIDs
+                return [file, "\(d.count)"] + counts.map(String.init) + [
+                    "\(conflict.ids) (\(conflict.rows) rows)", Notebook.formatted(d.accuracyCeiling, unit: "percent"),
+                ]
+            })
         let ceiling = data["data_moods_800.csv"]!.accuracyCeiling
         nb.metric("ceiling_800", ceiling, label: "best possible accuracy on the 800-row file")
-        nb.markdown("""
+        nb.markdown(
+            """
             In the 800-row file \(data["data_moods_800.csv"]!.conflictingIDs.ids) Spotify ids appear twice, once
             labelled Happy and once Energetic, with identical features. A classifier sees the same input with
             two answers and can get at most one right: no model can exceed
@@ -55,7 +64,8 @@ public enum Ch3KerasComparison: Experiment {
             """)
 
         // MARK: The article's protocol
-        nb.markdown("""
+        nb.markdown(
+            """
             ## The article's protocol
 
             Features: \(SpotifyMoods.featureNames.joined(separator: ", ")). MinMax scaling **fitted on all rows
@@ -74,7 +84,8 @@ public enum Ch3KerasComparison: Experiment {
             for (scaling, label) in [(Scaling.allRows, "leaky"), (Scaling.perFold, "fold-scaled")] {
                 let key = "\(file)|\(label)"
                 for s in 0..<seeds {
-                    let folds = try crossValidate(data[file]!, model: .kerasMLP, scaling: scaling, seed: nb.seed &+ UInt64(s))
+                    let folds = try crossValidate(
+                        data[file]!, model: .kerasMLP, scaling: scaling, seed: nb.seed &+ UInt64(s))
                     results[key, default: []].append(folds.reduce(0, +) / Double(folds.count))
                     foldAccuracies[key, default: []] += folds
                 }
@@ -86,26 +97,36 @@ public enum Ch3KerasComparison: Experiment {
             let (_, foldSD) = Intervals.meanAndStandardDeviation(foldAccuracies[key]!)
             return String(format: "%.2f %% ± %.2f (folds ± %.2f)", 100 * mean, 100 * sd, 100 * foldSD)
         }
-        nb.table(["file", "scaling fitted on", "accuracy: mean ± sd over seeds (sd over folds)"],
-                 [["data_moods_800.csv", "all rows (article)", summary("data_moods_800.csv|leaky")],
-                  ["data_moods_800.csv", "each training fold", summary("data_moods_800.csv|fold-scaled")],
-                  ["data_moods.csv", "all rows (article)", summary("data_moods.csv|leaky")],
-                  ["data_moods.csv", "each training fold", summary("data_moods.csv|fold-scaled")]])
+        nb.table(
+            ["file", "scaling fitted on", "accuracy: mean ± sd over seeds (sd over folds)"],
+            [
+                ["data_moods_800.csv", "all rows (article)", summary("data_moods_800.csv|leaky")],
+                ["data_moods_800.csv", "each training fold", summary("data_moods_800.csv|fold-scaled")],
+                ["data_moods.csv", "all rows (article)", summary("data_moods.csv|leaky")],
+                ["data_moods.csv", "each training fold", summary("data_moods.csv|fold-scaled")],
+            ])
         let mean800 = Intervals.meanAndStandardDeviation(results["data_moods_800.csv|leaky"]!).mean
         let mean686 = Intervals.meanAndStandardDeviation(results["data_moods.csv|leaky"]!).mean
         let fold686 = Intervals.meanAndStandardDeviation(results["data_moods.csv|fold-scaled"]!).mean
-        nb.metric("mlp_800_leaky", mean800, label: "Keras MLP, 800 rows, article's scaling", thesis: Thesis.kerasMLPAccuracy)
-        nb.metric("mlp_800_fold_scaled", Intervals.meanAndStandardDeviation(results["data_moods_800.csv|fold-scaled"]!).mean,
-                  label: "Keras MLP, 800 rows, scaling inside folds")
+        nb.metric(
+            "mlp_800_leaky", mean800, label: "Keras MLP, 800 rows, article's scaling", thesis: Thesis.kerasMLPAccuracy)
+        nb.metric(
+            "mlp_800_fold_scaled", Intervals.meanAndStandardDeviation(results["data_moods_800.csv|fold-scaled"]!).mean,
+            label: "Keras MLP, 800 rows, scaling inside folds")
         nb.metric("mlp_686_leaky", mean686, label: "Keras MLP, 686 rows, article's scaling")
         nb.metric("mlp_686_fold_scaled", fold686, label: "Keras MLP, 686 rows, scaling inside folds")
-        try nb.figure("fold-accuracies", caption: "Accuracy of every fold of every seed, Keras protocol (article's scaling)") { url in
-            var histogram = Histogram(title: "10-fold accuracies over \(seeds) seeds", xLabel: "fold accuracy (%)",
-                                      series: files.map { f in (f, foldAccuracies["\(f)|leaky"]!.map { 100 * $0 }) }, bins: 30, range: 50 ... 100)
+        try nb.figure(
+            "fold-accuracies", caption: "Accuracy of every fold of every seed, Keras protocol (article's scaling)"
+        ) { url in
+            var histogram = Histogram(
+                title: "10-fold accuracies over \(seeds) seeds", xLabel: "fold accuracy (%)",
+                series: files.map { f in (f, foldAccuracies["\(f)|leaky"]!.map { 100 * $0 }) }, bins: 30,
+                range: 50...100)
             histogram.logY = false
             try histogram.render(to: url)
         }
-        nb.markdown("""
+        nb.markdown(
+            """
             The article's 72.75 % is one draw from this distribution: on the 800-row file our seeds average
             \(Notebook.formatted(mean800, unit: "percent")), and single runs of 10 folds spread by about the
             standard deviation shown. On today's 686 rows, without the duplicated ids, the same model reaches
@@ -116,20 +137,33 @@ public enum Ch3KerasComparison: Experiment {
         // MARK: Cross-check
         if let reference = try sklearnReference() {
             nb.markdown("## An independent check")
-            nb.markdown("""
+            nb.markdown(
+                """
                 scikit-learn's `MLPClassifier` with the same configuration (committed script
                 `Tests/Scripts/sklearn_reference.py`, scikit-learn \(reference.version), 5 seeds) gives the numbers
                 below beside ours. The two differ in details (scikit-learn's initialisation and Adam epsilon), so
                 they should agree within a point or two, not exactly.
                 """)
-            nb.table(["file", "scikit-learn MLPClassifier", "MoodDex"],
-                     [["data_moods_800.csv", Notebook.formatted(reference.mean800, unit: "percent"), Notebook.formatted(mean800, unit: "percent")],
-                      ["data_moods.csv", Notebook.formatted(reference.mean686, unit: "percent"), Notebook.formatted(mean686, unit: "percent")]])
-            nb.metric("sklearn_gap_686", abs(mean686 - reference.mean686), label: "|MoodDex - scikit-learn|, 686 rows", unit: "percent")
+            nb.table(
+                ["file", "scikit-learn MLPClassifier", "MoodDex"],
+                [
+                    [
+                        "data_moods_800.csv", Notebook.formatted(reference.mean800, unit: "percent"),
+                        Notebook.formatted(mean800, unit: "percent"),
+                    ],
+                    [
+                        "data_moods.csv", Notebook.formatted(reference.mean686, unit: "percent"),
+                        Notebook.formatted(mean686, unit: "percent"),
+                    ],
+                ])
+            nb.metric(
+                "sklearn_gap_686", abs(mean686 - reference.mean686), label: "|MoodDex - scikit-learn|, 686 rows",
+                unit: "percent")
         }
 
         // MARK: Stronger feature models
-        nb.markdown("""
+        nb.markdown(
+            """
             ## Stronger feature models
 
             Same folds, scaling inside each fold, 686 rows. *Multinomial logistic regression*: a single softmax
@@ -137,12 +171,15 @@ public enum Ch3KerasComparison: Experiment {
             dropout 0.2, AdamW at 0.003 (weight decay 0.01) for 300 epochs, batch 64.
             """)
         var rows = [[String]]()
-        for (model, key, label) in [(FeatureModel.logistic, "logistic_686", "multinomial logistic regression"),
-                                    (FeatureModel.wideMLP, "wide_mlp_686", "wider MLP (64, 64, dropout)"),
-                                    (FeatureModel.kerasMLP, "", "Keras MLP (8), for comparison")] {
+        for (model, key, label) in [
+            (FeatureModel.logistic, "logistic_686", "multinomial logistic regression"),
+            (FeatureModel.wideMLP, "wide_mlp_686", "wider MLP (64, 64, dropout)"),
+            (FeatureModel.kerasMLP, "", "Keras MLP (8), for comparison"),
+        ] {
             var means = [Double]()
             for s in 0..<seeds {
-                let folds = try crossValidate(data["data_moods.csv"]!, model: model, scaling: .perFold, seed: nb.seed &+ UInt64(s))
+                let folds = try crossValidate(
+                    data["data_moods.csv"]!, model: model, scaling: .perFold, seed: nb.seed &+ UInt64(s))
                 means.append(folds.reduce(0, +) / Double(folds.count))
             }
             let (mean, sd) = Intervals.meanAndStandardDeviation(means)
@@ -150,7 +187,8 @@ public enum Ch3KerasComparison: Experiment {
             if !key.isEmpty { nb.metric(key, mean, label: "\(label), 686 rows, scaling inside folds") }
         }
         nb.table(["model", "accuracy (mean ± sd over seeds)"], rows)
-        nb.markdown("""
+        nb.markdown(
+            """
             ## What this means for the thesis
 
             The feature model's 72.75 % was measured on a file where 12.5 % of the rows cannot be classified
@@ -165,7 +203,9 @@ public enum Ch3KerasComparison: Experiment {
     enum Scaling { case allRows, perFold }
 
     /// Accuracy of each of 10 shuffled folds for one seed.
-    static func crossValidate(_ data: SpotifyMoods, model: FeatureModel, scaling: Scaling, seed: UInt64) throws -> [Double] {
+    static func crossValidate(_ data: SpotifyMoods, model: FeatureModel, scaling: Scaling, seed: UInt64) throws
+        -> [Double]
+    {
         var generator = SeededGenerator(seed: seed)
         let folds = CrossValidation.kFold(count: data.count, folds: 10, generator: &generator)
         let leaky = MinMaxScaler(fitting: data.features)
@@ -173,20 +213,25 @@ public enum Ch3KerasComparison: Experiment {
             let held = Set(validation)
             let training = (0..<data.count).filter { !held.contains($0) }
             let scaler = scaling == .allRows ? leaky : MinMaxScaler(fitting: training.map { data.features[$0] })
-            return try fitAndScore(data, training: training, validation: validation, scaler: scaler, model: model, seed: generator.next())
+            return try fitAndScore(
+                data, training: training, validation: validation, scaler: scaler, model: model, seed: generator.next())
         }
     }
 
-    static func fitAndScore(_ data: SpotifyMoods, training: [Int], validation: [Int], scaler: MinMaxScaler,
-                            model: FeatureModel, seed: UInt64) throws -> Double {
+    static func fitAndScore(
+        _ data: SpotifyMoods, training: [Int], validation: [Int], scaler: MinMaxScaler,
+        model: FeatureModel, seed: UInt64
+    ) throws -> Double {
         func subset(_ rows: [Int]) -> InMemoryData {
-            InMemoryData(samples: rows.map { scaler.transform(data.features[$0]).map(Float.init) }, sampleShape: [10],
-                         targets: .classes(rows.map { data.labels[$0] }, count: 4), storage: .float32)
+            InMemoryData(
+                samples: rows.map { scaler.transform(data.features[$0]).map(Float.init) }, sampleShape: [10],
+                targets: .classes(rows.map { data.labels[$0] }, count: 4), storage: .float32)
         }
         var generator = SeededGenerator(seed: seed)
         let recipe = model.recipe(inputs: 10, classes: 4, generator: &generator)
-        let learner = Learner(network: recipe.network, train: subset(training), valid: subset(validation), batchSize: recipe.batchSize,
-                              optimizer: recipe.optimizer, seed: generator.next())
+        let learner = Learner(
+            network: recipe.network, train: subset(training), valid: subset(validation), batchSize: recipe.batchSize,
+            optimizer: recipe.optimizer, seed: generator.next())
         learner.showProgress = false
         try learner.fit(epochs: recipe.epochs, learningRate: recipe.learningRate, momentum: 0.9, validate: false)
         return Double(learner.evaluate(learner.valid).metric)
@@ -212,8 +257,9 @@ public enum Ch3KerasComparison: Experiment {
         guard let url = Bundle.module.url(forResource: "sklearn-reference", withExtension: "json") else { return nil }
         let data = try RegularFile.contents(url.path, what: "the scikit-learn reference")
         let file: SklearnReferenceFile
-        do { file = try JSONDecoder().decode(SklearnReferenceFile.self, from: data) }
-        catch { throw InputError(url.path, "not a readable scikit-learn reference: \(error)") }
+        do { file = try JSONDecoder().decode(SklearnReferenceFile.self, from: data) } catch {
+            throw InputError(url.path, "not a readable scikit-learn reference: \(error)")
+        }
         return Reference(mean800: file.rows800.mean, mean686: file.rows686.mean, version: file.scikit_learn ?? "?")
     }
 }

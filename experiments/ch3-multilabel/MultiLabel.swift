@@ -16,7 +16,11 @@ public enum Ch3MultiLabel: Experiment {
     public static let name = "ch3-multilabel"
     public static let title = "Multi-label mood tags: the collapse the thesis saw, and doing it right"
     public static let thesisSection = "3.3.8"
-    public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
+    public static let requirements = [
+        DataRequirement(
+            "4q/metadata.csv",
+            howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")
+    ]
 
     struct Outcome {
         var report: MultiLabelReport
@@ -40,11 +44,14 @@ public enum Ch3MultiLabel: Experiment {
         var counts = [String: Int]()
         for c in clips { for t in Set(c.tags) { counts[t, default: 0] += 1 } }
         let minimum = 30
-        let tags = counts.filter { $0.value >= minimum }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map(\.key)
+        let tags = counts.filter { $0.value >= minimum }.sorted {
+            $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key)
+        }.map(\.key)
         var settings = MoodModel.Settings()
         settings.seed = nb.seed
         settings.epochs = nb.quick ? 5 : 40
-        nb.markdown("""
+        nb.markdown(
+            """
             The thesis first trained a CNN on the 56 MTG-Jamendo mood/theme tags with a sigmoid per tag and
             reported `accuracy_multi` 0.9704, while every predicted score stayed below 0.01: the model had
             learnt to say "no" to every tag, which is exactly what that accuracy rewards (see
@@ -59,65 +66,127 @@ public enum Ch3MultiLabel: Experiment {
         var generator = SeededGenerator(seed: nb.seed &+ 6)
         let folds = CrossValidation.groupKFold(groups: clips.map(\.artist), folds: 5, generator: &generator)
         let test = folds[0], valid = folds[1], train = Array(folds[2...].joined()).sorted()
-        nb.markdown("Artist-disjoint split: \(train.count) clips to train, \(valid.count) to choose per-tag thresholds, \(test.count) to test. Same log-mel input and network body as the four-mood CNN, with one sigmoid output per tag and binary cross-entropy.")
+        nb.markdown(
+            "Artist-disjoint split: \(train.count) clips to train, \(valid.count) to choose per-tag thresholds, \(test.count) to test. Same log-mel input and network body as the four-mood CNN, with one sigmoid output per tag and binary cross-entropy."
+        )
 
-        let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
-        let pooled = try SpectrogramData.load(clips.map(\.path), cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: nb.options.showProgress)
-        func targets(_ rows: [Int], _ tags: [String]) -> [[Float]] { rows.map { i in tags.map { clips[i].tags.contains($0) ? 1 : 0 } } }
+        let cache = try FeatureCache(
+            directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
+        let pooled = try SpectrogramData.load(
+            clips.map(\.path), cache: cache, pool: (settings.pool[0], settings.pool[1]),
+            progress: nb.options.showProgress)
+        func targets(_ rows: [Int], _ tags: [String]) -> [[Float]] {
+            rows.map { i in tags.map { clips[i].tags.contains($0) ? 1 : 0 } }
+        }
 
         let started = Date()
-        let full = try fit(tags: tags, weighted: true, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid, test: test, targets: targets)
-        let plain = try fit(tags: tags, weighted: false, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid, test: test, targets: targets)
+        let full = try fit(
+            tags: tags, weighted: true, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid,
+            test: test, targets: targets)
+        let plain = try fit(
+            tags: tags, weighted: false, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid,
+            test: test, targets: targets)
         let fewTags = Array(tags.prefix(10))
-        let few = try fit(tags: fewTags, weighted: true, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid, test: test, targets: targets)
+        let few = try fit(
+            tags: fewTags, weighted: true, nb: nb, settings: settings, pooled: pooled, train: train, valid: valid,
+            test: test, targets: targets)
         nb.timing("training", seconds: Date().timeIntervalSince(started))
-        let pretrained = try embeddingModel(tags: tags, nb: nb, clips: clips, train: train, valid: valid, test: test, targets: targets)
+        let pretrained = try embeddingModel(
+            tags: tags, nb: nb, clips: clips, train: train, valid: valid, test: test, targets: targets)
 
         nb.markdown("## Results on the test artists")
         func row(_ name: String, _ o: Outcome) -> [String] {
-            [name, String(format: "%.4f", o.accuracy), String(format: "%.4f", o.nothing), o.rocInterval.formatted(3), o.apInterval.formatted(3),
-             String(format: "%.3f", o.report.rocAUCMicro), String(format: "%.3f", o.report.averagePrecisionMicro), String(format: "%.3f", o.popularityAP), String(format: "%.3f", o.thresholdF1)]
+            [
+                name, String(format: "%.4f", o.accuracy), String(format: "%.4f", o.nothing), o.rocInterval.formatted(3),
+                o.apInterval.formatted(3),
+                String(format: "%.3f", o.report.rocAUCMicro), String(format: "%.3f", o.report.averagePrecisionMicro),
+                String(format: "%.3f", o.popularityAP), String(format: "%.3f", o.thresholdF1),
+            ]
         }
-        nb.table(["model", "accuracy_multi at 0.5", "predicting nothing", "ROC-AUC macro [95 %]", "PR-AUC macro [95 %]", "ROC-AUC micro", "PR-AUC micro", "popularity PR-AUC macro", "macro-F1, tuned thresholds"],
-                 [row("\(tags.count) tags, positive weights", full), row("\(tags.count) tags, unweighted", plain), row("10 most frequent tags", few)]
-                 + (pretrained.map { [row("\(tags.count) tags, \(transferBase) embedding + logistic regression per tag", $0.outcome)] } ?? []))
+        nb.table(
+            [
+                "model", "accuracy_multi at 0.5", "predicting nothing", "ROC-AUC macro [95 %]", "PR-AUC macro [95 %]",
+                "ROC-AUC micro", "PR-AUC micro", "popularity PR-AUC macro", "macro-F1, tuned thresholds",
+            ],
+            [
+                row("\(tags.count) tags, positive weights", full), row("\(tags.count) tags, unweighted", plain),
+                row("10 most frequent tags", few),
+            ]
+                + (pretrained.map {
+                    [row("\(tags.count) tags, \(transferBase) embedding + logistic regression per tag", $0.outcome)]
+                } ?? []))
         if let pretrained {
             let better = pretrained.outcome.rocInterval.low > full.report.rocAUCMacro
-            nb.markdown("""
+            nb.markdown(
+                """
                 The last row is transfer learning at its cheapest: the 200-d penultimate features of the pretrained \(transferBase) \
                 network (mean over the clip's 3-s patches, as in `ch3-four-moods`) and one L2-penalised logistic regression per tag, \
                 its C chosen per tag by a 5-fold artist-grouped search inside the training clips \
                 (median C \(String(format: "%g", pretrained.medianPenalty))). ROC-AUC macro \(String(format: "%.3f", pretrained.outcome.report.rocAUCMacro)) \
                 against \(String(format: "%.3f", full.report.rocAUCMacro)) for the CNN trained here from scratch\(better ? "; the lower end of its interval is above the CNN's value" : "; the intervals overlap").
                 """)
-            nb.metric("transfer_roc_auc_macro", pretrained.outcome.report.rocAUCMacro, label: "ROC-AUC macro, \(transferBase) embedding + logistic regression (4Q tags)", unit: "plain")
-            nb.metric("transfer_roc_auc_macro_low", pretrained.outcome.rocInterval.low, label: "ROC-AUC macro, \(transferBase) embedding, lower end of the 95 % interval", unit: "plain")
-            nb.metric("transfer_pr_auc_macro", pretrained.outcome.report.averagePrecisionMacro, label: "PR-AUC macro, \(transferBase) embedding + logistic regression (4Q tags)", unit: "plain")
+            nb.metric(
+                "transfer_roc_auc_macro", pretrained.outcome.report.rocAUCMacro,
+                label: "ROC-AUC macro, \(transferBase) embedding + logistic regression (4Q tags)", unit: "plain")
+            nb.metric(
+                "transfer_roc_auc_macro_low", pretrained.outcome.rocInterval.low,
+                label: "ROC-AUC macro, \(transferBase) embedding, lower end of the 95 % interval", unit: "plain")
+            nb.metric(
+                "transfer_pr_auc_macro", pretrained.outcome.report.averagePrecisionMacro,
+                label: "PR-AUC macro, \(transferBase) embedding + logistic regression (4Q tags)", unit: "plain")
         }
-        nb.metric("accuracy_multi", full.accuracy, label: "accuracy_multi at 0.5 (4Q tags)", thesis: Thesis.accuracyMultiFirst30, unit: "plain", note: "thesis: MTG-Jamendo, 56 tags")
-        nb.metric("nothing_accuracy_multi", full.nothing, label: "accuracy_multi of predicting nothing (4Q tags)", unit: "plain")
-        nb.metric("roc_auc_macro", full.report.rocAUCMacro, label: "ROC-AUC macro (4Q tags)", thesis: Published.vggishROCAUCMacro, unit: "plain", note: "MediaEval 2019 VGGish baseline on MTG-Jamendo")
-        nb.metric("roc_auc_macro_low", full.rocInterval.low, label: "ROC-AUC macro, lower end of the 95 % interval", unit: "plain")
-        nb.metric("pr_auc_macro", full.report.averagePrecisionMacro, label: "PR-AUC macro (4Q tags)", thesis: Published.vggishPRAUCMacro, unit: "plain", note: "MediaEval 2019 VGGish baseline on MTG-Jamendo")
-        nb.metric("popularity_pr_auc_macro", full.popularityAP, label: "PR-AUC macro of the popularity baseline (4Q tags)", unit: "plain")
-        nb.metric("tuned_macro_f1", full.thresholdF1, label: "macro-F1 with per-tag thresholds from validation", unit: "plain")
-        nb.metric("few_tags_roc_auc_macro", few.report.rocAUCMacro, label: "ROC-AUC macro, 10 most frequent tags", unit: "plain")
+        nb.metric(
+            "accuracy_multi", full.accuracy, label: "accuracy_multi at 0.5 (4Q tags)",
+            thesis: Thesis.accuracyMultiFirst30, unit: "plain", note: "thesis: MTG-Jamendo, 56 tags")
+        nb.metric(
+            "nothing_accuracy_multi", full.nothing, label: "accuracy_multi of predicting nothing (4Q tags)",
+            unit: "plain")
+        nb.metric(
+            "roc_auc_macro", full.report.rocAUCMacro, label: "ROC-AUC macro (4Q tags)",
+            thesis: Published.vggishROCAUCMacro, unit: "plain", note: "MediaEval 2019 VGGish baseline on MTG-Jamendo")
+        nb.metric(
+            "roc_auc_macro_low", full.rocInterval.low, label: "ROC-AUC macro, lower end of the 95 % interval",
+            unit: "plain")
+        nb.metric(
+            "pr_auc_macro", full.report.averagePrecisionMacro, label: "PR-AUC macro (4Q tags)",
+            thesis: Published.vggishPRAUCMacro, unit: "plain", note: "MediaEval 2019 VGGish baseline on MTG-Jamendo")
+        nb.metric(
+            "popularity_pr_auc_macro", full.popularityAP, label: "PR-AUC macro of the popularity baseline (4Q tags)",
+            unit: "plain")
+        nb.metric(
+            "tuned_macro_f1", full.thresholdF1, label: "macro-F1 with per-tag thresholds from validation", unit: "plain"
+        )
+        nb.metric(
+            "few_tags_roc_auc_macro", few.report.rocAUCMacro, label: "ROC-AUC macro, 10 most frequent tags",
+            unit: "plain")
 
-        try TrainingCurves.losses(nb, title: "multi-label CNNs (validation: the threshold artists)",
-                                  runs: [("\(tags.count) tags, weighted", full.history), ("\(tags.count) tags, unweighted", plain.history),
-                                         ("10 tags", few.history)], lossName: "binary cross-entropy")
-        try TrainingCurves.schedule(nb, maxLR: settings.maxLR, epochs: settings.epochs, batches: (train.count + settings.batchSize - 1) / settings.batchSize)
-        try nb.figure("score-histogram", caption: "Predicted scores on the test clips: do they collapse towards zero as the thesis's did?") { url in
-            var h = Histogram(title: "Distribution of predicted tag scores (test clips, all tags)", xLabel: "predicted score",
-                              series: [("positive cells", zip(full.scores.joined(), full.truth.joined()).filter { $0.1 }.map(\.0)),
-                                       ("negative cells", zip(full.scores.joined(), full.truth.joined()).filter { !$0.1 }.map(\.0))],
-                              bins: 40, range: 0 ... 1)
+        try TrainingCurves.losses(
+            nb, title: "multi-label CNNs (validation: the threshold artists)",
+            runs: [
+                ("\(tags.count) tags, weighted", full.history), ("\(tags.count) tags, unweighted", plain.history),
+                ("10 tags", few.history),
+            ], lossName: "binary cross-entropy")
+        try TrainingCurves.schedule(
+            nb, maxLR: settings.maxLR, epochs: settings.epochs,
+            batches: (train.count + settings.batchSize - 1) / settings.batchSize)
+        try nb.figure(
+            "score-histogram",
+            caption: "Predicted scores on the test clips: do they collapse towards zero as the thesis's did?"
+        ) { url in
+            var h = Histogram(
+                title: "Distribution of predicted tag scores (test clips, all tags)", xLabel: "predicted score",
+                series: [
+                    ("positive cells", zip(full.scores.joined(), full.truth.joined()).filter { $0.1 }.map(\.0)),
+                    ("negative cells", zip(full.scores.joined(), full.truth.joined()).filter { !$0.1 }.map(\.0)),
+                ],
+                bins: 40, range: 0...1)
             h.logY = true
             try h.render(to: url)
         }
         let below = Double(full.scores.joined().filter { $0 < 0.01 }.count) / Double(full.scores.joined().count)
         let above = Double(full.scores.joined().filter { $0 > 0.5 }.count) / Double(full.scores.joined().count)
-        nb.markdown("""
+        nb.markdown(
+            """
             \(String(format: "%.1f", 100 * below)) % of the weighted model's scores are below 0.01 and \(String(format: "%.1f", 100 * above)) % above 0.5:
             \(below > 0.9 ? "the scores collapse towards zero, as the thesis's did" : "no collapse to zero"). `accuracy_multi` cannot tell the models apart, or tells them apart the wrong way
             round: the unweighted model scores \(String(format: "%.4f", plain.accuracy)) against \(String(format: "%.4f", plain.nothing)) for
@@ -131,8 +200,14 @@ public enum Ch3MultiLabel: Experiment {
             per tag on the validation artists (the F1-best) gives the macro-F1 in the last column.
             """)
         nb.markdown("## Per tag (test artists)")
-        nb.table(["tag", "test positives", "ROC-AUC", "PR-AUC", "threshold (validation)", "F1 (test)"],
-                 full.perTag.map { [$0.tag, "\($0.positives)", String(format: "%.3f", $0.auc), String(format: "%.3f", $0.ap), String(format: "%.2f", $0.threshold), String(format: "%.3f", $0.f1)] })
+        nb.table(
+            ["tag", "test positives", "ROC-AUC", "PR-AUC", "threshold (validation)", "F1 (test)"],
+            full.perTag.map {
+                [
+                    $0.tag, "\($0.positives)", String(format: "%.3f", $0.auc), String(format: "%.3f", $0.ap),
+                    String(format: "%.2f", $0.threshold), String(format: "%.3f", $0.f1),
+                ]
+            })
 
         // MTG-Jamendo audio, when fetched.
         let audio = nb.dataRoot.appendingPathComponent("mtg-jamendo/audio")
@@ -140,10 +215,14 @@ public enum Ch3MultiLabel: Experiment {
         if FileManager.default.fileExists(atPath: audio.path) {
             let metadata = nb.dataRoot.appendingPathComponent("mtg-jamendo/data")
             let splitTags = try MTGJamendo.tagList(metadata.appendingPathComponent("tags/moodtheme_split.txt").path)
-            let part = try MTGJamendo.audioSplit(metadata: metadata, split: 0, part: "test", audioFolder: audio, tags: splitTags)
-            nb.markdown("Audio found under `mtg-jamendo/audio`: \(part.paths.count) of split-0's test tracks (\(part.missing) missing). Training on MTG-Jamendo audio is left for a machine that holds it; the dataset reader is tested on a fake tree in the official layout.")
+            let part = try MTGJamendo.audioSplit(
+                metadata: metadata, split: 0, part: "test", audioFolder: audio, tags: splitTags)
+            nb.markdown(
+                "Audio found under `mtg-jamendo/audio`: \(part.paths.count) of split-0's test tracks (\(part.missing) missing). Training on MTG-Jamendo audio is left for a machine that holds it; the dataset reader is tested on a fake tree in the official layout."
+            )
         } else {
-            nb.markdown("""
+            nb.markdown(
+                """
                 The MTG-Jamendo audio (46 GB for the low-quality set) is not under the data root. With it
                 (`mooddex fetch mtg-jamendo --type audio-low --parts 0-99 --to <data root>/mtg-jamendo/audio`)
                 the official splits are read by `MTGJamendo.audioSplit`. For comparison, the MediaEval 2019 VGGish
@@ -154,15 +233,21 @@ public enum Ch3MultiLabel: Experiment {
         }
     }
 
-    static func fit(tags: [String], weighted: Bool, nb: Notebook, settings: MoodModel.Settings, pooled: [[Float]],
-                    train: [Int], valid: [Int], test: [Int], targets: ([Int], [String]) -> [[Float]]) throws -> Outcome {
+    static func fit(
+        tags: [String], weighted: Bool, nb: Notebook, settings: MoodModel.Settings, pooled: [[Float]],
+        train: [Int], valid: [Int], test: [Int], targets: ([Int], [String]) -> [[Float]]
+    ) throws -> Outcome {
         let stats = SpectrogramData.statistics(train.map { pooled[$0] })
         func data(_ rows: [Int]) -> SpectrogramData {
-            SpectrogramData(samples: rows.map { pooled[$0] }, shape: settings.shape, targets: .tags(targets(rows, tags)), mean: stats.mean, std: stats.std)
+            SpectrogramData(
+                samples: rows.map { pooled[$0] }, shape: settings.shape, targets: .tags(targets(rows, tags)),
+                mean: stats.mean, std: stats.std)
         }
-        let model = MoodCNN(classes: tags.count, channels: settings.channels, dropout: settings.dropout, seed: settings.seed)
-        let learner = Learner(network: model.network, train: data(train), valid: data(valid), batchSize: settings.batchSize,
-                              optimizer: Adam.adamW([ParameterGroup(model.parameters)]), seed: settings.seed &+ 1, threads: nb.threads)
+        let model = MoodCNN(
+            classes: tags.count, channels: settings.channels, dropout: settings.dropout, seed: settings.seed)
+        let learner = Learner(
+            network: model.network, train: data(train), valid: data(valid), batchSize: settings.batchSize,
+            optimizer: Adam.adamW([ParameterGroup(model.parameters)]), seed: settings.seed &+ 1, threads: nb.threads)
         learner.augment = true
         learner.showProgress = false
         let trainTargets = targets(train, tags)
@@ -172,19 +257,24 @@ public enum Ch3MultiLabel: Experiment {
         func scores(_ rows: [Int]) -> [[Double]] {
             learner.predictLogits(data(rows)).map { $0.map { 1 / (1 + exp(-Double($0))) } }
         }
-        var outcome = evaluate(tags: tags, nb: nb, seed: settings.seed, train: train, valid: valid, test: test, targets: targets,
-                               testScores: scores(test), validScores: scores(valid))
+        var outcome = evaluate(
+            tags: tags, nb: nb, seed: settings.seed, train: train, valid: valid, test: test, targets: targets,
+            testScores: scores(test), validScores: scores(valid))
         outcome.history = learner.history
         return outcome
     }
 
     /// Test-artist metrics with bootstrap intervals, the popularity baseline and per-tag
     /// thresholds chosen on the validation artists, for any model's scores.
-    static func evaluate(tags: [String], nb: Notebook, seed: UInt64, train: [Int], valid: [Int], test: [Int], targets: ([Int], [String]) -> [[Float]],
-                         testScores: [[Double]], validScores: [[Double]]) -> Outcome {
+    static func evaluate(
+        tags: [String], nb: Notebook, seed: UInt64, train: [Int], valid: [Int], test: [Int],
+        targets: ([Int], [String]) -> [[Float]],
+        testScores: [[Double]], validScores: [[Double]]
+    ) -> Outcome {
         let trainTargets = targets(train, tags)
         let frequency = tags.indices.map { t in Double(trainTargets.filter { $0[t] > 0 }.count) / Double(train.count) }
-        let testTruth = targets(test, tags).map { $0.map { $0 > 0 } }, validTruth = targets(valid, tags).map { $0.map { $0 > 0 } }
+        let testTruth = targets(test, tags).map { $0.map { $0 > 0 } },
+            validTruth = targets(valid, tags).map { $0.map { $0 > 0 } }
         let report = MultiLabelReport(scores: testScores, truth: testTruth)
         var generator = SeededGenerator(seed: seed &+ 9)
         let resamples = nb.quick ? 50 : 300
@@ -203,21 +293,28 @@ public enum Ch3MultiLabel: Experiment {
                 let f = f1(validScores.map { $0[t] > th }, validTruth.map { $0[t] })
                 if f > best.f1 { best = (f, th) }
             }
-            perTag.append((tags[t], testTruth.filter { $0[t] }.count, report.rocAUCPerTag[t], report.averagePrecisionPerTag[t], best.threshold,
-                           f1(testScores.map { $0[t] > best.threshold }, testTruth.map { $0[t] })))
+            perTag.append(
+                (
+                    tags[t], testTruth.filter { $0[t] }.count, report.rocAUCPerTag[t], report.averagePrecisionPerTag[t],
+                    best.threshold,
+                    f1(testScores.map { $0[t] > best.threshold }, testTruth.map { $0[t] })
+                ))
         }
-        return Outcome(report: report, accuracy: MultiLabelReport.accuracyMulti(scores: testScores, truth: testTruth),
-                       nothing: MultiLabelReport.accuracyMulti(scores: testScores.map { $0.map { _ in 0 } }, truth: testTruth),
-                       scores: testScores, truth: testTruth, thresholdF1: perTag.map(\.f1).reduce(0, +) / Double(perTag.count),
-                       popularityAP: popularity.averagePrecisionMacro, rocInterval: roc, apInterval: ap, perTag: perTag)
+        return Outcome(
+            report: report, accuracy: MultiLabelReport.accuracyMulti(scores: testScores, truth: testTruth),
+            nothing: MultiLabelReport.accuracyMulti(scores: testScores.map { $0.map { _ in 0 } }, truth: testTruth),
+            scores: testScores, truth: testTruth, thresholdF1: perTag.map(\.f1).reduce(0, +) / Double(perTag.count),
+            popularityAP: popularity.averagePrecisionMacro, rocInterval: roc, apInterval: ap, perTag: perTag)
     }
 
     static let transferBase = PretrainedModel.msdMusicnn
 
     /// Per-tag logistic regressions on the pretrained network's clip embeddings (first 30 s);
     /// nil with a note when the weights are not fetched.
-    static func embeddingModel(tags: [String], nb: Notebook, clips: [FourQ.Clip], train: [Int], valid: [Int], test: [Int],
-                               targets: ([Int], [String]) -> [[Float]]) throws -> (outcome: Outcome, medianPenalty: Double)? {
+    static func embeddingModel(
+        tags: [String], nb: Notebook, clips: [FourQ.Clip], train: [Int], valid: [Int], test: [Int],
+        targets: ([Int], [String]) -> [[Float]]
+    ) throws -> (outcome: Outcome, medianPenalty: Double)? {
         let cache = nb.options.cacheDirectory
         guard transferBase.isAvailable(cache: cache) else {
             nb.markdown("*The pretrained-network row is skipped: \(PretrainedModel.howToGet).*")
@@ -225,10 +322,12 @@ public enum Ch3MultiLabel: Experiment {
         }
         let started = Date()
         let used = (train + valid + test).sorted()
-        let maps = try FrontEndMaps(model: transferBase, paths: used.map { clips[$0].path }, seconds: 30, cache: cache, threads: nb.threads,
-                                    progress: nb.options.showProgress)
+        let maps = try FrontEndMaps(
+            model: transferBase, paths: used.map { clips[$0].path }, seconds: 30, cache: cache, threads: nb.threads,
+            progress: nb.options.showProgress)
         let net = try transferBase.load(cache: cache)
-        let embedded = net.clipOutputs(maps: maps, clips: Array(used.indices), upTo: net.embeddingEnd, threads: nb.threads)
+        let embedded = net.clipOutputs(
+            maps: maps, clips: Array(used.indices), upTo: net.embeddingEnd, threads: nb.threads)
         var features = [[Double]](repeating: [], count: clips.count)
         for (k, i) in used.enumerated() { features[i] = embedded[k].map(Double.init) }
         let scaler = Standardizer(fitting: train.map { features[$0] })
@@ -236,19 +335,26 @@ public enum Ch3MultiLabel: Experiment {
         var generator = SeededGenerator(seed: nb.seed &+ 11)
         let inner = CrossValidation.groupKFold(groups: train.map { clips[$0].artist }, folds: 5, generator: &generator)
         let truth = targets(train, tags)
-        var testScores = [[Double]](repeating: [], count: test.count), validScores = [[Double]](repeating: [], count: valid.count)
+        var testScores = [[Double]](repeating: [], count: test.count),
+            validScores = [[Double]](repeating: [], count: valid.count)
         var penalties = [Double]()
         for t in tags.indices {
             let y = truth.map { $0[t] > 0 ? 1 : 0 }
-            let (c, _) = try PenaltySearch.choose(x: x, labels: y, classes: 2, folds: inner, grid: nb.quick ? [0.01, 0.1, 1] : PenaltySearch.grid)
+            let (c, _) = try PenaltySearch.choose(
+                x: x, labels: y, classes: 2, folds: inner, grid: nb.quick ? [0.01, 0.1, 1] : PenaltySearch.grid)
             let model = try LogisticRegression(fitting: x, labels: y, classes: 2, inverseRegularisation: c)
-            for (k, i) in test.enumerated() { testScores[k].append(model.probabilities(scaler.transform(features[i]))[1]) }
-            for (k, i) in valid.enumerated() { validScores[k].append(model.probabilities(scaler.transform(features[i]))[1]) }
+            for (k, i) in test.enumerated() {
+                testScores[k].append(model.probabilities(scaler.transform(features[i]))[1])
+            }
+            for (k, i) in valid.enumerated() {
+                validScores[k].append(model.probabilities(scaler.transform(features[i]))[1])
+            }
             penalties.append(c)
         }
         nb.timing("\(transferBase) embedding model", seconds: Date().timeIntervalSince(started))
-        let outcome = evaluate(tags: tags, nb: nb, seed: nb.seed, train: train, valid: valid, test: test, targets: targets,
-                               testScores: testScores, validScores: validScores)
+        let outcome = evaluate(
+            tags: tags, nb: nb, seed: nb.seed, train: train, valid: valid, test: test, targets: targets,
+            testScores: testScores, validScores: validScores)
         return (outcome, penalties.sorted()[penalties.count / 2])
     }
 

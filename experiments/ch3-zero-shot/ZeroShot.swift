@@ -15,18 +15,21 @@ public enum Ch3ZeroShot: Experiment {
     static let musicFolder = "/usr/share/games/wesnoth/1.16/data/core/music"
     public static let requirements = [
         DataRequirement(musicFolder, howToGet: "Debian's wesnoth-1.16-music package (scripts/setup installs it)"),
-        DataRequirement("cache:pretrained/musicnn-0.1.0/musicnn/MSD_musicnn/.index", howToGet: PretrainedModel.howToGet),
+        DataRequirement(
+            "cache:pretrained/musicnn-0.1.0/musicnn/MSD_musicnn/.index", howToGet: PretrainedModel.howToGet),
     ]
 
     public static func run(_ nb: Notebook) throws {
         let folder = URL(fileURLWithPath: musicFolder)
-        let all = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".ogg") }.sorted()
+        let all = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".ogg") }
+            .sorted()
             .map { folder.appendingPathComponent($0).path }
             .filter { ((try? AudioFile.info($0).duration) ?? 0) >= 90 }
         let tracks = nb.quick ? Array(all.prefix(6)) : all
         let cropCount = nb.quick ? 3 : 5
         for path in tracks { try nb.dataFile(URL(fileURLWithPath: path)) }
-        nb.markdown("""
+        nb.markdown(
+            """
             Which part of a song carries its mood? The thesis compared the first and the middle 30 s of
             MTG-Jamendo tracks through a metric that could not see a difference. Here the question goes to
             the pretrained **MSD_musicnn** tagger (Pons & Serra 2019; 50 Last.fm tags from the Million Song
@@ -63,29 +66,42 @@ public enum Ch3ZeroShot: Experiment {
         // Moods, with base rates taken over every segment scored.
         let scored = ZeroShotMoods.scores(first + middle + crops)
         let n = tracks.count
-        let moodFirst = scored[0..<n].map(argmax), moodMiddle = scored[n..<(2 * n)].map(argmax), moodCrops = scored[(2 * n)...].map(argmax)
+        let moodFirst = scored[0..<n].map(argmax), moodMiddle = scored[n..<(2 * n)].map(argmax),
+            moodCrops = scored[(2 * n)...].map(argmax)
         let tags = PretrainedModel.msdTags
         nb.markdown("## Tags and moods per track")
-        nb.table(["track", "top tags, middle 30 s", "first 30 s", "middle 30 s", "\(cropCount) crops"], (0..<n).map { i in
-            let p = middle[i]
-            let top = p.indices.sorted { p[$0] > p[$1] }.prefix(3).map { "\(tags[$0]) \(String(format: "%.2f", p[$0]))" }
-            return [URL(fileURLWithPath: tracks[i]).deletingPathExtension().lastPathComponent, top.joined(separator: ", "),
-                    ZeroShotMoods.moods[moodFirst[i]], ZeroShotMoods.moods[moodMiddle[i]], ZeroShotMoods.moods[moodCrops[i]]]
-        })
+        nb.table(
+            ["track", "top tags, middle 30 s", "first 30 s", "middle 30 s", "\(cropCount) crops"],
+            (0..<n).map { i in
+                let p = middle[i]
+                let top = p.indices.sorted { p[$0] > p[$1] }.prefix(3).map {
+                    "\(tags[$0]) \(String(format: "%.2f", p[$0]))"
+                }
+                return [
+                    URL(fileURLWithPath: tracks[i]).deletingPathExtension().lastPathComponent,
+                    top.joined(separator: ", "),
+                    ZeroShotMoods.moods[moodFirst[i]], ZeroShotMoods.moods[moodMiddle[i]],
+                    ZeroShotMoods.moods[moodCrops[i]],
+                ]
+            })
         let firstMiddle = Intervals.wilson(successes: zip(moodFirst, moodMiddle).filter { $0 == $1 }.count, trials: n)
         let middleCrops = Intervals.wilson(successes: zip(moodMiddle, moodCrops).filter { $0 == $1 }.count, trials: n)
         let firstCrops = Intervals.wilson(successes: zip(moodFirst, moodCrops).filter { $0 == $1 }.count, trials: n)
         nb.markdown("## Do the segments agree?")
-        nb.table(["pair", "same mood [95 % Wilson interval]"], [
-            ["first 30 s and middle 30 s", firstMiddle.formatted(1, scale: 100)],
-            ["middle 30 s and the mean of \(cropCount) crops", middleCrops.formatted(1, scale: 100)],
-            ["first 30 s and the mean of \(cropCount) crops", firstCrops.formatted(1, scale: 100)],
-        ])
+        nb.table(
+            ["pair", "same mood [95 % Wilson interval]"],
+            [
+                ["first 30 s and middle 30 s", firstMiddle.formatted(1, scale: 100)],
+                ["middle 30 s and the mean of \(cropCount) crops", middleCrops.formatted(1, scale: 100)],
+                ["first 30 s and the mean of \(cropCount) crops", firstCrops.formatted(1, scale: 100)],
+            ])
         // Agreement expected if the two segments' moods were independent with these frequencies (Cohen's p_e).
         let chance = (0..<4).reduce(0.0) { sum, m in
-            sum + Double(moodFirst.filter { $0 == m }.count) * Double(moodMiddle.filter { $0 == m }.count) / Double(n * n)
+            sum + Double(moodFirst.filter { $0 == m }.count) * Double(moodMiddle.filter { $0 == m }.count)
+                / Double(n * n)
         }
-        nb.markdown("""
+        nb.markdown(
+            """
             If the first and middle 30 s were unrelated, with the mood frequencies seen here, they would agree
             \(String(format: "%.0f", 100 * chance)) % of the time.
             First and middle 30 s agree for \(String(format: "%.0f", 100 * firstMiddle.value)) % of the tracks
@@ -94,20 +110,32 @@ public enum Ch3ZeroShot: Experiment {
             \(String(format: "%.0f", 100 * firstCrops.value)) %. There is no ground truth here; this measures consistency, not accuracy.
             """)
         nb.metric("first_middle_agreement", firstMiddle.value, label: "zero-shot moods: first and middle 30 s agree")
-        nb.metric("middle_crops_agreement", middleCrops.value, label: "zero-shot moods: middle 30 s and the crop mean agree")
+        nb.metric(
+            "middle_crops_agreement", middleCrops.value, label: "zero-shot moods: middle 30 s and the crop mean agree")
         let instrumental = tags.firstIndex(of: "instrumental")!
         let segments: [[Float]] = first + middle + crops
         var instrumentalSum: Float = 0
         for row in segments { instrumentalSum += row[instrumental] }
         let meanInstrumental = Double(instrumentalSum) / Double(segments.count)
-        nb.metric("mean_instrumental", meanInstrumental, label: "mean probability of the tag 'instrumental' (game music has no singing)", unit: "plain")
+        nb.metric(
+            "mean_instrumental", meanInstrumental,
+            label: "mean probability of the tag 'instrumental' (game music has no singing)", unit: "plain")
         let moodTags = ["happy", "sad", "Mellow", "chill", "ambient", "party", "instrumental", "beautiful"]
         let columns = moodTags.map { tags.firstIndex(of: $0)! }
-        func mean(_ rows: [[Float]], _ c: Int) -> Double { Double(rows.map { $0[c] }.reduce(0, +)) / Double(max(rows.count, 1)) }
-        try nb.figure("mood-tags", caption: "Mean probability of mood-related MSD tags by segment, over the \(n) tracks") { url in
-            try BarChart(title: "MSD_musicnn tags by segment (\(n) tracks)", yLabel: "mean tag probability", categories: moodTags,
-                         groups: [("first 30 s", columns.map { mean(first, $0) }), ("middle 30 s", columns.map { mean(middle, $0) }),
-                                  ("\(cropCount) crops", columns.map { mean(crops, $0) })]).render(to: url)
+        func mean(_ rows: [[Float]], _ c: Int) -> Double {
+            Double(rows.map { $0[c] }.reduce(0, +)) / Double(max(rows.count, 1))
+        }
+        try nb.figure(
+            "mood-tags", caption: "Mean probability of mood-related MSD tags by segment, over the \(n) tracks"
+        ) { url in
+            try BarChart(
+                title: "MSD_musicnn tags by segment (\(n) tracks)", yLabel: "mean tag probability",
+                categories: moodTags,
+                groups: [
+                    ("first 30 s", columns.map { mean(first, $0) }), ("middle 30 s", columns.map { mean(middle, $0) }),
+                    ("\(cropCount) crops", columns.map { mean(crops, $0) }),
+                ]
+            ).render(to: url)
         }
     }
 

@@ -15,7 +15,11 @@ public enum Ch4Playlists: Experiment {
     public static let name = "ch4-playlists"
     public static let title = "Playlists named after a mood: success rates"
     public static let thesisSection = "4.8"
-    public static let requirements = [DataRequirement("4q/metadata.csv", howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")]
+    public static let requirements = [
+        DataRequirement(
+            "4q/metadata.csv",
+            howToGet: "the 4Q audio emotion dataset from its authors (mir.dei.uc.pt), academic use only")
+    ]
 
     /// The thesis's two playlists per mood, in FourQ.moods order (happy, sad, calm, energetic).
     static let thesisRates = Thesis.playlistSuccess
@@ -39,7 +43,8 @@ public enum Ch4Playlists: Experiment {
         }
         let held = clips.indices.filter { heldArtists.contains(clips[$0].artist) }
         let train = clips.indices.filter { !heldArtists.contains(clips[$0].artist) }
-        nb.markdown("""
+        nb.markdown(
+            """
             In its evaluation (4.8) the thesis took Spotify playlists named after a mood, classified every song
             with its final model, and reported the share predicted as the playlist's mood: its "success rate".
             Here the playlists are built from the 4Q clips of \(heldArtists.count) artists (\(held.count) clips)
@@ -57,28 +62,43 @@ public enum Ch4Playlists: Experiment {
             var embedding = EmbeddingMoodModel.Settings(moods: moods, base: .msdMusicnn)
             embedding.seed = nb.seed
             if nb.quick { embedding.seconds = 10 }
-            let (trained, losses) = try EmbeddingMoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
-                                                            groups: train.map { clips[$0].artist }, settings: embedding,
-                                                            cache: nb.options.cacheDirectory, threads: nb.threads, progress: nb.options.showProgress)
+            let (trained, losses) = try EmbeddingMoodModel.train(
+                paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
+                groups: train.map { clips[$0].artist }, settings: embedding,
+                cache: nb.options.cacheDirectory, threads: nb.threads, progress: nb.options.showProgress)
             model = trained
-            try nb.figure("penalty-search", caption: "Choosing the logistic regression's penalty: held-out cross-entropy of a 5-fold artist-grouped search inside the training clips, per C") { url in
-                var plot = LinePlot(title: "penalty search (training artists only)", xLabel: "C (inverse penalty)", yLabel: "held-out cross-entropy",
-                                    series: [.init("mean over 5 folds", Array(zip(embedding.grid, losses)), style: "linespoints lw 2 pt 7")], logX: true)
+            try nb.figure(
+                "penalty-search",
+                caption:
+                    "Choosing the logistic regression's penalty: held-out cross-entropy of a 5-fold artist-grouped search inside the training clips, per C"
+            ) { url in
+                var plot = LinePlot(
+                    title: "penalty search (training artists only)", xLabel: "C (inverse penalty)",
+                    yLabel: "held-out cross-entropy",
+                    series: [
+                        .init("mean over 5 folds", Array(zip(embedding.grid, losses)), style: "linespoints lw 2 pt 7")
+                    ], logX: true)
                 plot.markers = [(trained.settings.penalty ?? 1, "chosen")]
                 try plot.render(to: url)
             }
-            modelName = "MSD_musicnn embeddings (first \(Int(embedding.seconds)) s) + logistic regression, C \(String(format: "%g", trained.settings.penalty ?? .nan)) chosen by an artist-grouped search"
+            modelName =
+                "MSD_musicnn embeddings (first \(Int(embedding.seconds)) s) + logistic regression, C \(String(format: "%g", trained.settings.penalty ?? .nan)) chosen by an artist-grouped search"
         } else {
-            let cache = try FeatureCache(directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
-            (model, _) = try MoodModel.train(paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
-                                             settings: settings, cache: cache, threads: nb.threads, progress: nb.options.showProgress)
-            modelName = "the CNN from scratch, \(settings.epochs) epochs (the musicnn weights are not fetched: \(PretrainedModel.howToGet))"
+            let cache = try FeatureCache(
+                directory: nb.options.cacheDirectory.appendingPathComponent("features"), recipe: settings.recipe)
+            (model, _) = try MoodModel.train(
+                paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood },
+                settings: settings, cache: cache, threads: nb.threads, progress: nb.options.showProgress)
+            modelName =
+                "the CNN from scratch, \(settings.epochs) epochs (the musicnn weights are not fetched: \(PretrainedModel.howToGet))"
         }
         nb.timing("training", seconds: Date().timeIntervalSince(started))
         nb.markdown("Final model: \(modelName).")
         let results = model.classify(held.map { clips[$0].path }, threads: nb.threads)
         var predicted = [Int: Int]()
-        for (k, i) in held.enumerated() { if case .success(let p) = results[k] { predicted[i] = p.indices.max { p[$0] < p[$1] }! } }
+        for (k, i) in held.enumerated() {
+            if case .success(let p) = results[k] { predicted[i] = p.indices.max { p[$0] < p[$1] }! }
+        }
 
         var rows = [[String]](), total = 0, hits = 0
         var bars = [(String, [Double])]()
@@ -86,42 +106,63 @@ public enum Ch4Playlists: Experiment {
         for m in moods.indices {
             let members = held.filter { clips[$0].mood == m }
             let byArtist = Array(Set(members.map { clips[$0].artist })).sorted()
-            let halves = [Set(byArtist.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)),
-                          Set(byArtist.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))]
+            let halves = [
+                Set(byArtist.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)),
+                Set(byArtist.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)),
+            ]
             for (h, half) in halves.enumerated() {
                 let list = members.filter { half.contains(clips[$0].artist) }
                 let success = list.filter { predicted[$0] == m }.count
                 total += list.count; hits += success
                 let rate = Intervals.wilson(successes: success, trials: list.count)
-                rows.append(["\(moods[m]) \(h + 1)", "\(list.count)", rate.formatted(2, scale: 100), String(format: "%.2f %%", 100 * thesisRates[m][h])])
-                ours.append(rate.value); oursInterval.append((rate.low, rate.high)); theirs.append(thesisRates[m][h]); labels.append("\(moods[m]) \(h + 1)")
+                rows.append([
+                    "\(moods[m]) \(h + 1)", "\(list.count)", rate.formatted(2, scale: 100),
+                    String(format: "%.2f %%", 100 * thesisRates[m][h]),
+                ])
+                ours.append(rate.value); oursInterval.append((rate.low, rate.high)); theirs.append(thesisRates[m][h]);
+                labels.append("\(moods[m]) \(h + 1)")
             }
             let all = members.filter { predicted[$0] == m }.count
-            nb.metric("success_\(moods[m])", Double(all) / Double(max(members.count, 1)), label: "success rate, \(moods[m]) playlists together",
-                      thesis: (thesisRates[m][0] + thesisRates[m][1]) / 2, note: "thesis: mean of its two playlists")
+            nb.metric(
+                "success_\(moods[m])", Double(all) / Double(max(members.count, 1)),
+                label: "success rate, \(moods[m]) playlists together",
+                thesis: (thesisRates[m][0] + thesisRates[m][1]) / 2, note: "thesis: mean of its two playlists")
         }
         bars = [("MoodDex (4Q, held-out artists)", ours), ("thesis (Spotify playlists)", theirs)]
         nb.table(["playlist", "songs", "success rate [95 % Wilson]", "thesis"], rows)
         nb.metric("success_overall", Double(hits) / Double(max(total, 1)), label: "success rate over all playlists")
-        try nb.figure("success-rates", caption: "Success rate per playlist with 95 % Wilson intervals, ours beside the thesis's (different songs: 4Q clips vs Spotify playlists)") { url in
-            var chart = BarChart(title: "Share of each playlist predicted as its mood", yLabel: "success rate", categories: labels, groups: bars)
-            chart.yRange = 0 ... 1.05
+        try nb.figure(
+            "success-rates",
+            caption:
+                "Success rate per playlist with 95 % Wilson intervals, ours beside the thesis's (different songs: 4Q clips vs Spotify playlists)"
+        ) { url in
+            var chart = BarChart(
+                title: "Share of each playlist predicted as its mood", yLabel: "success rate", categories: labels,
+                groups: bars)
+            chart.yRange = 0...1.05
             // Wilson intervals on ours; the thesis gives no interval (a zero-length bar).
             chart.intervals = [oursInterval, theirs.map { ($0, $0) }]
             try chart.render(to: url)
         }
-        let confusion = ClassificationReport(truth: held.compactMap { predicted[$0] != nil ? clips[$0].mood : nil },
-                                             predicted: held.compactMap { predicted[$0] }, classes: 4)
-        nb.markdown("""
+        let confusion = ClassificationReport(
+            truth: held.compactMap { predicted[$0] != nil ? clips[$0].mood : nil },
+            predicted: held.compactMap { predicted[$0] }, classes: 4)
+        nb.markdown(
+            """
             Where the misses go (rows: the playlist's mood, columns: predicted):
             """)
-        nb.table(["playlist mood"] + moods, moods.indices.map { m in [moods[m]] + confusion.confusion[m].map(String.init) })
+        nb.table(
+            ["playlist mood"] + moods, moods.indices.map { m in [moods[m]] + confusion.confusion[m].map(String.init) })
 
         // User playlists: <data root>/playlists/*.m3u whose names carry a mood.
         let userFolder = nb.dataRoot.appendingPathComponent("playlists")
-        let userFiles = ((try? FileManager.default.contentsOfDirectory(atPath: userFolder.path)) ?? []).filter { $0.hasSuffix(".m3u") || $0.hasSuffix(".m3u8") }.sorted()
+        let userFiles = ((try? FileManager.default.contentsOfDirectory(atPath: userFolder.path)) ?? []).filter {
+            $0.hasSuffix(".m3u") || $0.hasSuffix(".m3u8")
+        }.sorted()
         if userFiles.isEmpty {
-            nb.markdown("Your own playlists: put M3U files whose names carry a mood (e.g. `calm evening.m3u`) in `<data root>/playlists/` and rerun; none were found this time.")
+            nb.markdown(
+                "Your own playlists: put M3U files whose names carry a mood (e.g. `calm evening.m3u`) in `<data root>/playlists/` and rerun; none were found this time."
+            )
         } else {
             var userRows = [[String]]()
             for file in userFiles {
@@ -130,11 +171,15 @@ public enum Ch4Playlists: Experiment {
                 let r = model.classify(list.entries.map(\.path), threads: nb.threads)
                 let readable = r.compactMap { try? $0.get() }
                 let success = readable.filter { p in p.indices.max { p[$0] < p[$1] }! == m }.count
-                userRows.append([file, moods[m], "\(readable.count) of \(list.entries.count)", Intervals.wilson(successes: success, trials: readable.count).formatted(2, scale: 100)])
+                userRows.append([
+                    file, moods[m], "\(readable.count) of \(list.entries.count)",
+                    Intervals.wilson(successes: success, trials: readable.count).formatted(2, scale: 100),
+                ])
             }
             nb.table(["your playlist", "mood in its name", "readable songs", "success rate"], userRows)
         }
-        nb.markdown("""
+        nb.markdown(
+            """
             The thesis's rates came from real playlists whose curators' notion of a mood need not match a
             quadrant, and from a model trained on other songs; ours come from clips labelled by the same
             AllMusic-derived quadrants the model was trained on. Both are shares of a playlist, so each carries

@@ -23,7 +23,8 @@ check(spectrogram.bands == 96 && spectrogram.frames == 1 + 22050 / 512, "unexpec
 let middle = spectrogram.frames / 2
 let loudest = (0..<spectrogram.bands).max { spectrogram[$0, middle] < spectrogram[$1, middle] }!
 // Band k's triangle peaks at the (k+1)-th of melBands + 2 mel-spaced edges.
-let edges = MelFilterbank.melFrequencies(count: parameters.melBands + 2, fMin: parameters.fMin, fMax: parameters.effectiveFMax)
+let edges = MelFilterbank.melFrequencies(
+    count: parameters.melBands + 2, fMin: parameters.fMin, fMax: parameters.effectiveFMax)
 let centres = Array(edges.dropFirst())
 check(abs(centres[loudest] - 1000) < 100, "loudest band centred at \(centres[loudest]) Hz, not near 1 kHz")
 
@@ -37,5 +38,7 @@ let layer = Linear(3, 2, generator: &generator)
 let output = layer.forward(Tensor(shape: [4, 3]), training: false)
 check(output.shape == [4, 2], "linear output shape \(output.shape)")
 
-print("MoodDexConsumer: log-mel peak at band \(loudest) (\(Int(centres[loudest])) Hz), "
-      + "Wilson 55/70 = \(interval.formatted(3, scale: 100)) %, linear output \(output.shape): MoodDex works as a dependency")
+print(
+    "MoodDexConsumer: log-mel peak at band \(loudest) (\(Int(centres[loudest])) Hz), "
+        + "Wilson 55/70 = \(interval.formatted(3, scale: 100)) %, linear output \(output.shape): MoodDex works as a dependency"
+)
