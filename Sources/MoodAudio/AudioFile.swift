@@ -5,7 +5,7 @@ import MoodCore
 /// read directly) into mono
 /// Float samples at a target rate, whole or in segments.
 ///
-/// Every failure is an ``MoodCore/InputError`` naming the file and the reason: a missing
+/// Every failure is an `InputError` naming the file and the reason: a missing
 /// file, a folder, an empty file, an ID3 tag with no audio, random bytes, text
 /// named `.mp3`, a truncated MP3, a broken WAV header.
 public enum AudioFile {

@@ -8,7 +8,7 @@ import MoodTensor
 public protocol MoodClassifying {
     var moods: [String] { get }
     /// Mood probabilities per file, or the file's error (a file with less than
-    /// ``MoodAudio/ShortAudioPolicy/minimumSeconds`` of audio is one, unless `padShort`).
+    /// `ShortAudioPolicy.minimumSeconds` of audio is one, unless `padShort`).
     func classify(_ paths: [String], threads: Int, padShort: Bool) -> [Result<[Float], InputError>]
 }
 
@@ -22,7 +22,7 @@ extension MoodModel: MoodClassifying {
     public var moods: [String] { settings.moods }
 }
 
-/// A four-mood classifier fine-tuned from a pretrained musicnn (``FineTunedMusicnn``), saved as
+/// A four-mood classifier fine-tuned from a pretrained musicnn (`FineTunedMusicnn`), saved as
 /// a folder like ``MoodModel``: `model.safetensors` (every weight, so the folder stands alone)
 /// and `model.json` (`"kind": "musicnn-fine-tuned"`, the base, the moods, the recipe).
 public final class FineTunedMoodModel: MoodClassifying {

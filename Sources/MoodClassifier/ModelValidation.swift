@@ -10,7 +10,7 @@ extension MoodModel.Settings {
     static let minimumShape = (bands: 24, frames: 320)
     static let segments = ["first", "middle"]
 
-    /// Throws an ``InputError`` naming `path` (the model.json) and the first setting out of range.
+    /// Throws an `InputError` naming `path` (the model.json) and the first setting out of range.
     public func validate(path: String) throws {
         func bad(_ name: String, _ value: Any, _ requirement: String) -> InputError {
             InputError(path, "setting \(name) = \(value): \(requirement)")

@@ -128,7 +128,7 @@ public final class MoodModel {
 
     /// Mood probabilities for audio files: decoded and turned into spectrograms on `threads`
     /// threads, then classified in batches. A file that cannot be read gives its error instead, and so
-    /// does one shorter than ``ShortAudioPolicy/minimumSeconds`` unless `padShort`.
+    /// does one shorter than `ShortAudioPolicy/minimumSeconds` unless `padShort`.
     public func classify(_ paths: [String], threads: Int, padShort: Bool = false) -> [Result<[Float], InputError>] {
         var pooled = [Result<[Float], InputError>](repeating: .failure(InputError("", "not done")), count: paths.count)
         let lock = NSLock()

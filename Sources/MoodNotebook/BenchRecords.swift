@@ -5,7 +5,7 @@ import MoodCore
 // (scripts/peers/*.py) print. Typed here, in a library, so that `bench report` reads the numbers
 // without string keys and the tests can check the formats; the property names are the JSON keys.
 
-/// A benchmark's results: written with sorted keys (two runs diff cleanly) through ``AtomicFile``.
+/// A benchmark's results: written with sorted keys (two runs diff cleanly) through `AtomicFile`.
 public protocol BenchRecord: Codable, Sendable, Equatable {}
 
 extension BenchRecord {

@@ -33,6 +33,13 @@ public protocol Experiment {
     static var thesisSection: String { get }
     static var requirements: [DataRequirement] { get }
     static func run(_ notebook: Notebook) throws
+    /// Where the experiment's narrative lives, named in its report's first lines.
+    static var source: String { get }
+}
+
+extension Experiment {
+    /// By convention, `experiments/<name>/` (a test holds every catalogued experiment to it).
+    public static var source: String { "experiments/\(name)/" }
 }
 
 /// How a run is asked for.

@@ -13,7 +13,7 @@ public final class Tagger {
     private let computer: LogMelSpectrogram
 
     /// `backend` `.oneDNN` runs the convolutions on oneDNN: faster, but its numbers depend on the
-    /// CPU (see ``MoodTensor/InferenceBackend``), so experiments and reports keep the default.
+    /// CPU (see `InferenceBackend`), so experiments and reports keep the default.
     public init(
         _ model: PretrainedModel, cache: URL, threads: Int, batchSize: Int = 16, backend: InferenceBackend = .reference
     ) throws {

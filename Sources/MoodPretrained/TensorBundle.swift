@@ -79,7 +79,7 @@ public struct TensorBundle: Sendable {
     private let shards: [Data]
 
     /// Opens the bundle whose files start with `prefix`, reading (memory-mapping) the index and every
-    /// data shard once. Throws ``MoodCore/InputError`` naming the file when one is missing, truncated or damaged.
+    /// data shard once. Throws `InputError` naming the file when one is missing, truncated or damaged.
     public init(prefix: String) throws {
         indexPath = prefix + ".index"
         let index = [UInt8](try Self.read(indexPath, "checkpoint index"))
@@ -113,7 +113,7 @@ public struct TensorBundle: Sendable {
     /// The values of DT_FLOAT tensor `name`, in row-major order of its ``Entry/shape``.
     ///
     /// Checks that the entry's size fits the shape, that the bytes lie inside the data shard, and that
-    /// they match the stored CRC-32C; throws ``MoodCore/InputError`` naming the file and the tensor otherwise.
+    /// they match the stored CRC-32C; throws `InputError` naming the file and the tensor otherwise.
     public func floats(_ name: String) throws -> [Float] {
         guard let entry = entries[name] else {
             throw InputError(indexPath, "has no tensor named `\(name)` (it holds \(entries.count) tensors)")

@@ -61,7 +61,7 @@ public struct SpectrogramParameters: Hashable, Codable, Sendable, CustomStringCo
     /// Frames for `sampleCount` samples with centred framing: `1 + sampleCount / hopLength`.
     public func frameCount(forSamples sampleCount: Int) -> Int { 1 + sampleCount / hopLength }
 
-    /// Throws ``MoodCore/InvalidParameter`` naming the first value out of range.
+    /// Throws `InvalidParameter` naming the first value out of range.
     public func validate() throws {
         guard (1000...384_000).contains(sampleRate) else {
             throw InvalidParameter("sampleRate", sampleRate, "must be between 1000 and 384000 Hz")

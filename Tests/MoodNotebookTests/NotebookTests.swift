@@ -200,6 +200,18 @@ func temporaryFolder(_ label: String) throws -> URL {
         #expect(folders == Catalog.experiments.map { $0.name }.sorted())
         #expect(Set(Catalog.experiments.map { $0.name }).count == Catalog.experiments.count)
     }
+
+    /// The folder a report names as its source holds the experiment's Swift files.
+    @Test func everyReportNamesAFolderThatHoldsItsNarrative() throws {
+        let top = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+            .standardized
+        for experiment in Catalog.experiments {
+            let folder = top.appendingPathComponent(experiment.source)
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            #expect(
+                files.contains { $0.hasSuffix(".swift") }, "\(experiment.name): no Swift file in \(experiment.source)")
+        }
+    }
 }
 
 /// The same command twice gives the same report: markdown, metrics and figure bytes
