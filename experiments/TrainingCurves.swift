@@ -24,6 +24,20 @@ enum TrainingCurves {
         }
     }
 
+    /// The validation metric (accuracy, or accuracy_multi at 0.5) per epoch, one line per named run.
+    static func metric(
+        _ nb: Notebook, name: String = "metric", title: String, runs: [(String, [EpochRecord])], metricName: String
+    ) throws {
+        try nb.figure(
+            name, caption: "\(metricName.prefix(1).uppercased() + metricName.dropFirst()) per epoch: \(title)"
+        ) { url in
+            try LinePlot(
+                title: title, xLabel: "epoch", yLabel: metricName,
+                series: runs.map { run, history in .init(run, history.map { (Double($0.epoch), Double($0.metric)) }) }
+            ).render(to: url)
+        }
+    }
+
     /// fastai's one-cycle schedule over `epochs` x `batches` steps: the learning rate as a share
     /// of its peak and the momentum (Adam's beta1), per step.
     static func schedule(_ nb: Notebook, name: String = "schedule", maxLR: Double, epochs: Int, batches: Int) throws {

@@ -161,7 +161,7 @@ public enum Ch3FourMoods: Experiment {
         )
         var oof = [[Float]?](repeating: nil, count: clips.count)
         var foldAccuracies = [Estimate]()
-        var firstHistory = [EpochRecord]()
+        var histories = [[EpochRecord]]()
         for f in 0..<foldCount {
             let held = Set(folds[f])
             let train = clips.indices.filter { !held.contains($0) }
@@ -171,21 +171,32 @@ public enum Ch3FourMoods: Experiment {
                 validation: (folds[f].map { clips[$0].path }, folds[f].map { clips[$0].mood }),
                 settings: settings, cache: cache, threads: nb.threads)
             nb.timing("fold \(f)", seconds: Date().timeIntervalSince(t0))
-            if f == 0 { firstHistory = learner.history }
+            histories.append(learner.history)
             let probabilities = model.probabilities(pooled: folds[f].map { pooled[$0] }, threads: nb.threads)
             for (k, i) in folds[f].enumerated() { oof[i] = probabilities[k] }
             let correct = zip(folds[f], probabilities).filter { argmax($0.1) == clips[$0.0].mood }.count
             foldAccuracies.append(Intervals.wilson(successes: correct, trials: folds[f].count))
         }
-        nb.markdown("## Training (fold 0, thesis figure 17)")
+        nb.markdown("## Training (thesis figure 17: the table is fold 0, the figures every fold)")
         nb.table(
             ["epoch", "train_loss", "valid_loss", "accuracy"],
-            firstHistory.map {
+            histories[0].map {
                 [
                     "\($0.epoch)", String(format: "%.6f", $0.trainLoss), String(format: "%.6f", $0.validLoss),
                     String(format: "%.6f", $0.metric),
                 ]
             })
+        try TrainingCurves.losses(
+            nb, title: "CNN from scratch, each fold (validation: the fold's held-out artists)",
+            runs: histories.enumerated().map { ("fold \($0.offset)", $0.element) }, lossName: "cross-entropy")
+        try TrainingCurves.metric(
+            nb, title: "CNN from scratch, each fold",
+            runs: histories.enumerated().map { ("fold \($0.offset)", $0.element) },
+            metricName: "validation accuracy")
+        let trainingClips = clips.count - folds[0].count
+        try TrainingCurves.schedule(
+            nb, maxLR: settings.maxLR, epochs: settings.epochs,
+            batches: (trainingClips + settings.batchSize - 1) / settings.batchSize)
         let evaluated = clips.indices.filter { oof[$0] != nil }
         let truth = evaluated.map { clips[$0].mood }, cnnPredicted = evaluated.map { argmax(oof[$0]!) }
         let cnnReport = ClassificationReport(truth: truth, predicted: cnnPredicted, classes: 4)
