@@ -41,9 +41,10 @@ public struct McNemar: Sendable, Equatable {
         return onlyA > onlyB ? "better than" : "worse than"
     }
 
+    /// "89 vs 53 discordant clips, McNemar p = 0.003"; below 0.001 it says "p < 0.001".
     public var summary: String {
         String(
-            format: "%d vs %d discordant clips, McNemar p = %@", onlyA, onlyB,
-            pValue < 0.001 ? "< 0.001" : String(format: "%.3f", pValue))
+            format: "%d vs %d discordant clips, McNemar p %@", onlyA, onlyB,
+            pValue < 0.001 ? "< 0.001" : String(format: "= %.3f", pValue))
     }
 }

@@ -118,4 +118,15 @@ import Testing
         #expect(McNemar(aCorrect: b, bCorrect: a).verdict() == "worse than")
         #expect(McNemar(aCorrect: [true, false], bCorrect: [false, true]).verdict() == "no different from")
     }
+
+    /// The sentence a report prints: "p = 0.039", or "p < 0.001" (never "p = < 0.001").
+    @Test func summaryWordsThePValue() {
+        let a = Array(repeating: true, count: 10) + [false, false]
+        let b = Array(repeating: false, count: 10) + [true, true]
+        #expect(McNemar(aCorrect: a, bCorrect: b).summary == "10 vs 2 discordant clips, McNemar p = 0.039")
+        let many = Array(repeating: true, count: 30)
+        #expect(
+            McNemar(aCorrect: many, bCorrect: Array(repeating: false, count: 30)).summary
+                == "30 vs 0 discordant clips, McNemar p < 0.001")
+    }
 }
