@@ -7,6 +7,11 @@ import MoodCore
 /// Format: `{ "<experiment>": { "<metric key>": { "min": .., "max": .., "observed": ..,
 /// "quick_min": .., "quick_max": .., "full_only": true } } }` (quick bounds apply to `--quick`
 /// runs; without them the full bounds apply to both; `full_only` metrics are not checked in quick runs).
+///
+/// A band derived from a measured spread carries it: `standard_error` (of the reported figure,
+/// `standard_error_from` says how it was measured) and the band must lie within the observed
+/// value ± 3 standard errors. `baseline` is a trivial model's level (chance, the majority class,
+/// predicting nothing), which the band must exclude. ``designProblems()`` checks both.
 public struct Expectations {
     public struct Band: Codable, Sendable {
         public var min: Double
@@ -16,6 +21,12 @@ public struct Expectations {
         public var quick_max: Double?
         /// Not computed by `--quick` runs (e.g. an ablation they leave out).
         public var full_only: Bool?
+        /// The standard error of the reported figure, from a measured spread (seeds, folds).
+        public var standard_error: Double?
+        /// How `standard_error` was measured (a sentence for reviewers).
+        public var standard_error_from: String?
+        /// A trivial model's level on the same data, which the band must not contain.
+        public var baseline: Double?
     }
 
     public var bands: [String: [String: Band]]
@@ -76,6 +87,38 @@ public struct Expectations {
             }
         }
         return findings
+    }
+
+    /// Bands that cannot catch what they are for: one containing its trivial baseline, one
+    /// wider than the observed value ± 3 measured standard errors (rounding allowed: 0.001), one
+    /// whose standard error lets a 5-point regression through, one missing its observed value.
+    public func designProblems() -> [String] {
+        var problems = [String]()
+        for experiment in bands.keys.sorted() {
+            for key in bands[experiment]!.keys.sorted() {
+                let band = bands[experiment]![key]!, name = "\(experiment) / \(key)"
+                if let baseline = band.baseline, baseline >= band.min, baseline <= band.max {
+                    problems.append("\(name): the band [\(band.min), \(band.max)] contains the baseline \(baseline)")
+                }
+                guard let se = band.standard_error else { continue }
+                guard let observed = band.observed else {
+                    problems.append("\(name): a standard error without the observed value it is around")
+                    continue
+                }
+                let reach = 3 * se + 0.001
+                if band.min < observed - reach || band.max > observed + reach {
+                    problems.append(
+                        "\(name): the band [\(band.min), \(band.max)] is wider than \(observed) ± 3 × \(se)")
+                }
+                if band.min <= observed - 0.05 {
+                    problems.append("\(name): a 5-point drop from \(observed) stays inside the band")
+                }
+                if band.standard_error_from == nil {
+                    problems.append("\(name): standard_error_from does not say how the spread was measured")
+                }
+            }
+        }
+        return problems
     }
 
     static func metricValues(_ url: URL) -> [String: Double]? {

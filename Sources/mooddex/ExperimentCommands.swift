@@ -40,6 +40,9 @@ struct CheckCommand: ParsableCommand {
         print(Expectations.table(findings))
         let failed = findings.filter { !$0.passed }.count
         print("\(findings.count - failed) passed, \(failed) failed")
+        // Bands that could not fail on a regression are a failure of the check itself.
+        let design = pinned.designProblems()
+        for problem in design { print("FAIL    band \(problem)") }
         // The markdown and figures must still be what the runs wrote.
         let edits = ReportConsistency.check(reports: URL(fileURLWithPath: reports), quick: quick)
         for problem in edits { print("FAIL    \(problem)") }
@@ -47,7 +50,7 @@ struct CheckCommand: ParsableCommand {
             edits.isEmpty
                 ? "reports: markdown and figures match their runs"
                 : "reports: \(edits.count) problem\(edits.count == 1 ? "" : "s")")
-        if failed > 0 || !edits.isEmpty { throw ExitCode(1) }
+        if failed > 0 || !edits.isEmpty || !design.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -99,6 +99,28 @@ func temporaryFolder(_ label: String) throws -> URL {
         #expect(throws: InputError.self) { try Expectations(contentsOf: url) }
     }
 
+    /// A band that holds its trivial baseline, or reaches past ± 3 measured standard errors, or
+    /// lets a 5-point drop through, is named; a band derived properly is not.
+    @Test func bandsThatCannotCatchARegressionAreNamed() throws {
+        let url = try temporaryFolder("bands").appendingPathComponent("expectations.json")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        try #"""
+        {"e": {
+          "good": {"min": 0.62, "max": 0.68, "observed": 0.65, "standard_error": 0.01, "standard_error_from": "folds", "baseline": 0.25},
+          "holds_baseline": {"min": 0.7, "max": 0.93, "observed": 0.80, "baseline": 0.919},
+          "too_wide": {"min": 0.60, "max": 0.72, "observed": 0.65, "standard_error": 0.01, "standard_error_from": "folds"},
+          "loose_error": {"min": 0.55, "max": 0.75, "observed": 0.65, "standard_error": 0.04, "standard_error_from": "folds"},
+          "unsourced": {"min": 0.62, "max": 0.68, "observed": 0.65, "standard_error": 0.01}
+        }}
+        """#.write(to: url, atomically: true, encoding: .utf8)
+        let problems = try Expectations(contentsOf: url).designProblems()
+        #expect(!problems.contains { $0.hasPrefix("e / good:") })
+        #expect(problems.contains { $0.hasPrefix("e / holds_baseline:") && $0.contains("baseline 0.919") })
+        #expect(problems.contains { $0.hasPrefix("e / too_wide:") && $0.contains("wider") })
+        #expect(problems.contains { $0.hasPrefix("e / loose_error:") && $0.contains("5-point drop") })
+        #expect(problems.contains { $0.hasPrefix("e / unsourced:") && $0.contains("standard_error_from") })
+    }
+
     /// A number edited by hand in the markdown, or a figure that went missing, fails the check.
     @Test func checkFailsOnHandEditsAndMissingFigures() throws {
         let folder = try temporaryFolder("edits")
@@ -253,6 +275,9 @@ func temporaryFolder(_ label: String) throws -> URL {
                 f.passed,
                 "\(f.experiment) / \(f.metric): \(f.problem ?? "\(f.value ?? .nan) outside [\(f.low), \(f.high)]")")
         }
+        // And the bands themselves can fail: none contains its baseline, spread-derived ones stay
+        // within ± 3 standard errors.
+        for problem in pinned.designProblems() { Issue.record("\(problem)") }
         // And their markdown and figures are what their runs wrote.
         for problem in ReportConsistency.check(reports: repository.appendingPathComponent("reports")) {
             Issue.record("\(problem)")
