@@ -41,6 +41,30 @@ final class LogisticRegressionTests: XCTestCase {
         for (a, b) in zip(losses, r.mean_log_loss) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
+    /// Out of iterations: a fit within 1000 x the tolerance is kept (its probabilities agree with
+    /// the fully converged fit's), one further away is an error naming the gradient.
+    func testTheIterationLimitKeepsOnlyANearOptimum() throws {
+        let r = try reference()
+        let scaler = Standardizer(fitting: r.x)
+        let x = r.x.map(scaler.transform)
+        let converged = try LogisticRegression(fitting: x, labels: r.y, classes: r.classes, inverseRegularisation: 1)
+        let near = try LogisticRegression(
+            fitting: x, labels: r.y, classes: r.classes, inverseRegularisation: 1,
+            maxIterations: converged.iterations - 1)
+        for row in r.test.map(scaler.transform) {
+            for (a, b) in zip(near.probabilities(row), converged.probabilities(row)) {
+                XCTAssertEqual(a, b, accuracy: 1e-3)
+            }
+        }
+        XCTAssertThrowsError(
+            try LogisticRegression(
+                fitting: x, labels: r.y, classes: r.classes, inverseRegularisation: 1, tolerance: 1e-12,
+                maxIterations: 2)
+        ) {
+            XCTAssertTrue("\($0)".hasPrefix("logistic regression: no convergence after 2 iterations"), "\($0)")
+        }
+    }
+
     func testBadInputIsNamed() {
         XCTAssertThrowsError(
             try LogisticRegression(fitting: [[1, .nan]], labels: [0], classes: 2, inverseRegularisation: 1)
