@@ -23,10 +23,11 @@ public final class BatchNorm2D: Layer, Threaded {
     private var prefix = ""
 
     private let output = Tensor(shape: [0])
-    private let inputGradient = Tensor(shape: [0])
-    private var input: Tensor?
-    private var mean = [Float](), inverseStd = [Float]()
-    private var trainedLast = true
+    // Internal, not private: the fused batch norm + ReLU + max pool (NormReLUPool.swift) shares them.
+    let inputGradient = Tensor(shape: [0])
+    var input: Tensor?
+    var mean = [Float](), inverseStd = [Float]()
+    var trainedLast = true
 
     public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels
@@ -52,12 +53,29 @@ public final class BatchNorm2D: Layer, Threaded {
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        computeStatistics(x, training: training)
+        let n = x.shape[0], plane = x.count / (n * channels)
+        output.resize(x.shape)
+        Compute.parallel(channels, workers: threads) { _, range in
+            for c in range {
+                let (scale, shift) = affine(c)
+                for s in 0..<n {
+                    let p = x.data + (s * channels + c) * plane, y = output.data + (s * channels + c) * plane
+                    for i in 0..<plane { y[i] = p[i] * scale + shift }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Sets `mean` and `inverseStd` per channel (the batch's in training, moving the running
+    /// statistics; the running ones otherwise) and remembers `x` for the backward pass.
+    func computeStatistics(_ x: Tensor, training: Bool) {
         precondition(
             x.shape.count >= 2 && x.shape[1] == channels, "BatchNorm2D expects [N, \(channels), ...], got \(x.shape)")
         input = x
         trainedLast = training
         let n = x.shape[0], plane = x.count / (n * channels), m = n * plane
-        output.resize(x.shape)
         mean = [Float](repeating: 0, count: channels)
         inverseStd = [Float](repeating: 0, count: channels)
         Compute.parallel(channels, workers: threads) { _, range in
@@ -94,14 +112,15 @@ public final class BatchNorm2D: Layer, Threaded {
                 }
                 mean[c] = mu
                 inverseStd[c] = invStd
-                let scale = gamma.value.data[c] * invStd, shift = beta.value.data[c] - mu * scale
-                for s in 0..<n {
-                    let p = x.data + (s * channels + c) * plane, y = output.data + (s * channels + c) * plane
-                    for i in 0..<plane { y[i] = p[i] * scale + shift }
-                }
             }
         }
-        return output
+    }
+
+    /// Channel `c`'s `y = x scale + shift` after ``computeStatistics(_:training:)``.
+    @inline(__always)
+    func affine(_ c: Int) -> (scale: Float, shift: Float) {
+        let scale = gamma.value.data[c] * inverseStd[c]
+        return (scale, beta.value.data[c] - mean[c] * scale)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

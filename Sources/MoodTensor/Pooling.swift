@@ -8,10 +8,11 @@ public final class MaxPool2D: Layer, Threaded {
     public var threads = 1
     public let window: (h: Int, w: Int)
     public let stride: (h: Int, w: Int)
-    private let output = Tensor(shape: [0])
-    private let inputGradient = Tensor(shape: [0])
-    private var argmax = [Int32]()
-    private var inputShape = [Int]()
+    // Internal, not private: the fused batch norm + ReLU + max pool (NormReLUPool.swift) shares them.
+    let output = Tensor(shape: [0])
+    let inputGradient = Tensor(shape: [0])
+    var argmax = [Int32]()
+    var inputShape = [Int]()
 
     public init(_ h: Int, _ w: Int, stride: (Int, Int)? = nil) {
         window = (h, w)

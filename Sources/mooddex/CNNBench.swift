@@ -81,8 +81,12 @@ struct CNNBench: ParsableCommand {
             if settings.profile {
                 let total = layerProfile.forward.values.reduce(0, +) + layerProfile.backward.values.reduce(0, +)
                 for (i, layer) in model.network.layers.enumerated() {
-                    let f = layerProfile.forward[i] ?? 0, b = layerProfile.backward[i] ?? 0
                     let name = "\(type(of: layer))".padding(toLength: 18, withPad: " ", startingAt: 0)
+                    guard let f = layerProfile.forward[i] else {
+                        print(String(format: "  %2d ", i) + name + " fused into the batch norm above")
+                        continue
+                    }
+                    let b = layerProfile.backward[i] ?? 0
                     print(
                         String(format: "  %2d ", i) + name
                             + String(

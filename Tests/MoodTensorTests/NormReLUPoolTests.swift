@@ -1,0 +1,106 @@
+import Foundation
+import MoodCore
+@testable import MoodTensor
+import Testing
+
+/// The fused batch norm + ReLU + max pool against the three layers run apart: identical bits
+/// (not a tolerance) in every output, gradient and running statistic.
+@Suite struct NormReLUPoolTests {
+    /// conv -> batch norm -> ReLU -> max pool, the block MoodCNN repeats.
+    static func block(pool: (Int, Int), stride: (Int, Int)?, fused: Bool, threads: Int) -> Sequential {
+        var g = SeededGenerator(seed: 7)
+        let net = Sequential([
+            Conv2D(2, 5, generator: &g), BatchNorm2D(5), ReLU(), MaxPool2D(pool.0, pool.1, stride: stride),
+        ])
+        net.fusesNormReLUPool = fused
+        net.setThreads(threads)
+        // Batch norm's affine parameters away from 1 and 0, one of them negative.
+        let norm = net.layers[1] as! BatchNorm2D
+        for c in 0..<5 {
+            norm.gamma.value[c] = 0.5 + Float(c) * 0.3 - (c == 2 ? 1.5 : 0); norm.beta.value[c] = 0.1 * Float(c) - 0.2
+        }
+        return net
+    }
+
+    static func bits(_ t: Tensor) -> [UInt32] { t.values.map(\.bitPattern) }
+
+    /// Forward, backward, then the same in evaluation mode; everything each step leaves behind.
+    static func run(_ net: Sequential, input: Tensor, seed: UInt64) -> [[UInt32]] {
+        var g = SeededGenerator(seed: seed)
+        var record = [[UInt32]]()
+        for training in [true, false] {
+            let y = net.forward(input, training: training)
+            record.append(bits(y))
+            let dy = Tensor(shape: y.shape, values: (0..<y.count).map { _ in 2 * g.nextUniform() - 1 })
+            for p in net.parameters { p.gradient.fill(0) }
+            record.append(bits(net.backward(dy)))
+            record += net.parameters.map { bits($0.gradient) }
+            record += net.buffers.map { bits($0.tensor) }
+        }
+        return record
+    }
+
+    @Test(
+        arguments: [
+            // MoodCNN's pooling; a height and width the windows do not divide (edge rows dropped);
+            // VGG's overlapping 4 x 1 windows with stride 2 x 2; one thread and two.
+            ((2, 4), nil as (Int, Int)?, 1), ((2, 4), nil, 2), ((3, 5), nil, 2), ((4, 1), (2, 2), 2),
+        ] as [((Int, Int), (Int, Int)?, Int)])
+    func fusedGivesTheSeparateLayersBits(pool: (Int, Int), stride: (Int, Int)?, threads: Int) {
+        var g = SeededGenerator(seed: 11)
+        let input = Tensor(shape: [3, 2, 11, 26], values: (0..<(3 * 2 * 11 * 26)).map { _ in g.nextNormal() })
+        let fused = Self.block(pool: pool, stride: stride, fused: true, threads: threads)
+        let apart = Self.block(pool: pool, stride: stride, fused: false, threads: threads)
+        let a = Self.run(fused, input: input, seed: 3), b = Self.run(apart, input: input, seed: 3)
+        #expect(fused.steps.map(\.count) == [1, 3], "the fused path was not taken")
+        #expect(apart.steps.map(\.count) == [1, 1, 1, 1])
+        #expect(a.count == b.count)
+        for (k, (x, y)) in zip(a, b).enumerated() {
+            let differing = zip(x, y).filter { $0 != $1 }.count
+            #expect(x.count == y.count && differing == 0, "record \(k): \(differing) of \(x.count) values differ")
+        }
+    }
+
+    /// A NaN reaching the block stays NaN in the fused output, as in the separate layers.
+    @Test func aNaNSurvivesTheFusedBlock() {
+        let net = Sequential([BatchNorm2D(1), ReLU(), MaxPool2D(2, 2)])
+        var values = [Float](repeating: 1, count: 16)
+        values[5] = .nan
+        let y = net.forward(Tensor(shape: [1, 1, 4, 4], values: values), training: false)
+        #expect(net.steps.map(\.count) == [3])
+        #expect(y[0].isNaN && !y[1].isNaN)
+    }
+}
+
+extension NormReLUPoolTests {
+    /// The whole MoodCNN (four fused blocks) gives the unfused network's bits over two steps.
+    @Test func moodCNNTrainsToTheSameBits() {
+        func train(fused: Bool) -> [[UInt32]] {
+            let model = MoodCNN(classes: 4, seed: 5)
+            model.network.fusesNormReLUPool = fused
+            model.network.setThreads(2)
+            var g = SeededGenerator(seed: 9)
+            let x = Tensor(shape: [2, 1, 24, 330], values: (0..<(2 * 24 * 330)).map { _ in g.nextNormal() })
+            var record = [[UInt32]]()
+            for _ in 0..<2 {
+                for p in model.parameters { p.gradient.fill(0) }
+                let y = model.network.forward(x, training: true)
+                record.append(Self.bits(y))
+                _ = model.network.backward(Tensor(shape: y.shape, values: (0..<y.count).map { Float($0 % 3) - 1 }))
+                for p in model.parameters {
+                    for i in 0..<p.value.count { p.value[i] -= 0.1 * p.gradient[i] }  // a plain SGD step
+                    record.append(Self.bits(p.gradient))
+                }
+            }
+            record += model.network.buffers.map { Self.bits($0.tensor) }
+            #expect(model.network.steps.filter { $0.count == 3 }.count == (fused ? 4 : 0))
+            return record
+        }
+        let fused = train(fused: true), apart = train(fused: false)
+        #expect(fused.count == apart.count)
+        for (k, (x, y)) in zip(fused, apart).enumerated() {
+            let differing = zip(x, y).filter { $0 != $1 }.count
+            #expect(x.count == y.count && differing == 0, "record \(k): \(differing) of \(x.count) values differ")
+        }
+    }
+}
