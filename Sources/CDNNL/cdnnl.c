@@ -1,4 +1,5 @@
 #include "cdnnl.h"
+#include "cdnnl_shared.h"
 
 #include <dnnl.h>
 #include <pthread.h>
@@ -8,7 +9,6 @@
 
 // The Debian build of oneDNN runs on OpenMP (libgomp): its parallel regions take the calling
 // thread's OpenMP thread count, which is set here before every create and run.
-extern void omp_set_num_threads(int count);
 
 // One CPU engine for the process; each convolution has its own stream and scratchpads, so two
 // threads may run two of them at once (oneDNN's own scratchpad is one buffer shared by all
@@ -18,7 +18,7 @@ static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static void make_engine(void) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
 }
-static dnnl_engine_t shared_engine(void) {
+dnnl_engine_t shared_engine(void) {
     pthread_once(&engine_once, make_engine);
     return engine;
 }
@@ -36,7 +36,7 @@ struct cdnnl_conv {
 };
 
 // Primitive attributes asking for a scratchpad the caller owns.
-static dnnl_primitive_attr_t user_scratchpad(void) {
+dnnl_primitive_attr_t user_scratchpad(void) {
     dnnl_primitive_attr_t attr = NULL;
     if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
@@ -44,7 +44,7 @@ static dnnl_primitive_attr_t user_scratchpad(void) {
 }
 
 // The scratchpad memory a primitive descriptor asks for (NULL when it needs none).
-static dnnl_status_t scratchpad(const_dnnl_primitive_desc_t pd, dnnl_memory_t *memory) {
+dnnl_status_t scratchpad(const_dnnl_primitive_desc_t pd, dnnl_memory_t *memory) {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     *memory = NULL;
     if (!md || dnnl_memory_desc_get_size(md) == 0) return dnnl_success;
@@ -54,7 +54,7 @@ static dnnl_status_t scratchpad(const_dnnl_primitive_desc_t pd, dnnl_memory_t *m
 #define CHECK(call, what) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) { \
     snprintf(error, (size_t)error_length, "%s: oneDNN status %d", what, (int)s_); goto fail; } } while (0)
 
-static int reorder(dnnl_engine_t engine, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, dnnl_primitive_t *out,
+int reorder(dnnl_engine_t engine, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, dnnl_primitive_t *out,
                    dnnl_memory_t *scratch) {
     dnnl_primitive_desc_t rpd;
     dnnl_primitive_attr_t attr = user_scratchpad();
@@ -124,7 +124,7 @@ fail:
     return NULL;
 }
 
-static dnnl_status_t run_reorder(dnnl_primitive_t r, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to, dnnl_memory_t scratch) {
+dnnl_status_t run_reorder(dnnl_primitive_t r, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to, dnnl_memory_t scratch) {
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratch}};
     return dnnl_primitive_execute(r, stream, scratch ? 3 : 2, args);
 }

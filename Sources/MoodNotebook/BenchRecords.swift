@@ -93,6 +93,9 @@ public struct CNNBenchRecord: BenchRecord {
         public var peak_rss_bytes: Int
         /// Absent when PyTorch was skipped or could not run.
         public var pytorch: CNNPeerOutput?
+        /// The same figures with oneDNN convolutions (absent when not timed).
+        public var onednn_train_samples_per_s: Double?
+        public var onednn_infer_samples_per_s: Double?
 
         public init(
             classes: Int, train_samples_per_s: Double, infer_samples_per_s: Double, forward_gflop_per_sample: Double,

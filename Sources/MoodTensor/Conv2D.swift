@@ -27,11 +27,15 @@ public final class Conv2D: Layer, Threaded {
     let output = Tensor(shape: [0])
     var oneDNN: [OneDNNConvolution] = []  // built primitives, one per input shape (OneDNNConvolution.swift)
     var oneDNNFailed = false
-    private let inputGradient = Tensor(shape: [0])
-    private var input: Tensor?
+    /// What runs `forward(training: true)` and `backward` (see ``TrainingBackend``; `.reference` unless set).
+    public var trainingBackend = TrainingBackend.reference
+    var oneDNNTraining: [OneDNNTrainingConvolution] = []  // per worker (OneDNNTraining.swift)
+    var trainedOnOneDNN = false
+    let inputGradient = Tensor(shape: [0])
+    var input: Tensor?
     private var columns: [Tensor] = []  // one im2col buffer per worker
-    private var weightGradients: [Tensor] = []  // per-worker partial dW, summed in worker order
-    private var biasGradients: [Tensor] = []
+    var weightGradients: [Tensor] = []  // per-worker partial dW, summed in worker order
+    var biasGradients: [Tensor] = []
 
     public init(
         _ inChannels: Int, _ outChannels: Int, kernel: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1),
@@ -60,7 +64,7 @@ public final class Conv2D: Layer, Threaded {
         ((height + 2 * padding.h - kernel.h) / stride.h + 1, (width + 2 * padding.w - kernel.w) / stride.w + 1)
     }
 
-    private func workspaces(_ workers: Int, rows: Int, columns count: Int) {
+    func workspaces(_ workers: Int, rows: Int, columns count: Int) {
         while columns.count < workers {
             columns.append(Tensor(shape: [0])); weightGradients.append(Tensor(shape: [0]));
             biasGradients.append(Tensor(shape: [0]))
@@ -75,6 +79,11 @@ public final class Conv2D: Layer, Threaded {
             input = nil; return y
         }
         input = x
+        trainedOnOneDNN = false
+        if training && trainingBackend == .oneDNN && !oneDNNFailed && x.count > 0, let y = forwardTrainingOneDNN(x) {
+            trainedOnOneDNN = true
+            return y
+        }
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = outputSize(height: h, width: w)
         output.resize([n, outChannels, ho, wo])
@@ -108,6 +117,7 @@ public final class Conv2D: Layer, Threaded {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2D.backward before forward") }
+        if trainedOnOneDNN, let dx = backwardOneDNN(dy, x: x) { return dx }
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = (dy.shape[2], dy.shape[3])
         let rows = inChannels * kernel.h * kernel.w, plane = ho * wo

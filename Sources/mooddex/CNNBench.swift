@@ -19,6 +19,8 @@ struct CNNBench: ParsableCommand {
         var classes = [4, 56]
         var peers = true
         var profile = false
+        /// Our convolution backends, each timed on the same model and input (training and inference).
+        var backends: [TrainingBackend] = [.reference, .oneDNN]
     }
 
     @Option(help: "Batch size.") var batch = Settings().batch
@@ -27,11 +29,25 @@ struct CNNBench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Class counts to time.") var classes: [Int] = Settings().classes
     @Flag(help: "Skip PyTorch.") var noPeers = false
     @Flag(help: "Print where the time goes, layer by layer.") var profile = false
+    @Option(
+        parsing: .upToNextOption,
+        help: "Our convolution backends to time: reference (deterministic, what reports use) and/or onednn.")
+    var backends: [String] = Settings().backends.map(\.rawValue)
     @Option(help: "Also write the results to this JSON file.") var json: String?
+
+    func validate() throws {
+        for name in backends where TrainingBackend(rawValue: name) == nil {
+            throw ValidationError(
+                "unknown backend '\(name)' (known: \(TrainingBackend.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+    }
 
     func run() throws {
         let record = Self.measure(
-            Settings(batch: batch, steps: steps, threads: threads, classes: classes, peers: !noPeers, profile: profile))
+            Settings(
+                batch: batch, steps: steps, threads: threads, classes: classes, peers: !noPeers, profile: profile,
+                backends: backends.compactMap(TrainingBackend.init(rawValue:))))
         if let json { try record.write(to: URL(fileURLWithPath: json)) }
     }
 
@@ -41,59 +57,54 @@ struct CNNBench: ParsableCommand {
         print("machine: \(Machine.description)")
         var runs = [CNNBenchRecord.Run]()
         for count in settings.classes {
-            let model = MoodCNN(classes: count, seed: 1)
-            model.network.setThreads(threads)
-            let flops = model.forwardFLOPs()
             var generator = SeededGenerator(seed: 2)
             let x = Tensor(
                 shape: [batch, 1, 96, 1292], values: (0..<(batch * 96 * 1292)).map { _ in generator.nextNormal() })
             let labels = (0..<batch).map { $0 % count }
-            let optimiser = Adam.adamW([ParameterGroup(model.parameters)])
-            let gradient = Tensor(shape: [0])
-            func trainStep() {
-                let logits = model.network.forward(x, training: true)
-                _ = SoftmaxCrossEntropy.loss(logits, targets: labels, gradient: gradient)
-                optimiser.zeroGradients()
-                _ = model.network.backward(gradient)
-                optimiser.step(learningRate: 1e-3, momentum: 0.9)
-            }
-            trainStep()
-            let layerProfile = LayerProfile()
-            if settings.profile { model.network.profile = layerProfile }
-            let trainTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { trainStep() } })
-            model.network.profile = nil
-            _ = model.network.forward(x, training: false)
-            let inferTime = Stopwatch.median(
-                (0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
-            let trainRate = Double(batch) / trainTime, inferRate = Double(batch) / inferTime
-            print(
-                String(
-                    format: "train: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", trainRate,
-                    batch, threads, count, 3 * flops * trainRate / 1e9))
-            print(
-                String(
-                    format: "infer: %.1f samples/s (fp32, batch %d, %d threads, %d classes), %.0f GFLOPS", inferRate,
-                    batch, threads, count, flops * inferRate / 1e9))
-            print(String(format: "memory: peak resident %.2f GB", Double(peakResidentBytes()) / 1e9))
-            var run = CNNBenchRecord.Run(
-                classes: count, train_samples_per_s: trainRate, infer_samples_per_s: inferRate,
-                forward_gflop_per_sample: flops / 1e9, peak_rss_bytes: peakResidentBytes(), pytorch: nil)
-            if settings.profile {
-                let total = layerProfile.forward.values.reduce(0, +) + layerProfile.backward.values.reduce(0, +)
-                for (i, layer) in model.network.layers.enumerated() {
-                    let name = "\(type(of: layer))".padding(toLength: 18, withPad: " ", startingAt: 0)
-                    guard let f = layerProfile.forward[i] else {
-                        print(String(format: "  %2d ", i) + name + " fused into the batch norm above")
-                        continue
-                    }
-                    let b = layerProfile.backward[i] ?? 0
-                    print(
-                        String(format: "  %2d ", i) + name
-                            + String(
-                                format: " forward %7.1f ms  backward %7.1f ms  %5.1f%%",
-                                1000 * f / Double(steps), 1000 * b / Double(steps), 100 * (f + b) / total))
+            var rates = [TrainingBackend: (train: Double, infer: Double)]()
+            var flops = 0.0
+            for backend in settings.backends {
+                let model = MoodCNN(classes: count, seed: 1)
+                model.network.setThreads(threads)
+                model.network.setTrainingBackend(backend)
+                model.network.setInferenceBackend(backend == .oneDNN ? .oneDNN : .reference)
+                flops = model.forwardFLOPs()
+                let optimiser = Adam.adamW([ParameterGroup(model.parameters)])
+                let gradient = Tensor(shape: [0])
+                func trainStep() {
+                    let logits = model.network.forward(x, training: true)
+                    _ = SoftmaxCrossEntropy.loss(logits, targets: labels, gradient: gradient)
+                    optimiser.zeroGradients()
+                    _ = model.network.backward(gradient)
+                    optimiser.step(learningRate: 1e-3, momentum: 0.9)
                 }
+                trainStep()
+                let layerProfile = LayerProfile()
+                if settings.profile { model.network.profile = layerProfile }
+                let trainTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { trainStep() } })
+                model.network.profile = nil
+                _ = model.network.forward(x, training: false)
+                let inferTime = Stopwatch.median(
+                    (0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
+                let trainRate = Double(batch) / trainTime, inferRate = Double(batch) / inferTime
+                rates[backend] = (trainRate, inferRate)
+                let setting = "(fp32, \(backend.rawValue), batch \(batch), \(threads) threads, \(count) classes)"
+                print(
+                    String(format: "train: %.1f samples/s ", trainRate) + setting
+                        + String(format: ", %.0f GFLOPS", 3 * flops * trainRate / 1e9))
+                print(
+                    String(format: "infer: %.1f samples/s ", inferRate) + setting
+                        + String(format: ", %.0f GFLOPS", flops * inferRate / 1e9))
+                print(String(format: "memory: peak resident %.2f GB (so far)", Double(peakResidentBytes()) / 1e9))
+                if settings.profile { Self.printProfile(layerProfile, network: model.network, steps: steps) }
             }
+            let reference = rates[.reference], oneDNN = rates[.oneDNN]
+            var run = CNNBenchRecord.Run(
+                classes: count, train_samples_per_s: reference?.train ?? .nan,
+                infer_samples_per_s: reference?.infer ?? .nan, forward_gflop_per_sample: flops / 1e9,
+                peak_rss_bytes: peakResidentBytes(), pytorch: nil)
+            run.onednn_train_samples_per_s = oneDNN?.train
+            run.onednn_infer_samples_per_s = oneDNN?.infer
             if settings.peers {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_cnn.py"
                 do {
@@ -106,17 +117,40 @@ struct CNNBench: ParsableCommand {
                         preloadJemalloc: true)
                     run.pytorch = peer
                     for (layout, t, i) in peer.layouts {
+                        let ours = settings.backends.compactMap { b in
+                            rates[b].map {
+                                "\(b.rawValue) " + String(format: "%.2fx / %.2fx", $0.train / t, $0.infer / i)
+                            }
+                        }
                         print(
                             "pytorch \(peer.version) \(layout): "
-                                + String(
-                                    format: "train %.1f samples/s (ours %.2fx), infer %.1f samples/s (ours %.2fx)",
-                                    t, trainRate / t, i, inferRate / i))
+                                + String(format: "train %.1f samples/s, infer %.1f samples/s", t, i)
+                                + " (ours, train / infer: \(ours.joined(separator: "; ")))")
                     }
                 } catch { print("pytorch: not measured (\(error))") }
             }
             runs.append(run)
         }
         return CNNBenchRecord(machine: Machine.description, batch: batch, threads: threads, runs: runs)
+    }
+}
+
+extension CNNBench {
+    static func printProfile(_ layerProfile: LayerProfile, network: Sequential, steps: Int) {
+        let total = layerProfile.forward.values.reduce(0, +) + layerProfile.backward.values.reduce(0, +)
+        for (i, layer) in network.layers.enumerated() {
+            let name = "\(type(of: layer))".padding(toLength: 18, withPad: " ", startingAt: 0)
+            guard let f = layerProfile.forward[i] else {
+                print(String(format: "  %2d ", i) + name + " fused into the batch norm above")
+                continue
+            }
+            let b = layerProfile.backward[i] ?? 0
+            print(
+                String(format: "  %2d ", i) + name
+                    + String(
+                        format: " forward %7.1f ms  backward %7.1f ms  %5.1f%%",
+                        1000 * f / Double(steps), 1000 * b / Double(steps), 100 * (f + b) / total))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-// A small C face on oneDNN (libdnnl, C API) for MoodDex's inference-only convolution:
-// one forward-inference convolution, NCHW float in and out, with its weights reordered once.
+// A small C face on oneDNN (libdnnl, C API) for MoodDex's convolutions: a forward-inference
+// convolution, NCHW float in and out, with its weights reordered once (cdnnl.c), and a training
+// one with its forward and both backward passes (cdnnl_train.c).
 #ifndef CDNNL_H
 #define CDNNL_H
 
@@ -27,6 +28,23 @@ int cdnnl_conv_run(cdnnl_conv *conv, const float *x, float *y);
 /// oneDNN's name for the implementation chosen ("brg:avx512_core_amx", "jit:avx512_core", ...).
 const char *cdnnl_conv_implementation(const cdnnl_conv *conv);
 void cdnnl_conv_destroy(cdnnl_conv *conv);
+
+/// A convolution for training: forward, backward data and backward weights (with bias) on the
+/// same shapes as cdnnl_conv_create, all fp32 and NCHW / OIHW on the caller's side (reordered
+/// inside where oneDNN's kernels want blocked layouts). Weights are passed on every call, since
+/// they change every step. Built for `threads` OpenMP threads; NULL on failure with a message.
+typedef struct cdnnl_train cdnnl_train;
+cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
+                                int has_bias, int threads, char *error, int error_length);
+/// y = conv(x) + bias (bias NULL when built without one). 0 on success.
+int cdnnl_train_forward(cdnnl_train *t, const float *weights, const float *bias, const float *x, float *y);
+/// From the output gradient `dy`: dx (skipped when NULL), and dw, db *overwritten* (not added to;
+/// db ignored without bias). `x` and `weights` are the forward pass's. 0 on success.
+int cdnnl_train_backward(cdnnl_train *t, const float *weights, const float *x, const float *dy, float *dx, float *dw,
+                         float *db);
+/// oneDNN's kernel name for the forward (0), backward-data (1) or backward-weights (2) primitive.
+const char *cdnnl_train_implementation(const cdnnl_train *t, int which);
+void cdnnl_train_destroy(cdnnl_train *t);
 
 #ifdef __cplusplus
 }

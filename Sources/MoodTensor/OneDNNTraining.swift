@@ -1,0 +1,149 @@
+import CDNNL
+import Foundation
+
+/// Which code runs a convolution's *training* passes (`forward(training: true)` and `backward`).
+///
+/// `.reference` is MoodDex's own im2col + deterministic sgemm: the same bits on every AVX2
+/// machine, and what experiments and reports use. `.oneDNN` runs oneDNN's forward-training,
+/// backward-data and backward-weights primitives (the kernels PyTorch uses on CPU), picked by
+/// CPU: faster, but summed in another order per machine, so a trained network agrees with the
+/// reference only to rounding (about 1e-5 relative per step) and runs are repeatable only on the
+/// same kind of CPU with the same thread count. Opt-in per network (``Layer/setTrainingBackend(_:)``).
+public enum TrainingBackend: String, Sendable, CaseIterable, Codable {
+    case reference, oneDNN = "onednn"
+}
+
+extension Layer {
+    /// Sets the training backend of every convolution in the network.
+    public func setTrainingBackend(_ backend: TrainingBackend) {
+        (self as? Conv2D)?.trainingBackend = backend
+        for layer in sublayers { layer.setTrainingBackend(backend) }
+    }
+}
+
+/// One worker's oneDNN training convolution for a fixed input shape (one OpenMP thread).
+final class OneDNNTrainingConvolution {
+    struct Key: Hashable { var batch, height, width, worker: Int }
+    let key: Key
+    private let handle: OpaquePointer
+
+    init(_ conv: Conv2D, key: Key) throws {
+        var message = [CChar](repeating: 0, count: 256)
+        guard
+            let handle = cdnnl_train_create(
+                Int32(key.batch), Int32(conv.inChannels), Int32(key.height), Int32(key.width), Int32(conv.outChannels),
+                Int32(conv.kernel.h), Int32(conv.kernel.w), Int32(conv.stride.h), Int32(conv.stride.w),
+                Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1, 1, &message,
+                Int32(message.count))
+        else { throw OneDNNError(message: String(cString: message)) }
+        self.key = key
+        self.handle = handle
+    }
+
+    deinit { cdnnl_train_destroy(handle) }
+
+    /// oneDNN's kernel names: forward, backward data, backward weights.
+    var implementations: [String] { (0..<3).map { String(cString: cdnnl_train_implementation(handle, Int32($0))) } }
+
+    func forward(weight: Tensor, bias: Tensor?, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) -> Bool {
+        cdnnl_train_forward(handle, weight.data, bias?.data, x, y) == 0
+    }
+
+    /// dx (when given) and this worker's dW, db (overwritten).
+    func backward(
+        weight: Tensor, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?
+    ) -> Bool {
+        cdnnl_train_backward(handle, weight.data, x, dy, dx, dw, db) == 0
+    }
+}
+
+extension Conv2D {
+    /// The primitives of every worker for a batch of `n` of `h x w`, built on the calling thread
+    /// (the workers only run them); the batch is split as the reference path splits it.
+    private func trainingPrimitives(n: Int, h: Int, w: Int) throws -> [OneDNNTrainingConvolution] {
+        let workers = max(1, min(threads, n))
+        return try (0..<workers).map { worker in
+            let key = OneDNNTrainingConvolution.Key(
+                batch: n * (worker + 1) / workers - n * worker / workers, height: h, width: w, worker: worker)
+            if let cached = oneDNNTraining.first(where: { $0.key == key }) { return cached }
+            let made = try OneDNNTrainingConvolution(self, key: key)
+            if oneDNNTraining.count == 4 * workers { oneDNNTraining.removeFirst() }
+            oneDNNTraining.append(made)
+            return made
+        }
+    }
+
+    private func oneDNNFallback(_ error: Error) {
+        if !oneDNNFailed {
+            FileHandle.standardError.write(Data("mooddex: \(error); Conv2D falls back to the reference code\n".utf8))
+        }
+        oneDNNFailed = true
+    }
+
+    /// The training forward pass on oneDNN, or nil (after one warning) when oneDNN cannot do it.
+    func forwardTrainingOneDNN(_ x: Tensor) -> Tensor? {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        do {
+            let primitives = try trainingPrimitives(n: n, h: h, w: w)
+            let (ho, wo) = outputSize(height: h, width: w)
+            output.resize([n, outChannels, ho, wo])
+            let inSize = inChannels * h * w, outSize = outChannels * ho * wo
+            var succeeded = [Bool](repeating: false, count: primitives.count)
+            succeeded.withUnsafeMutableBufferPointer { ok in
+                Compute.parallel(n, workers: primitives.count) { worker, samples in
+                    ok[worker] = primitives[worker].forward(
+                        weight: weight.value, bias: bias?.value, x: x.data + samples.lowerBound * inSize,
+                        y: output.data + samples.lowerBound * outSize)
+                }
+            }
+            guard !succeeded.contains(false) else { throw OneDNNError(message: "training forward failed") }
+            return output
+        } catch {
+            oneDNNFallback(error)
+            return nil
+        }
+    }
+
+    /// The backward pass on oneDNN after ``forwardTrainingOneDNN(_:)``: each worker's dW and db
+    /// into its own buffer, then added to the parameters' gradients in worker order.
+    func backwardOneDNN(_ dy: Tensor, x: Tensor) -> Tensor? {
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        do {
+            let primitives = try trainingPrimitives(n: n, h: h, w: w)
+            let workers = primitives.count
+            while weightGradients.count < workers {
+                weightGradients.append(Tensor(shape: [0])); biasGradients.append(Tensor(shape: [0]))
+            }
+            for k in 0..<workers {
+                weightGradients[k].resize(weight.value.shape); biasGradients[k].resize([outChannels])
+            }
+            if computesInputGradient { inputGradient.resize(x.shape) }
+            let inSize = inChannels * h * w, outSize = dy.count / max(n, 1)
+            var succeeded = [Bool](repeating: false, count: workers)
+            succeeded.withUnsafeMutableBufferPointer { ok in
+                Compute.parallel(n, workers: workers) { worker, samples in
+                    let first = samples.lowerBound
+                    ok[worker] = primitives[worker].backward(
+                        weight: weight.value, x: x.data + first * inSize, dy: dy.data + first * outSize,
+                        dx: computesInputGradient ? inputGradient.data + first * inSize : nil,
+                        dw: weightGradients[worker].data, db: bias == nil ? nil : biasGradients[worker].data)
+                }
+            }
+            guard !succeeded.contains(false) else { throw OneDNNError(message: "training backward failed") }
+            for worker in 0..<workers {
+                let partial = weightGradients[worker].data
+                for i in 0..<weight.gradient.count { weight.gradient.data[i] += partial[i] }
+                if let bias { for o in 0..<outChannels { bias.gradient.data[o] += biasGradients[worker].data[o] } }
+            }
+            return inputGradient
+        } catch {
+            oneDNNFallback(error)
+            return nil
+        }
+    }
+
+    /// oneDNN's kernel names for the most recent training shape: forward, backward data, backward
+    /// weights (nil before a oneDNN training pass).
+    public var oneDNNTrainingImplementations: [String]? { oneDNNTraining.last?.implementations }
+}
