@@ -54,14 +54,14 @@ public final class FineTunedMoodModel: MoodClassifying {
     /// Fine-tunes on `paths` with mood indices `labels` (front-end maps cached in `cache`).
     public static func train(
         paths: [String], labels: [Int], settings: Settings, cache: URL, threads: Int,
-        progress: Bool = false
+        progress: Bool = false, backend: TrainingBackend = .reference
     ) throws -> (FineTunedMoodModel, FineTunedMusicnn.Record) {
         let maps = try FrontEndMaps(
             model: settings.training.base, paths: paths, seconds: settings.seconds, cache: cache,
             threads: threads, progress: progress)
         let (model, record) = try FineTunedMusicnn.train(
             maps: maps, train: Array(paths.indices), labels: labels,
-            settings: settings.training, cache: cache, threads: threads, progress: progress)
+            settings: settings.training, cache: cache, threads: threads, progress: progress, backend: backend)
         return (FineTunedMoodModel(settings: settings, model: model), record)
     }
 

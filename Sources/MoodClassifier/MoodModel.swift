@@ -61,10 +61,12 @@ public final class MoodModel {
     /// the whole training state is saved there after every epoch, and a run that finds one of
     /// the same schedule resumes after it (bit for bit as if it had never stopped). `shouldStop`
     /// (default: Ctrl-C) is polled after each epoch; stopping throws `CancellationError`.
+    /// `backend` runs the convolutions (``TrainingBackend``: `.reference` for bits that repeat on
+    /// every machine, `.oneDNN` for speed).
     public static func train(
         paths: [String], labels: [Int], validation: ([String], [Int])? = nil, settings: Settings,
         cache: FeatureCache, threads: Int, progress: Bool = false, checkpoint: URL? = nil,
-        shouldStop: (() -> Bool)? = nil,
+        backend: TrainingBackend = .reference, shouldStop: (() -> Bool)? = nil,
         onEpoch: ((EpochRecord) -> Void)? = nil
     ) throws -> (model: MoodModel, learner: Learner) {
         var settings = settings
@@ -72,6 +74,7 @@ public final class MoodModel {
             paths, cache: cache, pool: (settings.pool[0], settings.pool[1]), progress: progress)
         (settings.mean, settings.std) = SpectrogramData.statistics(trainSamples)
         let model = MoodModel(settings: settings)
+        model.cnn.network.setTrainingBackend(backend)
         let train = SpectrogramData(
             samples: trainSamples, shape: settings.shape, targets: .classes(labels, count: settings.moods.count),
             mean: settings.mean, std: settings.std)

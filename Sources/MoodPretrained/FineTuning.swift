@@ -58,10 +58,12 @@ public final class FineTunedMusicnn {
     static func suggestion(_ found: LearningRateFinder.Result) -> Double { min(max(found.minimumOverTen, 1e-5), 1e-1) }
 
     /// Fine-tunes on the clips `train` (indices into `maps`) with mood `labels`; `validation`
-    /// (clips, labels) is scored after each epoch on its middle windows.
+    /// (clips, labels) is scored after each epoch on its middle windows; `backend` runs the
+    /// trained convolutions (``TrainingBackend``).
     public static func train(
         maps: FrontEndMaps, train: [Int], labels: [Int], validation: ([Int], [Int])? = nil,
-        settings: Settings, cache: URL, threads: Int, progress: Bool = false
+        settings: Settings, cache: URL, threads: Int, progress: Bool = false,
+        backend: TrainingBackend = .reference
     ) throws -> (FineTunedMusicnn, Record) {
         guard maps.model == settings.base else {
             throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)")
@@ -72,6 +74,7 @@ public final class FineTunedMusicnn {
             pretrained.namedTensors().filter { !$0.key.hasPrefix("\(net.network.layers.count - 1).") },
             path: settings.base.rawValue, skippingMissing: true)
         let model = FineTunedMusicnn(settings: settings, net: net)
+        model.tail.setTrainingBackend(backend)
         let trainData = FrontEndWindows(maps: maps, clips: train, targets: .classes(labels, count: settings.classes))
         let validData =
             validation.map {

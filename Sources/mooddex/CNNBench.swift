@@ -32,22 +32,14 @@ struct CNNBench: ParsableCommand {
     @Option(
         parsing: .upToNextOption,
         help: "Our convolution backends to time: reference (deterministic, what reports use) and/or onednn.")
-    var backends: [String] = Settings().backends.map(\.rawValue)
+    var backends: [TrainingBackend] = Settings().backends
     @Option(help: "Also write the results to this JSON file.") var json: String?
-
-    func validate() throws {
-        for name in backends where TrainingBackend(rawValue: name) == nil {
-            throw ValidationError(
-                "unknown backend '\(name)' (known: \(TrainingBackend.allCases.map(\.rawValue).joined(separator: ", ")))"
-            )
-        }
-    }
 
     func run() throws {
         let record = Self.measure(
             Settings(
                 batch: batch, steps: steps, threads: threads, classes: classes, peers: !noPeers, profile: profile,
-                backends: backends.compactMap(TrainingBackend.init(rawValue:))))
+                backends: backends))
         if let json { try record.write(to: URL(fileURLWithPath: json)) }
     }
 

@@ -37,6 +37,12 @@ struct TrainCommand: ParsableCommand {
         2022
     @Option(parsing: .unconditional, help: "Worker threads; with the seed it fixes every bit of the model.")
     var threads = Compute.availableCores
+    @Option(
+        help: """
+            What runs the trained convolutions (--base none, --method fine-tune): reference (the same bits on \
+            every AVX2 machine) or onednn (faster; repeatable only on the same kind of CPU).
+            """)
+    var backend: TrainingBackend = .reference
     @OptionGroup var data: DataOptions
 
     func validate() throws {
@@ -84,7 +90,7 @@ struct TrainCommand: ParsableCommand {
                 (model, record) = try FineTunedMoodModel.train(
                     paths: paths, labels: labels,
                     settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
-                    cache: data.cache, threads: threads, progress: true)
+                    cache: data.cache, threads: threads, progress: true, backend: backend)
             } catch is CancellationError {
                 warn(
                     "mooddex: interrupted; nothing saved (the front-end maps computed so far are cached, so a rerun skips them)"
@@ -110,7 +116,7 @@ struct TrainCommand: ParsableCommand {
         do {
             (model, learner) = try MoodModel.train(
                 paths: paths, labels: labels, settings: settings, cache: cache, threads: threads,
-                progress: true, checkpoint: checkpoint,
+                progress: true, checkpoint: checkpoint, backend: backend,
                 onEpoch: { r in
                     print(String(format: "epoch %d  train_loss %.4f  time %.1f s", r.epoch, r.trainLoss, r.seconds))
                 })

@@ -84,6 +84,7 @@ func printJSON<Value: Encodable>(_ value: Value) throws {
 
 extension PretrainedModel: ExpressibleByArgument {}
 extension InferenceBackend: ExpressibleByArgument {}
+extension TrainingBackend: ExpressibleByArgument {}
 
 /// A CSV field as RFC 4180 writes it: quoted when it holds a comma, quote or line break.
 func csvField(_ text: String) -> String {
