@@ -40,13 +40,19 @@ struct PerformanceReport: ParsableCommand {
             "| same, raw libmpg123 at the file's rate and channels | \(f(a.raw_libmpg123_ms)) ms | | |",
             "| middle 30 s of a \(f(a.long_file_seconds, 0)) s MP3 (seek) vs decoding it all | \(f(a.middle30_ms)) ms | \(f(a.whole_long_ms)) ms | \(ratio(a.whole_long_ms, a.middle30_ms)) |",
             "", "## MoodCNN (batch \(c.batch), \(c.threads) threads, random inputs 1 x 96 x 1292)", "",
-            "| classes | train samples/s | infer samples/s | PyTorch eager train / infer | PyTorch channels_last train / infer | PyTorch channels_last + bf16 autocast train / infer | peak memory |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
+            "Samples per second, training / inference. MoodDex reference: its own deterministic kernels (what reports use); oneDNN: `Conv2D` on oneDNN (`--backend onednn`); batch norm, ReLU and max pool run fused in both.",
+            "",
+            "| classes | MoodDex reference | MoodDex oneDNN | PyTorch eager | PyTorch channels_last | PyTorch channels_last + bf16 autocast | oneDNN / PyTorch channels_last | peak memory |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for run in c.runs {
             let p = run.pytorch
+            let versus = [
+                ratio(run.onednn_train_samples_per_s, p?.channels_last_train),
+                ratio(run.onednn_infer_samples_per_s, p?.channels_last_infer),
+            ]
             lines.append(
-                "| \(run.classes) | \(f(run.train_samples_per_s, 1)) | \(f(run.infer_samples_per_s, 1)) | \(f(p?.contiguous_train, 1)) / \(f(p?.contiguous_infer, 1)) | \(f(p?.channels_last_train, 1)) / \(f(p?.channels_last_infer, 1)) | \(f(p?.channels_last_bf16_train, 1)) / \(f(p?.channels_last_bf16_infer, 1)) | \(f(Double(run.peak_rss_bytes) / 1e9, 2)) GB |"
+                "| \(run.classes) | \(f(run.train_samples_per_s, 1)) / \(f(run.infer_samples_per_s, 1)) | \(f(run.onednn_train_samples_per_s, 1)) / \(f(run.onednn_infer_samples_per_s, 1)) | \(f(p?.contiguous_train, 1)) / \(f(p?.contiguous_infer, 1)) | \(f(p?.channels_last_train, 1)) / \(f(p?.channels_last_infer, 1)) | \(f(p?.channels_last_bf16_train, 1)) / \(f(p?.channels_last_bf16_infer, 1)) | \(versus.joined(separator: " / ")) | \(f(Double(run.peak_rss_bytes) / 1e9, 2)) GB |"
             )
         }
         lines += [
