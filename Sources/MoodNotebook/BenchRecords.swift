@@ -96,6 +96,7 @@ public struct CNNBenchRecord: BenchRecord {
         /// The same figures with oneDNN convolutions (absent when not timed).
         public var onednn_train_samples_per_s: Double?
         public var onednn_infer_samples_per_s: Double?
+        public var onednn_peak_rss_bytes: Int?
 
         public init(
             classes: Int, train_samples_per_s: Double, infer_samples_per_s: Double, forward_gflop_per_sample: Double,

@@ -53,9 +53,10 @@ struct CNNBench: ParsableCommand {
             let x = Tensor(
                 shape: [batch, 1, 96, 1292], values: (0..<(batch * 96 * 1292)).map { _ in generator.nextNormal() })
             let labels = (0..<batch).map { $0 % count }
-            var rates = [TrainingBackend: (train: Double, infer: Double)]()
+            var rates = [TrainingBackend: (train: Double, infer: Double, peak: Int)]()
             var flops = 0.0
             for backend in settings.backends {
+                resetPeakResident()  // each backend's own peak (the last one's tensors are freed by now)
                 let model = MoodCNN(classes: count, seed: 1)
                 model.network.setThreads(threads)
                 model.network.setTrainingBackend(backend)
@@ -79,7 +80,7 @@ struct CNNBench: ParsableCommand {
                 let inferTime = Stopwatch.median(
                     (0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
                 let trainRate = Double(batch) / trainTime, inferRate = Double(batch) / inferTime
-                rates[backend] = (trainRate, inferRate)
+                rates[backend] = (trainRate, inferRate, peakResidentBytes())
                 let setting = "(fp32, \(backend.rawValue), batch \(batch), \(threads) threads, \(count) classes)"
                 print(
                     String(format: "train: %.1f samples/s ", trainRate) + setting
@@ -87,16 +88,17 @@ struct CNNBench: ParsableCommand {
                 print(
                     String(format: "infer: %.1f samples/s ", inferRate) + setting
                         + String(format: ", %.0f GFLOPS", flops * inferRate / 1e9))
-                print(String(format: "memory: peak resident %.2f GB (so far)", Double(peakResidentBytes()) / 1e9))
+                print(String(format: "memory: peak resident %.2f GB", Double(peakResidentBytes()) / 1e9))
                 if settings.profile { Self.printProfile(layerProfile, network: model.network, steps: steps) }
             }
             let reference = rates[.reference], oneDNN = rates[.oneDNN]
             var run = CNNBenchRecord.Run(
                 classes: count, train_samples_per_s: reference?.train ?? .nan,
                 infer_samples_per_s: reference?.infer ?? .nan, forward_gflop_per_sample: flops / 1e9,
-                peak_rss_bytes: peakResidentBytes(), pytorch: nil)
+                peak_rss_bytes: reference?.peak ?? 0, pytorch: nil)
             run.onednn_train_samples_per_s = oneDNN?.train
             run.onednn_infer_samples_per_s = oneDNN?.infer
+            run.onednn_peak_rss_bytes = oneDNN?.peak
             if settings.peers {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_cnn.py"
                 do {
@@ -144,6 +146,11 @@ extension CNNBench {
                         1000 * f / Double(steps), 1000 * b / Double(steps), 100 * (f + b) / total))
         }
     }
+}
+
+/// Resets the peak resident set size to the current one (Linux: `5` into /proc/self/clear_refs).
+func resetPeakResident() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
 }
 
 /// The process's peak resident set size (VmHWM), in bytes.

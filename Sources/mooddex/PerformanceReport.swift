@@ -42,7 +42,7 @@ struct PerformanceReport: ParsableCommand {
             "", "## MoodCNN (batch \(c.batch), \(c.threads) threads, random inputs 1 x 96 x 1292)", "",
             "Samples per second, training / inference. MoodDex reference: its own deterministic kernels (what reports use); oneDNN: `Conv2D` on oneDNN (`--backend onednn`); batch norm, ReLU and max pool run fused in both.",
             "",
-            "| classes | MoodDex reference | MoodDex oneDNN | PyTorch eager | PyTorch channels_last | PyTorch channels_last + bf16 autocast | oneDNN / PyTorch channels_last | peak memory |",
+            "| classes | MoodDex reference | MoodDex oneDNN | PyTorch eager | PyTorch channels_last | PyTorch channels_last + bf16 autocast | oneDNN / PyTorch channels_last | peak memory, reference / oneDNN |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for run in c.runs {
@@ -52,7 +52,7 @@ struct PerformanceReport: ParsableCommand {
                 ratio(run.onednn_infer_samples_per_s, p?.channels_last_infer),
             ]
             lines.append(
-                "| \(run.classes) | \(f(run.train_samples_per_s, 1)) / \(f(run.infer_samples_per_s, 1)) | \(f(run.onednn_train_samples_per_s, 1)) / \(f(run.onednn_infer_samples_per_s, 1)) | \(f(p?.contiguous_train, 1)) / \(f(p?.contiguous_infer, 1)) | \(f(p?.channels_last_train, 1)) / \(f(p?.channels_last_infer, 1)) | \(f(p?.channels_last_bf16_train, 1)) / \(f(p?.channels_last_bf16_infer, 1)) | \(versus.joined(separator: " / ")) | \(f(Double(run.peak_rss_bytes) / 1e9, 2)) GB |"
+                "| \(run.classes) | \(f(run.train_samples_per_s, 1)) / \(f(run.infer_samples_per_s, 1)) | \(f(run.onednn_train_samples_per_s, 1)) / \(f(run.onednn_infer_samples_per_s, 1)) | \(f(p?.contiguous_train, 1)) / \(f(p?.contiguous_infer, 1)) | \(f(p?.channels_last_train, 1)) / \(f(p?.channels_last_infer, 1)) | \(f(p?.channels_last_bf16_train, 1)) / \(f(p?.channels_last_bf16_infer, 1)) | \(versus.joined(separator: " / ")) | \(f(Double(run.peak_rss_bytes) / 1e9, 2)) / \(f(run.onednn_peak_rss_bytes.map { Double($0) / 1e9 }, 2)) GB |"
             )
         }
         lines += [
