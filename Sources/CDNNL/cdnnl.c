@@ -18,7 +18,7 @@ static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static void make_engine(void) {
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
 }
-dnnl_engine_t shared_engine(void) {
+dnnl_engine_t cdnnl_shared_engine(void) {
     pthread_once(&engine_once, make_engine);
     return engine;
 }
@@ -36,7 +36,7 @@ struct cdnnl_conv {
 };
 
 // Primitive attributes asking for a scratchpad the caller owns.
-dnnl_primitive_attr_t user_scratchpad(void) {
+dnnl_primitive_attr_t cdnnl_user_scratchpad(void) {
     dnnl_primitive_attr_t attr = NULL;
     if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
@@ -44,25 +44,25 @@ dnnl_primitive_attr_t user_scratchpad(void) {
 }
 
 // The scratchpad memory a primitive descriptor asks for (NULL when it needs none).
-dnnl_status_t scratchpad(const_dnnl_primitive_desc_t pd, dnnl_memory_t *memory) {
+dnnl_status_t cdnnl_scratchpad(const_dnnl_primitive_desc_t pd, dnnl_memory_t *memory) {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     *memory = NULL;
     if (!md || dnnl_memory_desc_get_size(md) == 0) return dnnl_success;
-    return dnnl_memory_create(memory, md, shared_engine(), DNNL_MEMORY_ALLOCATE);
+    return dnnl_memory_create(memory, md, cdnnl_shared_engine(), DNNL_MEMORY_ALLOCATE);
 }
 
 #define CHECK(call, what) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) { \
     snprintf(error, (size_t)error_length, "%s: oneDNN status %d", what, (int)s_); goto fail; } } while (0)
 
-int reorder(dnnl_engine_t engine, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, dnnl_primitive_t *out,
+int cdnnl_reorder(dnnl_engine_t engine, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, dnnl_primitive_t *out,
                    dnnl_memory_t *scratch) {
     dnnl_primitive_desc_t rpd;
-    dnnl_primitive_attr_t attr = user_scratchpad();
+    dnnl_primitive_attr_t attr = cdnnl_user_scratchpad();
     dnnl_status_t s = dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, attr);
     dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) return 1;
     s = dnnl_primitive_create(out, rpd);
-    if (s == dnnl_success) s = scratchpad(rpd, scratch);
+    if (s == dnnl_success) s = cdnnl_scratchpad(rpd, scratch);
     dnnl_primitive_desc_destroy(rpd);
     return s != dnnl_success;
 }
@@ -70,7 +70,7 @@ int reorder(dnnl_engine_t engine, const dnnl_memory_desc_t *from, const dnnl_mem
 cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
                               int has_bias, int bf16, int layout, int threads, char *error, int error_length) {
     omp_set_num_threads(threads);
-    dnnl_engine_t engine = shared_engine();
+    dnnl_engine_t engine = cdnnl_shared_engine();
     cdnnl_conv *c = calloc(1, sizeof *c);
     if (!c || !engine) { snprintf(error, (size_t)error_length, "no oneDNN CPU engine"); free(c); return NULL; }
     c->threads = threads;
@@ -95,12 +95,12 @@ cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, in
     dnnl_convolution_desc_t desc;
     CHECK(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src_md, &w_md,
                                              has_bias ? &b_md : NULL, &dst_md, strides, padding, padding), "convolution descriptor");
-    dnnl_primitive_attr_t attr = user_scratchpad();
+    dnnl_primitive_attr_t attr = cdnnl_user_scratchpad();
     dnnl_status_t made = dnnl_primitive_desc_create(&c->pd, &desc, attr, engine, NULL);
     dnnl_primitive_attr_destroy(attr);
     CHECK(made, "convolution primitive descriptor");
     CHECK(dnnl_primitive_create(&c->conv, c->pd), "convolution primitive");
-    CHECK(scratchpad(c->pd, &c->conv_scratch), "scratchpad");
+    CHECK(cdnnl_scratchpad(c->pd, &c->conv_scratch), "scratchpad");
     CHECK(dnnl_stream_create(&c->stream, engine, dnnl_stream_default_flags), "stream");
 
     const dnnl_memory_desc_t *src_actual = dnnl_primitive_desc_query_md(c->pd, dnnl_query_src_md, 0);
@@ -112,11 +112,11 @@ cdnnl_conv *cdnnl_conv_create(int n, int cin, int h, int w, int cout, int kh, in
     if (has_bias) CHECK(dnnl_memory_create(&c->bias, &b_md, engine, DNNL_MEMORY_ALLOCATE), "bias memory");
     if (!dnnl_memory_desc_equal(src_actual, &user_src_md)) {
         CHECK(dnnl_memory_create(&c->src, src_actual, engine, DNNL_MEMORY_ALLOCATE), "source memory");
-        if (reorder(engine, &user_src_md, src_actual, &c->src_reorder, &c->src_scratch)) { snprintf(error, (size_t)error_length, "source reorder"); goto fail; }
+        if (cdnnl_reorder(engine, &user_src_md, src_actual, &c->src_reorder, &c->src_scratch)) { snprintf(error, (size_t)error_length, "source reorder"); goto fail; }
     }
     if (!dnnl_memory_desc_equal(dst_actual, &user_dst_md)) {
         CHECK(dnnl_memory_create(&c->dst, dst_actual, engine, DNNL_MEMORY_ALLOCATE), "output memory");
-        if (reorder(engine, dst_actual, &user_dst_md, &c->dst_reorder, &c->dst_scratch)) { snprintf(error, (size_t)error_length, "output reorder"); goto fail; }
+        if (cdnnl_reorder(engine, dst_actual, &user_dst_md, &c->dst_reorder, &c->dst_scratch)) { snprintf(error, (size_t)error_length, "output reorder"); goto fail; }
     }
     return c;
 fail:
@@ -124,21 +124,21 @@ fail:
     return NULL;
 }
 
-dnnl_status_t run_reorder(dnnl_primitive_t r, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to, dnnl_memory_t scratch) {
+dnnl_status_t cdnnl_run_reorder(dnnl_primitive_t r, dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to, dnnl_memory_t scratch) {
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, scratch}};
     return dnnl_primitive_execute(r, stream, scratch ? 3 : 2, args);
 }
 
 int cdnnl_conv_set_weights(cdnnl_conv *c, const float *weights, const float *bias) {
     omp_set_num_threads(c->threads);
-    dnnl_engine_t engine = shared_engine();
+    dnnl_engine_t engine = cdnnl_shared_engine();
     dnnl_memory_t user;
     if (dnnl_memory_create(&user, &c->user_weights_md, engine, (void *)weights) != dnnl_success) return 1;
     dnnl_primitive_t r;
     dnnl_memory_t scratch = NULL;
-    int failed = reorder(engine, &c->user_weights_md, dnnl_primitive_desc_query_md(c->pd, dnnl_query_weights_md, 0), &r, &scratch);
+    int failed = cdnnl_reorder(engine, &c->user_weights_md, dnnl_primitive_desc_query_md(c->pd, dnnl_query_weights_md, 0), &r, &scratch);
     if (!failed) {
-        failed = run_reorder(r, c->stream, user, c->weights, scratch) != dnnl_success || dnnl_stream_wait(c->stream) != dnnl_success;
+        failed = cdnnl_run_reorder(r, c->stream, user, c->weights, scratch) != dnnl_success || dnnl_stream_wait(c->stream) != dnnl_success;
         dnnl_primitive_destroy(r);
         dnnl_memory_destroy(scratch);
     }
@@ -156,13 +156,13 @@ int cdnnl_conv_run(cdnnl_conv *c, const float *x, float *y) {
     if (dnnl_memory_set_data_handle(c->user_src, (void *)x) != dnnl_success) return 1;
     if (dnnl_memory_set_data_handle(c->user_dst, y) != dnnl_success) return 1;
     dnnl_memory_t src = c->src ? c->src : c->user_src, dst = c->dst ? c->dst : c->user_dst;
-    if (c->src_reorder && run_reorder(c->src_reorder, c->stream, c->user_src, src, c->src_scratch) != dnnl_success) return 1;
+    if (c->src_reorder && cdnnl_run_reorder(c->src_reorder, c->stream, c->user_src, src, c->src_scratch) != dnnl_success) return 1;
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, c->weights}, {DNNL_ARG_DST, dst}};
     int count = 3;
     if (c->bias) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, c->bias};
     if (c->conv_scratch) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, c->conv_scratch};
     if (dnnl_primitive_execute(c->conv, c->stream, count, args) != dnnl_success) return 1;
-    if (c->dst_reorder && run_reorder(c->dst_reorder, c->stream, dst, c->user_dst, c->dst_scratch) != dnnl_success) return 1;
+    if (c->dst_reorder && cdnnl_run_reorder(c->dst_reorder, c->stream, dst, c->user_dst, c->dst_scratch) != dnnl_success) return 1;
     return dnnl_stream_wait(c->stream) != dnnl_success;
 }
 

@@ -15,19 +15,19 @@ typedef struct {
 
 // `to_user`: the primitive writes this tensor (reorder inner -> user after it runs).
 static int port_init(port *p, const dnnl_memory_desc_t *user_md, const dnnl_memory_desc_t *inner_md, int to_user) {
-    dnnl_engine_t engine = shared_engine();
+    dnnl_engine_t engine = cdnnl_shared_engine();
     if (dnnl_memory_create(&p->user, user_md, engine, DNNL_MEMORY_NONE) != dnnl_success) return 1;
     if (dnnl_memory_desc_equal(user_md, inner_md)) return 0;
     if (dnnl_memory_create(&p->inner, inner_md, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) return 1;
-    return to_user ? reorder(engine, inner_md, user_md, &p->reorder, &p->scratch)
-                   : reorder(engine, user_md, inner_md, &p->reorder, &p->scratch);
+    return to_user ? cdnnl_reorder(engine, inner_md, user_md, &p->reorder, &p->scratch)
+                   : cdnnl_reorder(engine, user_md, inner_md, &p->reorder, &p->scratch);
 }
 
 // The memory to hand the primitive for an input at `data` (reordered into it when needed).
 static dnnl_memory_t port_in(port *p, const void *data, dnnl_stream_t stream) {
     if (dnnl_memory_set_data_handle(p->user, (void *)data) != dnnl_success) return NULL;
     if (!p->inner) return p->user;
-    return run_reorder(p->reorder, stream, p->user, p->inner, p->scratch) == dnnl_success ? p->inner : NULL;
+    return cdnnl_run_reorder(p->reorder, stream, p->user, p->inner, p->scratch) == dnnl_success ? p->inner : NULL;
 }
 
 // The memory a primitive writes an output for `data` into; port_out_finish copies it out.
@@ -37,7 +37,7 @@ static dnnl_memory_t port_out(port *p, void *data) {
 }
 
 static int port_out_finish(port *p, dnnl_stream_t stream) {
-    return p->inner && run_reorder(p->reorder, stream, p->inner, p->user, p->scratch) != dnnl_success;
+    return p->inner && cdnnl_run_reorder(p->reorder, stream, p->inner, p->user, p->scratch) != dnnl_success;
 }
 
 static void port_destroy(port *p) {
@@ -59,11 +59,11 @@ struct cdnnl_train {
 
 static int make(dnnl_primitive_desc_t *pd, dnnl_primitive_t *prim, dnnl_memory_t *scratch,
                 const dnnl_convolution_desc_t *desc, const_dnnl_primitive_desc_t hint) {
-    dnnl_primitive_attr_t attr = user_scratchpad();
-    dnnl_status_t s = dnnl_primitive_desc_create(pd, desc, attr, shared_engine(), hint);
+    dnnl_primitive_attr_t attr = cdnnl_user_scratchpad();
+    dnnl_status_t s = dnnl_primitive_desc_create(pd, desc, attr, cdnnl_shared_engine(), hint);
     dnnl_primitive_attr_destroy(attr);
     if (s == dnnl_success) s = dnnl_primitive_create(prim, *pd);
-    if (s == dnnl_success) s = scratchpad(*pd, scratch);
+    if (s == dnnl_success) s = cdnnl_scratchpad(*pd, scratch);
     return s != dnnl_success;
 }
 
@@ -71,12 +71,14 @@ static const dnnl_memory_desc_t *md(const_dnnl_primitive_desc_t pd, dnnl_query_t
     return dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
-#define CHECK(call, what) do { if (call) { snprintf(error, (size_t)error_length, "%s failed", what); goto fail; } } while (0)
+// `call` is a dnnl_status_t or 0 / nonzero; the message names the step and the status.
+#define CHECK(call, what) do { int s_ = (int)(call); if (s_) { \
+    snprintf(error, (size_t)error_length, "%s: oneDNN status %d", what, s_); goto fail; } } while (0)
 
 cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
-                                int has_bias, int threads, char *error, int error_length) {
+                                int has_bias, int needs_dx, int threads, char *error, int error_length) {
     omp_set_num_threads(threads);
-    dnnl_engine_t engine = shared_engine();
+    dnnl_engine_t engine = cdnnl_shared_engine();
     cdnnl_train *t = calloc(1, sizeof *t);
     if (!t || !engine) { snprintf(error, (size_t)error_length, "no oneDNN CPU engine"); free(t); return NULL; }
     t->threads = threads;
@@ -100,10 +102,12 @@ cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, 
                                              has_bias ? &bias_md : NULL, &dst_any, strides, padding, padding),
           "forward descriptor");
     CHECK(make(&t->fwd_pd, &t->fwd, &t->fwd_scratch, &desc, NULL), "forward primitive");
-    CHECK(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src_any, &w_any, &dst_any, strides,
-                                                   padding, padding),
-          "backward-data descriptor");
-    CHECK(make(&t->bwd_data_pd, &t->bwd_data, &t->bwd_data_scratch, &desc, t->fwd_pd), "backward-data primitive");
+    if (needs_dx) {
+        CHECK(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src_any, &w_any, &dst_any,
+                                                       strides, padding, padding),
+              "backward-data descriptor");
+        CHECK(make(&t->bwd_data_pd, &t->bwd_data, &t->bwd_data_scratch, &desc, t->fwd_pd), "backward-data primitive");
+    }
     CHECK(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src_any, &w_any,
                                                       has_bias ? &bias_md : NULL, &dst_any, strides, padding, padding),
           "backward-weights descriptor");
@@ -114,9 +118,11 @@ cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, 
     CHECK(port_init(&t->fwd_src, &user_src, md(t->fwd_pd, dnnl_query_src_md), 0), "forward source");
     CHECK(port_init(&t->fwd_weights, &user_w, md(t->fwd_pd, dnnl_query_weights_md), 0), "forward weights");
     CHECK(port_init(&t->fwd_dst, &user_dst, md(t->fwd_pd, dnnl_query_dst_md), 1), "forward output");
-    CHECK(port_init(&t->bd_diff_dst, &user_dst, md(t->bwd_data_pd, dnnl_query_diff_dst_md), 0), "output gradient");
-    CHECK(port_init(&t->bd_weights, &user_w, md(t->bwd_data_pd, dnnl_query_weights_md), 0), "backward weights");
-    CHECK(port_init(&t->bd_diff_src, &user_src, md(t->bwd_data_pd, dnnl_query_diff_src_md), 1), "input gradient");
+    if (needs_dx) {
+        CHECK(port_init(&t->bd_diff_dst, &user_dst, md(t->bwd_data_pd, dnnl_query_diff_dst_md), 0), "output gradient");
+        CHECK(port_init(&t->bd_weights, &user_w, md(t->bwd_data_pd, dnnl_query_weights_md), 0), "backward weights");
+        CHECK(port_init(&t->bd_diff_src, &user_src, md(t->bwd_data_pd, dnnl_query_diff_src_md), 1), "input gradient");
+    }
     CHECK(port_init(&t->bw_src, &user_src, md(t->bwd_weights_pd, dnnl_query_src_md), 0), "backward source");
     CHECK(port_init(&t->bw_diff_dst, &user_dst, md(t->bwd_weights_pd, dnnl_query_diff_dst_md), 0), "output gradient");
     CHECK(port_init(&t->bw_diff_weights, &user_w, md(t->bwd_weights_pd, dnnl_query_diff_weights_md), 1),
@@ -151,6 +157,7 @@ int cdnnl_train_forward(cdnnl_train *t, const float *weights, const float *bias,
 int cdnnl_train_backward(cdnnl_train *t, const float *weights, const float *x, const float *dy, float *dx, float *dw,
                          float *db) {
     omp_set_num_threads(t->threads);
+    if (dx && !t->bwd_data) return 1;  // built without the input gradient
     if (dx) {
         dnnl_memory_t g = port_in(&t->bd_diff_dst, dy, t->stream), w = port_in(&t->bd_weights, weights, t->stream);
         dnnl_memory_t out = port_out(&t->bd_diff_src, dx);

@@ -31,6 +31,7 @@ public final class Conv2D: Layer, Threaded {
     public var trainingBackend = TrainingBackend.reference
     var oneDNNTraining: [OneDNNTrainingConvolution] = []  // per worker (OneDNNTraining.swift)
     var trainedOnOneDNN = false
+    var oneDNNTrainingFailed = false  // apart from oneDNNFailed: one path failing leaves the other
     let inputGradient = Tensor(shape: [0])
     var input: Tensor?
     private var columns: [Tensor] = []  // one im2col buffer per worker
@@ -80,7 +81,9 @@ public final class Conv2D: Layer, Threaded {
         }
         input = x
         trainedOnOneDNN = false
-        if training && trainingBackend == .oneDNN && !oneDNNFailed && x.count > 0, let y = forwardTrainingOneDNN(x) {
+        if training && trainingBackend == .oneDNN && !oneDNNTrainingFailed && x.count > 0,
+            let y = forwardTrainingOneDNN(x)
+        {
             trainedOnOneDNN = true
             return y
         }

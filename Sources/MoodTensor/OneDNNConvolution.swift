@@ -96,7 +96,7 @@ extension Conv2D {
                 if let cached = oneDNN.first(where: { $0.key == key }) { return cached }
                 let made = try OneDNNConvolution(self, key: key)
                 // A few shapes per layer (the full batch and a last, smaller one) stay built.
-                if oneDNN.count == 4 * workers { oneDNN.removeFirst() }
+                while oneDNN.count >= 4 * workers { oneDNN.removeFirst() }
                 oneDNN.append(made)
                 return made
             }

@@ -19,6 +19,11 @@ extension Layer {
         (self as? Conv2D)?.trainingBackend = backend
         for layer in sublayers { layer.setTrainingBackend(backend) }
     }
+
+    /// Whether any convolution of the network trains on oneDNN.
+    public var trainsOnOneDNN: Bool {
+        (self as? Conv2D)?.trainingBackend == .oneDNN || sublayers.contains { $0.trainsOnOneDNN }
+    }
 }
 
 /// One worker's oneDNN training convolution for a fixed input shape (one OpenMP thread).
@@ -33,8 +38,8 @@ final class OneDNNTrainingConvolution {
             let handle = cdnnl_train_create(
                 Int32(key.batch), Int32(conv.inChannels), Int32(key.height), Int32(key.width), Int32(conv.outChannels),
                 Int32(conv.kernel.h), Int32(conv.kernel.w), Int32(conv.stride.h), Int32(conv.stride.w),
-                Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1, 1, &message,
-                Int32(message.count))
+                Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1,
+                conv.computesInputGradient ? 1 : 0, 1, &message, Int32(message.count))
         else { throw OneDNNError(message: String(cString: message)) }
         self.key = key
         self.handle = handle
@@ -68,17 +73,18 @@ extension Conv2D {
                 batch: n * (worker + 1) / workers - n * worker / workers, height: h, width: w, worker: worker)
             if let cached = oneDNNTraining.first(where: { $0.key == key }) { return cached }
             let made = try OneDNNTrainingConvolution(self, key: key)
-            if oneDNNTraining.count == 4 * workers { oneDNNTraining.removeFirst() }
+            while oneDNNTraining.count >= 4 * workers { oneDNNTraining.removeFirst() }
             oneDNNTraining.append(made)
             return made
         }
     }
 
     private func oneDNNFallback(_ error: Error) {
-        if !oneDNNFailed {
-            FileHandle.standardError.write(Data("mooddex: \(error); Conv2D falls back to the reference code\n".utf8))
+        if !oneDNNTrainingFailed {
+            FileHandle.standardError.write(
+                Data("mooddex: \(error); Conv2D trains on the reference code from here on\n".utf8))
         }
-        oneDNNFailed = true
+        oneDNNTrainingFailed = true
     }
 
     /// The training forward pass on oneDNN, or nil (after one warning) when oneDNN cannot do it.

@@ -88,7 +88,10 @@ public final class Learner {
         guard valid.count > 0 else { throw InputError("validation data", "no validation samples") }
         let batches = (train.count + batchSize - 1) / batchSize
         let schedule = OneCycleSchedule(maxLR: maxLR, totalSteps: epochs * batches)
-        let scheduleKey = "onecycle maxLR=\(maxLR) epochs=\(epochs) batches=\(batches) start=\(history.count)"
+        // A checkpoint resumes bit for bit only on the backend that wrote it; another one starts over.
+        let scheduleKey =
+            "onecycle maxLR=\(maxLR) epochs=\(epochs) batches=\(batches) start=\(history.count)"
+            + (network.trainsOnOneDNN ? " backend=onednn" : "")
         var firstEpoch = 0
         let startHistory = history
         if let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) {

@@ -35,10 +35,11 @@ void cdnnl_conv_destroy(cdnnl_conv *conv);
 /// they change every step. Built for `threads` OpenMP threads; NULL on failure with a message.
 typedef struct cdnnl_train cdnnl_train;
 cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
-                                int has_bias, int threads, char *error, int error_length);
+                                int has_bias, int needs_dx, int threads, char *error, int error_length);
 /// y = conv(x) + bias (bias NULL when built without one). 0 on success.
 int cdnnl_train_forward(cdnnl_train *t, const float *weights, const float *bias, const float *x, float *y);
-/// From the output gradient `dy`: dx (skipped when NULL), and dw, db *overwritten* (not added to;
+/// From the output gradient `dy`: dx (skipped when NULL; must be NULL when built without
+/// `needs_dx`), and dw, db *overwritten* (not added to;
 /// db ignored without bias). `x` and `weights` are the forward pass's. 0 on success.
 int cdnnl_train_backward(cdnnl_train *t, const float *weights, const float *x, const float *dy, float *dx, float *dw,
                          float *db);
