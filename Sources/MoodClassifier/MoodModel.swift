@@ -61,7 +61,7 @@ public final class MoodModel {
     /// the whole training state is saved there after every epoch, and a run that finds one of
     /// the same schedule resumes after it (bit for bit as if it had never stopped). `shouldStop`
     /// (default: Ctrl-C) is polled after each epoch; stopping throws `CancellationError`.
-    /// `backend` runs the convolutions (``TrainingBackend``: `.reference` for bits that repeat on
+    /// `backend` runs the convolutions (`TrainingBackend`: `.reference` for bits that repeat on
     /// every machine, `.oneDNN` for speed).
     public static func train(
         paths: [String], labels: [Int], validation: ([String], [Int])? = nil, settings: Settings,

@@ -59,7 +59,7 @@ public final class FineTunedMusicnn {
 
     /// Fine-tunes on the clips `train` (indices into `maps`) with mood `labels`; `validation`
     /// (clips, labels) is scored after each epoch on its middle windows; `backend` runs the
-    /// trained convolutions (``TrainingBackend``).
+    /// trained convolutions (`TrainingBackend`).
     public static func train(
         maps: FrontEndMaps, train: [Int], labels: [Int], validation: ([Int], [Int])? = nil,
         settings: Settings, cache: URL, threads: Int, progress: Bool = false,
