@@ -125,33 +125,47 @@ public final class BatchNorm2D: Layer, Threaded {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("BatchNorm2D.backward before forward") }
-        let n = x.shape[0], plane = x.count / (n * channels), m = Float(n * plane)
+        let n = x.shape[0], plane = x.count / (n * channels)
         inputGradient.resize(x.shape)
         Compute.parallel(channels, workers: threads) { _, range in
             for c in range {
-                let mu = mean[c], invStd = inverseStd[c], g = gamma.value.data[c]
-                var sumDy = 0.0, sumDyXhat = 0.0
-                for s in 0..<n {
-                    let p = x.data + (s * channels + c) * plane, d = dy.data + (s * channels + c) * plane
-                    var a: Float = 0, b: Float = 0
-                    for i in 0..<plane { a += d[i]; b += d[i] * (p[i] - mu) }
-                    sumDy += Double(a); sumDyXhat += Double(b) * Double(invStd)
-                }
-                gamma.gradient.data[c] += Float(sumDyXhat)
-                beta.gradient.data[c] += Float(sumDy)
-                for s in 0..<n {
-                    let p = x.data + (s * channels + c) * plane, d = dy.data + (s * channels + c) * plane
-                    let out = inputGradient.data + (s * channels + c) * plane
-                    if trainedLast {
-                        let k = g * invStd / m, meanDy = Float(sumDy), meanDyXhat = Float(sumDyXhat)
-                        for i in 0..<plane { out[i] = k * (m * d[i] - meanDy - (p[i] - mu) * invStd * meanDyXhat) }
-                    } else {
-                        let k = g * invStd
-                        for i in 0..<plane { out[i] = k * d[i] }
-                    }
+                backwardChannel(c, x: x, samples: n, plane: plane) { s in
+                    UnsafePointer(dy.data + (s * channels + c) * plane)
                 }
             }
         }
         return inputGradient
+    }
+
+    /// Channel `c`'s backward pass into ``inputGradient`` and the parameters' gradients, given
+    /// the gradient reaching this layer's output one plane at a time: `gradient(s)` for sample
+    /// `s` (asked for twice per sample; the fused batch norm + ReLU + max pool rebuilds it each
+    /// time instead of storing it, and shares these sums so its bits are this layer's).
+    @inline(__always)
+    func backwardChannel(
+        _ c: Int, x: Tensor, samples n: Int, plane: Int, gradient: (Int) -> UnsafePointer<Float>
+    ) {
+        let m = Float(n * plane)
+        let mu = mean[c], invStd = inverseStd[c], g = gamma.value.data[c]
+        var sumDy = 0.0, sumDyXhat = 0.0
+        for s in 0..<n {
+            let p = x.data + (s * channels + c) * plane, d = gradient(s)
+            var a: Float = 0, b: Float = 0
+            for i in 0..<plane { a += d[i]; b += d[i] * (p[i] - mu) }
+            sumDy += Double(a); sumDyXhat += Double(b) * Double(invStd)
+        }
+        gamma.gradient.data[c] += Float(sumDyXhat)
+        beta.gradient.data[c] += Float(sumDy)
+        for s in 0..<n {
+            let p = x.data + (s * channels + c) * plane, d = gradient(s)
+            let out = inputGradient.data + (s * channels + c) * plane
+            if trainedLast {
+                let k = g * invStd / m, meanDy = Float(sumDy), meanDyXhat = Float(sumDyXhat)
+                for i in 0..<plane { out[i] = k * (m * d[i] - meanDy - (p[i] - mu) * invStd * meanDyXhat) }
+            } else {
+                let k = g * invStd
+                for i in 0..<plane { out[i] = k * d[i] }
+            }
+        }
     }
 }

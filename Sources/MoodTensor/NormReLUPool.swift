@@ -52,20 +52,8 @@ extension BatchNorm2D {
                             for i in 0..<(kh * w) { rows[i] = Self.rectified(top[i], scale, shift) }
                             let row = y + p * ho * wo + oh * wo, at = indices + p * ho * wo + oh * wo
                             for ow in 0..<wo {
-                                let start = ow * sw
-                                var best = rows[start], index = start
-                                var poison: Float = 0  // v * 0 is 0 for numbers, NaN for NaN or infinity
-                                for i in 0..<kh {
-                                    let line = start + i * w
-                                    for j in 0..<kw {
-                                        let v = rows[line + j]
-                                        let greater = v > best  // strict: the first maximum wins
-                                        index = greater ? line + j : index
-                                        best = greater ? v : best
-                                        poison += v * 0
-                                    }
-                                }
-                                row[ow] = best + poison
+                                let (best, index) = MaxPool2D.scan(rows, start: ow * sw, rowStride: w, pool.window)
+                                row[ow] = best
                                 at[ow] = Int32(truncatingIfNeeded: oh * sh * w + index)
                             }
                         }
@@ -81,20 +69,19 @@ extension BatchNorm2D {
     func backwardNormReLUPool(_ dy: Tensor, pool: MaxPool2D) -> Tensor {
         guard let x = input else { preconditionFailure("BatchNorm2D.backward before forward") }
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let plane = h * w, planeOut = dy.shape[2] * dy.shape[3], m = Float(n * plane)
+        let plane = h * w, planeOut = dy.shape[2] * dy.shape[3]
         inputGradient.resize(x.shape)
-        let source = x.data, g = dy.data, dx = inputGradient.data, training = trainedLast
+        let source = x.data, g = dy.data
         pool.argmax.withUnsafeBufferPointer { arg in
             let indices = arg.baseAddress!
             Compute.parallel(channels, workers: threads) { _, channelRange in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: plane)
                 defer { scratch.deallocate() }
                 for c in channelRange {
-                    let mu = mean[c], invStd = inverseStd[c], gammaC = gamma.value.data[c]
                     let (scale, shift) = affine(c)
                     // The gradient reaching batch norm's output on plane (s, c): MaxPool2D.backward
-                    // then ReLU.backward, into scratch.
-                    func gradient(_ s: Int) -> UnsafePointer<Float> {
+                    // then ReLU.backward, into scratch; batch norm's own sums and dx follow.
+                    backwardChannel(c, x: x, samples: n, plane: plane) { s in
                         let p = source + (s * channels + c) * plane
                         scratch.update(repeating: 0, count: plane)
                         let gp = g + (s * channels + c) * planeOut, a = indices + (s * channels + c) * planeOut
@@ -103,26 +90,6 @@ extension BatchNorm2D {
                             scratch[i] = scratch[i] * (Self.rectified(p[i], scale, shift) > 0 ? 1 : 0)
                         }
                         return UnsafePointer(scratch)
-                    }
-                    var sumDy = 0.0, sumDyXhat = 0.0
-                    for s in 0..<n {
-                        let p = source + (s * channels + c) * plane, d = gradient(s)
-                        var a: Float = 0, b: Float = 0
-                        for i in 0..<plane { a += d[i]; b += d[i] * (p[i] - mu) }
-                        sumDy += Double(a); sumDyXhat += Double(b) * Double(invStd)
-                    }
-                    gamma.gradient.data[c] += Float(sumDyXhat)
-                    beta.gradient.data[c] += Float(sumDy)
-                    for s in 0..<n {
-                        let p = source + (s * channels + c) * plane, d = gradient(s)
-                        let out = dx + (s * channels + c) * plane
-                        if training {
-                            let k = gammaC * invStd / m, meanDy = Float(sumDy), meanDyXhat = Float(sumDyXhat)
-                            for i in 0..<plane { out[i] = k * (m * d[i] - meanDy - (p[i] - mu) * invStd * meanDyXhat) }
-                        } else {
-                            let k = gammaC * invStd
-                            for i in 0..<plane { out[i] = k * d[i] }
-                        }
                     }
                 }
             }

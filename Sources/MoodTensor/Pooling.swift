@@ -42,20 +42,8 @@ public final class MaxPool2D: Layer, Threaded {
                     for oh in 0..<ho {
                         let row = y + p * ho * wo + oh * wo, at = indices + p * ho * wo + oh * wo
                         for ow in 0..<wo {
-                            let start = oh * sh * w + ow * sw
-                            var best = plane[start], index = start
-                            var poison: Float = 0  // v * 0 is 0 for numbers, NaN for NaN or infinity
-                            for i in 0..<kh {
-                                let line = start + i * w
-                                for j in 0..<kw {
-                                    let v = plane[line + j]
-                                    let greater = v > best  // strict: the first maximum wins, as in PyTorch
-                                    index = greater ? line + j : index
-                                    best = greater ? v : best
-                                    poison += v * 0
-                                }
-                            }
-                            row[ow] = best + poison
+                            let (best, index) = Self.scan(plane, start: oh * sh * w + ow * sw, rowStride: w, window)
+                            row[ow] = best
                             at[ow] = Int32(truncatingIfNeeded: index)
                         }
                     }
@@ -63,6 +51,27 @@ public final class MaxPool2D: Layer, Threaded {
             }
         }
         return output
+    }
+
+    /// The window's first maximum (row by row) and its position in `plane`; NaN when the window
+    /// holds NaN or infinity. Shared with the fused batch norm + ReLU + max pool.
+    @inline(__always)
+    static func scan(_ plane: UnsafePointer<Float>, start: Int, rowStride w: Int, _ window: (h: Int, w: Int))
+        -> (value: Float, index: Int)
+    {
+        var best = plane[start], index = start
+        var poison: Float = 0  // v * 0 is 0 for numbers, NaN for NaN or infinity
+        for i in 0..<window.h {
+            let line = start + i * w
+            for j in 0..<window.w {
+                let v = plane[line + j]
+                let greater = v > best  // strict: the first maximum wins, as in PyTorch
+                index = greater ? line + j : index
+                best = greater ? v : best
+                poison += v * 0
+            }
+        }
+        return (best + poison, index)
     }
 
     /// Each output's gradient goes to the position that held its maximum.
