@@ -55,6 +55,9 @@ struct cdnnl_train {
     dnnl_memory_t fwd_scratch, bwd_data_scratch, bwd_weights_scratch, bias, diff_bias;
     // Forward: x, W -> y. Backward data: dy, W -> dx. Backward weights: x, dy -> dW, db.
     port fwd_src, fwd_weights, fwd_dst, bd_diff_dst, bd_weights, bd_diff_src, bw_src, bw_diff_dst, bw_diff_weights;
+    // Copies kept once: backward weights reads the forward's reordered x (Conv2D keeps its input
+    // from forward to backward), and both backward primitives read one reordered dy.
+    int src_shared, dy_shared;
 };
 
 static int make(dnnl_primitive_desc_t *pd, dnnl_primitive_t *prim, dnnl_memory_t *scratch,
@@ -123,8 +126,12 @@ cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, 
         CHECK(port_init(&t->bd_weights, &user_w, md(t->bwd_data_pd, dnnl_query_weights_md), 0), "backward weights");
         CHECK(port_init(&t->bd_diff_src, &user_src, md(t->bwd_data_pd, dnnl_query_diff_src_md), 1), "input gradient");
     }
-    CHECK(port_init(&t->bw_src, &user_src, md(t->bwd_weights_pd, dnnl_query_src_md), 0), "backward source");
-    CHECK(port_init(&t->bw_diff_dst, &user_dst, md(t->bwd_weights_pd, dnnl_query_diff_dst_md), 0), "output gradient");
+    const dnnl_memory_desc_t *bw_src_md = md(t->bwd_weights_pd, dnnl_query_src_md);
+    const dnnl_memory_desc_t *bw_dy_md = md(t->bwd_weights_pd, dnnl_query_diff_dst_md);
+    t->src_shared = t->fwd_src.inner && dnnl_memory_desc_equal(bw_src_md, md(t->fwd_pd, dnnl_query_src_md));
+    t->dy_shared = t->bd_diff_dst.inner && dnnl_memory_desc_equal(bw_dy_md, md(t->bwd_data_pd, dnnl_query_diff_dst_md));
+    if (!t->src_shared) CHECK(port_init(&t->bw_src, &user_src, bw_src_md, 0), "backward source");
+    if (!t->dy_shared) CHECK(port_init(&t->bw_diff_dst, &user_dst, bw_dy_md, 0), "output gradient");
     CHECK(port_init(&t->bw_diff_weights, &user_w, md(t->bwd_weights_pd, dnnl_query_diff_weights_md), 1),
           "weights gradient");
     if (has_bias) {
@@ -158,8 +165,10 @@ int cdnnl_train_backward(cdnnl_train *t, const float *weights, const float *x, c
                          float *db) {
     omp_set_num_threads(t->threads);
     if (dx && !t->bwd_data) return 1;  // built without the input gradient
+    dnnl_memory_t shared_dy = NULL;
     if (dx) {
         dnnl_memory_t g = port_in(&t->bd_diff_dst, dy, t->stream), w = port_in(&t->bd_weights, weights, t->stream);
+        shared_dy = g;
         dnnl_memory_t out = port_out(&t->bd_diff_src, dx);
         if (!g || !w || !out) return 1;
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_DIFF_DST, g}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, out}};
@@ -168,7 +177,10 @@ int cdnnl_train_backward(cdnnl_train *t, const float *weights, const float *x, c
         if (dnnl_primitive_execute(t->bwd_data, t->stream, count, args) != dnnl_success) return 1;
         if (port_out_finish(&t->bd_diff_src, t->stream)) return 1;
     }
-    dnnl_memory_t src = port_in(&t->bw_src, x, t->stream), g = port_in(&t->bw_diff_dst, dy, t->stream);
+    dnnl_memory_t src = t->src_shared ? t->fwd_src.inner : port_in(&t->bw_src, x, t->stream);
+    dnnl_memory_t g = !t->dy_shared ? port_in(&t->bw_diff_dst, dy, t->stream)
+                      : shared_dy    ? shared_dy
+                                     : port_in(&t->bd_diff_dst, dy, t->stream);
     dnnl_memory_t out = port_out(&t->bw_diff_weights, dw);
     if (!src || !g || !out) return 1;
     dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, g}, {DNNL_ARG_DIFF_WEIGHTS, out}};

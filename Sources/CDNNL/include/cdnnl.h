@@ -40,7 +40,8 @@ cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, 
 int cdnnl_train_forward(cdnnl_train *t, const float *weights, const float *bias, const float *x, float *y);
 /// From the output gradient `dy`: dx (skipped when NULL; must be NULL when built without
 /// `needs_dx`), and dw, db *overwritten* (not added to;
-/// db ignored without bias). `x` and `weights` are the forward pass's. 0 on success.
+/// db ignored without bias). `x` and `weights` are the forward pass's: `x` must be
+/// the input, unchanged, of this object's last forward (its reordered copy is reused). 0 on success.
 int cdnnl_train_backward(cdnnl_train *t, const float *weights, const float *x, const float *dy, float *dx, float *dw,
                          float *db);
 /// oneDNN's kernel name for the forward (0), backward-data (1) or backward-weights (2) primitive.
