@@ -1,6 +1,7 @@
 import Foundation
 import MoodAudio
 import MoodCore
+import MoodDatasets
 import MoodPretrained
 import MoodTensor
 
@@ -51,16 +52,26 @@ public final class FineTunedMoodModel: MoodClassifying {
         self.model = model
     }
 
-    /// Fine-tunes on `paths` with mood indices `labels` (front-end maps cached in `cache`).
+    /// Fine-tunes on `paths` with mood indices `labels` (front-end maps cached in `cache`);
+    /// `groups` (artists, one per path) keep the probe's penalty search artist-disjoint when the
+    /// head starts from the probe (required then).
     public static func train(
-        paths: [String], labels: [Int], settings: Settings, cache: URL, threads: Int,
+        paths: [String], labels: [Int], groups: [String]? = nil, settings: Settings, cache: URL, threads: Int,
         progress: Bool = false, backend: TrainingBackend = .reference
     ) throws -> (FineTunedMoodModel, FineTunedMusicnn.Record) {
+        var probeFolds: [[Int]]?
+        if settings.training.headStart == .probe {
+            guard let groups, groups.count == paths.count else {
+                throw InvalidParameter("groups", groups?.count ?? 0, "must name one artist per file (\(paths.count))")
+            }
+            var generator = SeededGenerator(seed: settings.training.seed)
+            probeFolds = CrossValidation.groupKFold(groups: groups, folds: 5, generator: &generator)
+        }
         let maps = try FrontEndMaps(
             model: settings.training.base, paths: paths, seconds: settings.seconds, cache: cache,
             threads: threads, progress: progress)
         let (model, record) = try FineTunedMusicnn.train(
-            maps: maps, train: Array(paths.indices), labels: labels,
+            maps: maps, train: Array(paths.indices), labels: labels, probeFolds: probeFolds,
             settings: settings.training, cache: cache, threads: threads, progress: progress, backend: backend)
         return (FineTunedMoodModel(settings: settings, model: model), record)
     }

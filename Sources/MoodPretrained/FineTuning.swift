@@ -13,11 +13,27 @@ import MoodTraining
 ///    (5 and 2 epochs by default, the thesis's schedule):
 ///    discriminative rates spread geometrically over the groups (mid end, back end, head).
 ///
+/// With ``Settings/headStart`` `.probe` (LP-FT, Kumar et al. 2022, "Fine-tuning can distort
+/// pretrained features") step 2 is replaced by the exact fit of the head: the penalised logistic
+/// regression of the linear probe on clip-mean penultimate features (penalty by an artist-grouped
+/// search inside the training clips), its standardisation folded into the new layer,
+/// `W' = W / s`, `b' = b - W' m`. Fine-tuning then starts from the probe's predictions instead of
+/// a random head, so the unfrozen stage refines the probe rather than first undoing the noise
+/// a fresh head sends back into the body.
+///
 /// The front end (88 % of the FLOPs) stays frozen throughout and is computed once per clip
 /// (``FrontEndMaps``): unfreezing it would make every epoch about 25 times dearer. Training
 /// draws a random 3-s window per clip and epoch; prediction averages the softmax over a
 /// clip's non-overlapping windows, as musicnn's tagger averages its patches.
 public final class FineTunedMusicnn {
+    /// Where the new head starts.
+    public enum HeadStart: String, Codable, Sendable {
+        /// fastai's: freshly drawn, then trained with the body frozen (`lr_find`, one-cycle).
+        case fresh
+        /// The linear probe's exact fit (LP-FT); the frozen stage is skipped.
+        case probe
+    }
+
     public struct Settings: Codable, Sendable, Equatable {
         public var base: PretrainedModel = .msdMusicnn
         public var classes = 4
@@ -30,14 +46,34 @@ public final class FineTunedMusicnn {
         public var batchSize = 32
         public var weightDecay: Float = 0.01
         public var seed: UInt64 = 2022
+        /// `nil` is `.fresh` (so model files written before this option still load).
+        public var headStart: HeadStart?
+        /// The unfrozen stage's peak rate for the head; `nil` takes `lr_find`'s suggestion.
+        public var unfrozenRate: Double?
         public init() {}
+
+        /// LP-FT as `ch3-four-moods` measured it: the probe's head, then 10 unfrozen epochs
+        /// peaking at 3e-3 on the head and 3e-4 on the mid end (spread 10). `lr_find` is flat
+        /// once the head fits (within noise from 1e-7 to 3e-2), so it cannot choose the rate.
+        public static var probeStart: Settings {
+            var settings = Settings()
+            settings.headStart = .probe
+            settings.unfrozenEpochs = 10
+            settings.spread = 10
+            settings.unfrozenRate = 3e-3
+            return settings
+        }
     }
 
     /// What a run went through: both lr_find curves, the chosen rates and every epoch.
     public struct Record: Sendable {
-        public var frozenFinder: LearningRateFinder.Result
+        /// `nil` when the head started from the probe (no frozen stage).
+        public var frozenFinder: LearningRateFinder.Result?
         public var unfrozenFinder: LearningRateFinder.Result
-        public var frozenRate: Double
+        /// The frozen stage's rate (`nil` without one).
+        public var frozenRate: Double?
+        /// The probe's chosen `C` when the head started from it.
+        public var probePenalty: Double?
         public var unfrozenRate: Double
         public var history: [EpochRecord]
     }
@@ -59,9 +95,11 @@ public final class FineTunedMusicnn {
 
     /// Fine-tunes on the clips `train` (indices into `maps`) with mood `labels`; `validation`
     /// (clips, labels) is scored after each epoch on its middle windows; `backend` runs the
-    /// trained convolutions (`TrainingBackend`).
+    /// trained convolutions (`TrainingBackend`). `probeFolds` (indices into `train`, e.g. grouped
+    /// by artist) are the probe's penalty search when the head starts from the probe (required then).
     public static func train(
-        maps: FrontEndMaps, train: [Int], labels: [Int], validation: ([Int], [Int])? = nil,
+        maps: FrontEndMaps, train: [Int], labels: [Int], probeFolds: [[Int]]? = nil,
+        validation: ([Int], [Int])? = nil,
         settings: Settings, cache: URL, threads: Int, progress: Bool = false,
         backend: TrainingBackend = .reference
     ) throws -> (FineTunedMusicnn, Record) {
@@ -88,18 +126,31 @@ public final class FineTunedMusicnn {
         learner.augment = true
         learner.showProgress = progress
 
-        // Stage 1: the body frozen but for its batch norms.
-        for range in net.tailGroups.dropLast() {
-            for layer in model.tail.layers[range] { freezeExceptNorms(layer) }
+        var frozenFinder: LearningRateFinder.Result?, frozenRate: Double?, probePenalty: Double?
+        if settings.headStart == .probe {
+            // Stage 1 as an exact fit: the linear probe becomes the head.
+            guard let probeFolds, !probeFolds.isEmpty, probeFolds.joined().allSatisfy(train.indices.contains) else {
+                throw InvalidParameter(
+                    "probeFolds", probeFolds?.count ?? 0, "must split the training clips (indices below \(train.count))"
+                )
+            }
+            probePenalty = try model.setHeadFromProbe(
+                maps: maps, train: train, labels: labels, folds: probeFolds, threads: threads)
+        } else {
+            // Stage 1: the body frozen but for its batch norms.
+            for range in net.tailGroups.dropLast() {
+                for layer in model.tail.layers[range] { freezeExceptNorms(layer) }
+            }
+            let finder = LearningRateFinder(steps: settings.finderSteps).run(learner)
+            frozenFinder = finder
+            frozenRate = suggestion(finder)
+            try learner.fitOneCycle(epochs: settings.frozenEpochs, maxLR: suggestion(finder))
         }
-        let frozenFinder = LearningRateFinder(steps: settings.finderSteps).run(learner)
-        let frozenRate = suggestion(frozenFinder)
-        try learner.fitOneCycle(epochs: settings.frozenEpochs, maxLR: frozenRate)
 
         // Stage 2: everything after the front end, with rates spread over the groups.
         for p in model.tail.parameters { p.frozen = false }
         let unfrozenFinder = LearningRateFinder(steps: settings.finderSteps).run(learner)
-        let unfrozenRate = min(suggestion(unfrozenFinder), frozenRate)
+        let unfrozenRate = settings.unfrozenRate ?? min(suggestion(unfrozenFinder), frozenRate ?? .infinity)
         let count = learner.optimizer.groups.count
         for g in 0..<count {
             learner.optimizer.groups[g].learningRateScale = Float(
@@ -111,8 +162,47 @@ public final class FineTunedMusicnn {
             model,
             Record(
                 frozenFinder: frozenFinder, unfrozenFinder: unfrozenFinder, frozenRate: frozenRate,
-                unfrozenRate: unfrozenRate, history: learner.history)
+                probePenalty: probePenalty, unfrozenRate: unfrozenRate, history: learner.history)
         )
+    }
+
+    /// Fits the linear probe on the training clips' mean penultimate features (inference mode,
+    /// grid windows; penalty searched over `folds`, indices into `train`) and writes it into the
+    /// head's dense layer with the standardisation folded in; the chosen `C`.
+    func setHeadFromProbe(
+        maps: FrontEndMaps, train: [Int], labels: [Int], folds: [[Int]], threads: Int
+    ) throws -> Double {
+        let features = net.clipOutputs(maps: maps, clips: train, upTo: net.embeddingEnd, threads: threads)
+        let (scaler, probe, _) = try PenaltySearch.fit(
+            x: features.map { $0.map(Double.init) }, labels: labels, classes: settings.classes, folds: folds)
+        guard let head = net.network.layers.last as? Linear, head.inFeatures == probe.features else {
+            preconditionFailure("the network's last layer is not a dense layer over the penultimate features")
+        }
+        // A feature (nearly) constant over the training clips has a deviation near rounding, and
+        // w / s would overflow Float or cancel to noise: its standardised value, constant too, goes
+        // into the bias (its training mean) instead of a weight.
+        let width = probe.features
+        let constant = (0..<width).map { scaler.scale[$0] < 1e-4 * abs(scaler.mean[$0]) }
+        let constantValue = (0..<width).map { j in
+            constant[j]
+                ? features.reduce(0.0) { $0 + (Double($1[j]) - scaler.mean[j]) / scaler.scale[j] }
+                    / Double(features.count) : 0
+        }
+        for k in 0..<settings.classes {
+            var bias = probe.intercepts[k]
+            for j in 0..<width {
+                let w = probe.weights[k * width + j]
+                if constant[j] {
+                    head.weight.value.data[k * width + j] = 0
+                    bias += w * constantValue[j]
+                } else {
+                    head.weight.value.data[k * width + j] = Float(w / scaler.scale[j])
+                    bias -= w / scaler.scale[j] * scaler.mean[j]
+                }
+            }
+            head.bias.value.data[k] = Float(bias)
+        }
+        return probe.inverseRegularisation
     }
 
     static func freezeExceptNorms(_ layer: Layer) {

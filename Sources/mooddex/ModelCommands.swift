@@ -15,13 +15,15 @@ struct TrainCommand: ParsableCommand {
             --base MSD_musicnn (or MTT_musicnn) starts from a network pretrained on music (needs the musicnn \
             weights from scripts/setup): --method embedding fits a penalised logistic regression on its clip \
             embeddings (penalty chosen by an artist-grouped search; the most accurate in ch3-four-moods), \
-            --method fine-tune fine-tunes it with fastai's procedure. --base none trains the small CNN from scratch.
+            --method fine-tune fine-tunes it with fastai's procedure (a new head trained with the body frozen, \
+            then unfrozen), --method fine-tune-from-probe starts the head from that logistic regression and \
+            fine-tunes the unfrozen body from there (LP-FT). --base none trains the small CNN from scratch.
             """)
     enum Base: String, ExpressibleByArgument, CaseIterable {
         case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn"
     }
     enum Method: String, ExpressibleByArgument, CaseIterable {
-        case embedding, fineTune = "fine-tune"
+        case embedding, fineTune = "fine-tune", fineTuneFromProbe = "fine-tune-from-probe"
     }
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
     @Option(
@@ -30,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     ) var base: Base = .msdMusicnn
     @Option(
         help:
-            "With a pretrained base: embedding (frozen network + logistic regression) or fine-tune (fastai's procedure)."
+            "With a pretrained base: embedding (frozen network + logistic regression), fine-tune (fastai's procedure) or fine-tune-from-probe (LP-FT)."
     ) var method: Method = .embedding
     @Option(parsing: .unconditional, help: "Epochs of one-cycle training from scratch (1 or more).") var epochs = 40
     @Option(parsing: .unconditional, help: "The seed every random choice derives from (0 or more).") var seed: UInt64 =
@@ -82,13 +84,14 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if let pretrained = PretrainedModel(rawValue: base.rawValue) {
-            var training = FineTunedMusicnn.Settings()
+            var training =
+                method == .fineTuneFromProbe ? FineTunedMusicnn.Settings.probeStart : FineTunedMusicnn.Settings()
             training.base = pretrained
             training.seed = seed
             let model: FineTunedMoodModel, record: FineTunedMusicnn.Record
             do {
                 (model, record) = try FineTunedMoodModel.train(
-                    paths: paths, labels: labels,
+                    paths: paths, labels: labels, groups: fourQ.clips.map(\.artist),
                     settings: FineTunedMoodModel.Settings(moods: FourQ.moods, training: training),
                     cache: data.cache, threads: threads, progress: true, backend: backend)
             } catch is CancellationError {

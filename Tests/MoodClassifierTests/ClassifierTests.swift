@@ -1,6 +1,7 @@
 import Foundation
 import MoodClassifier
-import MoodPretrained
+@testable import MoodPretrained
+import MoodDatasets
 import MoodCore
 import MoodSpectrogram
 import MoodTensor
@@ -170,6 +171,59 @@ struct FineTunedModelTests {
             try b.prefix(6).allSatisfy { r in
                 let p = try r.get(); return abs(p.reduce(0, +) - 1) < 1e-4
             })
+    }
+
+    /// Fine-tuning from the probe (LP-FT) starts from the embedding model: before any step, its
+    /// head gives that model's probabilities (one window per clip, so the mean of softmaxes is
+    /// the softmax of the mean; Float head against the Double regression, 1e-4), with the same `C`.
+    @Test func theProbesHeadPredictsAsTheEmbeddingModel() throws {
+        let folder = try temporaryFolder("probe-head")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
+        let cache = Locations.cacheDirectory()
+        let (embedding, _) = try EmbeddingMoodModel.train(
+            paths: paths, labels: labels, groups: artists,
+            settings: EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn),
+            cache: cache, threads: 2)
+        let net = MusicnnNetwork(.musicnn, outputs: 4, seed: 1)
+        try net.loadNamed(
+            try PretrainedModel.msdMusicnn.load(cache: cache).namedTensors().filter {
+                !$0.key.hasPrefix("\(net.network.layers.count - 1).")
+            }, path: "MSD_musicnn", skippingMissing: true)
+        let settings = FineTunedMusicnn.Settings.probeStart
+        let model = FineTunedMusicnn(settings: settings, net: net)
+        let maps = try FrontEndMaps(
+            model: .msdMusicnn, paths: paths, seconds: 30, cache: cache, threads: 2, progress: false, persist: false)
+        var generator = SeededGenerator(seed: settings.seed)
+        let folds = CrossValidation.groupKFold(groups: artists, folds: 5, generator: &generator)
+        let penalty = try model.setHeadFromProbe(
+            maps: maps, train: Array(paths.indices), labels: labels, folds: folds, threads: 2)
+        #expect(penalty == embedding.settings.penalty)
+        let fineTuned = model.probabilities(maps: maps, clips: Array(paths.indices), threads: 2)
+        for (p, result) in zip(fineTuned, embedding.classify(paths, threads: 2)) {
+            let q = try result.get()
+            #expect(zip(p, q).allSatisfy { abs($0 - $1) < 1e-4 }, "\(p) vs \(q)")
+        }
+    }
+
+    /// Fine-tuning from the probe trains only the unfrozen stage and records the probe's `C`;
+    /// without artists its penalty search cannot be grouped: a clear error, not a guess.
+    @Test func fineTuningFromTheProbeTrainsAndNeedsArtists() throws {
+        let folder = try temporaryFolder("probe-groups")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
+        var training = FineTunedMusicnn.Settings.probeStart
+        (training.unfrozenEpochs, training.batchSize, training.finderSteps) = (1, 4, 12)
+        let settings = FineTunedMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], training: training)
+        #expect(throws: InvalidParameter.self) {
+            _ = try FineTunedMoodModel.train(
+                paths: paths, labels: labels, settings: settings, cache: Locations.cacheDirectory(), threads: 1)
+        }
+        let (_, record) = try FineTunedMoodModel.train(
+            paths: paths, labels: labels, groups: artists, settings: settings, cache: Locations.cacheDirectory(),
+            threads: 2)
+        #expect(record.history.count == 1 && record.history.allSatisfy { $0.trainLoss.isFinite })
+        #expect(record.probePenalty != nil && record.frozenFinder == nil)
     }
 
     /// The embedding model (frozen musicnn + logistic regression) learns two clearly different
