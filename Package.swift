@@ -121,7 +121,7 @@ let package = Package(
             name: "MoodClassifierTests",
             dependencies: [
                 "MoodClassifier", "MoodCore", "MoodSpectrogram", "MoodTensor", "MoodPretrained",
-                "MoodTestSupport",
+                "MoodDatasets", "MoodTraining", "MoodTestSupport",
             ]),
         .testTarget(
             name: "MoodDatasetsTests", dependencies: ["MoodDatasets", "MoodFeatures", "MoodCore", "MoodTestSupport"]),

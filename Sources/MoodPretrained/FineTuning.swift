@@ -17,9 +17,11 @@ import MoodTraining
 /// pretrained features") step 2 is replaced by the exact fit of the head: the penalised logistic
 /// regression of the linear probe on clip-mean penultimate features (penalty by an artist-grouped
 /// search inside the training clips), its standardisation folded into the new layer,
-/// `W' = W / s`, `b' = b - W' m`. Fine-tuning then starts from the probe's predictions instead of
+/// `W' = W / s`, `b' = b - W' m`. Fine-tuning then starts from the probe's weights instead of
 /// a random head, so the unfrozen stage refines the probe rather than first undoing the noise
-/// a fresh head sends back into the body.
+/// a fresh head sends back into the body. (The probe is fitted on clip means and predicts from
+/// them; the head sees one window at a time and the clip's softmaxes are averaged, so the two
+/// agree exactly only on one-window clips.)
 ///
 /// The front end (88 % of the FLOPs) stays frozen throughout and is computed once per clip
 /// (``FrontEndMaps``): unfreezing it would make every epoch about 25 times dearer. Training
@@ -52,9 +54,10 @@ public final class FineTunedMusicnn {
         public var unfrozenRate: Double?
         public init() {}
 
-        /// LP-FT as `ch3-four-moods` measured it: the probe's head, then 10 unfrozen epochs
-        /// peaking at 3e-3 on the head and 3e-4 on the mid end (spread 10). `lr_find` is flat
-        /// once the head fits (within noise from 1e-7 to 3e-2), so it cannot choose the rate.
+        /// LP-FT as `ch3-four-moods` measures it: the probe's head, then 10 unfrozen epochs
+        /// peaking at 3e-3 on the head and 3e-4 on the mid end (spread 10). The rate is fixed:
+        /// with the head already fitted, `lr_find`'s curve gives no clear minimum (the report
+        /// prints its range).
         public static var probeStart: Settings {
             var settings = Settings()
             settings.headStart = .probe
@@ -129,9 +132,15 @@ public final class FineTunedMusicnn {
         var frozenFinder: LearningRateFinder.Result?, frozenRate: Double?, probePenalty: Double?
         if settings.headStart == .probe {
             // Stage 1 as an exact fit: the linear probe becomes the head.
-            guard let probeFolds, !probeFolds.isEmpty, probeFolds.joined().allSatisfy(train.indices.contains) else {
+            // Disjoint, non-empty folds that cover every training clip: an empty fold (fewer
+            // artists than folds) would score every C as NaN and pick one silently.
+            let covered = probeFolds?.joined().sorted() ?? []
+            guard let probeFolds, probeFolds.count >= 2, probeFolds.allSatisfy({ !$0.isEmpty }),
+                covered == Array(train.indices)
+            else {
                 throw InvalidParameter(
-                    "probeFolds", probeFolds?.count ?? 0, "must split the training clips (indices below \(train.count))"
+                    "probeFolds", probeFolds?.map { "\($0.count)" }.joined(separator: "+") ?? "none",
+                    "must split the \(train.count) training clips into at least 2 disjoint, non-empty folds (at least 2 artists)"
                 )
             }
             probePenalty = try model.setHeadFromProbe(
@@ -150,6 +159,9 @@ public final class FineTunedMusicnn {
         // Stage 2: everything after the front end, with rates spread over the groups.
         for p in model.tail.parameters { p.frozen = false }
         let unfrozenFinder = LearningRateFinder(steps: settings.finderSteps).run(learner)
+        if let rate = settings.unfrozenRate, !(rate.isFinite && rate > 0) {
+            throw InvalidParameter("unfrozenRate", rate, "must be a positive, finite learning rate")
+        }
         let unfrozenRate = settings.unfrozenRate ?? min(suggestion(unfrozenFinder), frozenRate ?? .infinity)
         let count = learner.optimizer.groups.count
         for g in 0..<count {
@@ -176,13 +188,16 @@ public final class FineTunedMusicnn {
         let (scaler, probe, _) = try PenaltySearch.fit(
             x: features.map { $0.map(Double.init) }, labels: labels, classes: settings.classes, folds: folds)
         guard let head = net.network.layers.last as? Linear, head.inFeatures == probe.features else {
-            preconditionFailure("the network's last layer is not a dense layer over the penultimate features")
+            throw InvalidParameter(
+                "base", settings.base.rawValue,
+                "needs a dense output layer over the \(probe.features) penultimate features")
         }
-        // A feature (nearly) constant over the training clips has a deviation near rounding, and
-        // w / s would overflow Float or cancel to noise: its standardised value, constant too, goes
-        // into the bias (its training mean) instead of a weight.
+        // A feature constant over the training clips has a deviation of a few ulps of its mean
+        // (rounding in the mean), and w / s would overflow Float or cancel to noise: its
+        // standardised value, constant up to that rounding, goes into the bias (its training mean)
+        // instead of a weight. The bound, 1e-6 of the mean, is about 16 Float ulps.
         let width = probe.features
-        let constant = (0..<width).map { scaler.scale[$0] < 1e-4 * abs(scaler.mean[$0]) }
+        let constant = (0..<width).map { scaler.scale[$0] < 1e-6 * abs(scaler.mean[$0]) }
         let constantValue = (0..<width).map { j in
             constant[j]
                 ? features.reduce(0.0) { $0 + (Double($1[j]) - scaler.mean[j]) / scaler.scale[j] }

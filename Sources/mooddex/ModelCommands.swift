@@ -41,13 +41,16 @@ struct TrainCommand: ParsableCommand {
     var threads = Compute.availableCores
     @Option(
         help: """
-            What runs the trained convolutions (--base none, --method fine-tune): reference (the same bits on \
+            What runs the trained convolutions (--base none, --method fine-tune or fine-tune-from-probe): reference (the same bits on \
             every AVX2 machine) or onednn (faster; repeatable only on the same kind of CPU).
             """)
     var backend: TrainingBackend = .reference
     @OptionGroup var data: DataOptions
 
     func validate() throws {
+        if base == .none && method != .embedding {
+            throw ValidationError("--method \(method.rawValue) needs a pretrained --base (MSD_musicnn or MTT_musicnn)")
+        }
         guard epochs >= 1 else {
             throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)")
         }

@@ -5,6 +5,7 @@ import MoodDatasets
 import MoodCore
 import MoodSpectrogram
 import MoodTensor
+import MoodTraining
 import MoodTestSupport
 import Testing
 
@@ -206,6 +207,20 @@ struct FineTunedModelTests {
         }
     }
 
+    /// A model.json written before the head-start option (no `headStart`, no `unfrozenRate`)
+    /// still loads, as fastai's procedure; LP-FT's settings round-trip.
+    @Test func settingsWithoutTheNewFieldsStillDecode() throws {
+        let encoder = JSONEncoder()
+        var old = try JSONSerialization.jsonObject(with: encoder.encode(FineTunedMusicnn.Settings())) as! [String: Any]
+        old["headStart"] = nil
+        old["unfrozenRate"] = nil
+        let decoded = try JSONDecoder().decode(
+            FineTunedMusicnn.Settings.self, from: JSONSerialization.data(withJSONObject: old))
+        #expect(decoded == FineTunedMusicnn.Settings() && decoded.headStart == nil)
+        let probe = FineTunedMusicnn.Settings.probeStart
+        #expect(try JSONDecoder().decode(FineTunedMusicnn.Settings.self, from: encoder.encode(probe)) == probe)
+    }
+
     /// Fine-tuning from the probe trains only the unfrozen stage and records the probe's `C`;
     /// without artists its penalty search cannot be grouped: a clear error, not a guess.
     @Test func fineTuningFromTheProbeTrainsAndNeedsArtists() throws {
@@ -222,8 +237,8 @@ struct FineTunedModelTests {
         let (_, record) = try FineTunedMoodModel.train(
             paths: paths, labels: labels, groups: artists, settings: settings, cache: Locations.cacheDirectory(),
             threads: 2)
-        #expect(record.history.count == 1 && record.history.allSatisfy { $0.trainLoss.isFinite })
-        #expect(record.probePenalty != nil && record.frozenFinder == nil)
+        #expect(record.history.count == 1)
+        #expect(record.probePenalty.map(PenaltySearch.grid.contains) == true && record.frozenFinder == nil)
     }
 
     /// The embedding model (frozen musicnn + logistic regression) learns two clearly different
