@@ -13,7 +13,7 @@ import MoodTraining
 ///    (5 and 2 epochs by default, the thesis's schedule):
 ///    discriminative rates spread geometrically over the groups (mid end, back end, head).
 ///
-/// With ``Settings/headStart`` `.probe` (LP-FT, Kumar et al. 2022, "Fine-tuning can distort
+/// With `Settings.headStart` `.probe` (LP-FT, Kumar et al. 2022, "Fine-tuning can distort
 /// pretrained features") step 2 is replaced by the exact fit of the head: the penalised logistic
 /// regression of the linear probe on clip-mean penultimate features (penalty by an artist-grouped
 /// search inside the training clips), its standardisation folded into the new layer,
