@@ -95,8 +95,7 @@ public final class EmbeddingMoodModel: MoodClassifying {
             paths, base: settings.base, net: net, seconds: settings.seconds, cache: cache, persist: true,
             keepGoing: false, minimumSeconds: 0, threads: threads, progress: progress)
         let x = rows.map { $0! }
-        var generator = SeededGenerator(seed: settings.seed)
-        let folds = CrossValidation.groupKFold(groups: groups, folds: 5, generator: &generator)
+        let folds = CrossValidation.groupKFold(groups: groups, folds: 5, seed: settings.seed)
         let (scaler, probe, losses) = try PenaltySearch.fit(
             x: x, labels: labels, classes: settings.moods.count, folds: folds, grid: settings.grid)
         var chosen = settings

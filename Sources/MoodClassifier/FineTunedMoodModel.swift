@@ -64,8 +64,7 @@ public final class FineTunedMoodModel: MoodClassifying {
             guard let groups, groups.count == paths.count else {
                 throw InvalidParameter("groups", groups?.count ?? 0, "must name one artist per file (\(paths.count))")
             }
-            var generator = SeededGenerator(seed: settings.training.seed)
-            probeFolds = CrossValidation.groupKFold(groups: groups, folds: 5, generator: &generator)
+            probeFolds = CrossValidation.groupKFold(groups: groups, folds: 5, seed: settings.training.seed)
         }
         let maps = try FrontEndMaps(
             model: settings.training.base, paths: paths, seconds: settings.seconds, cache: cache,

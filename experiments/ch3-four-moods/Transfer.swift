@@ -133,9 +133,8 @@ extension Ch3FourMoods {
             for f in 0..<foldCount {
                 let train = training(f)
                 // The embedding model's own penalty-search folds, so the head starts as that probe.
-                var generator = SeededGenerator(seed: nb.seed &+ UInt64(f))
                 let inner = CrossValidation.groupKFold(
-                    groups: train.map { clips[$0].artist }, folds: 5, generator: &generator)
+                    groups: train.map { clips[$0].artist }, folds: 5, seed: nb.seed &+ UInt64(f))
                 let (model, record) = try FineTunedMusicnn.train(
                     maps: m, train: train.map { local[$0]! }, labels: train.map { labels[$0] }, probeFolds: inner,
                     validation: (folds[f].map { local[$0]! }, folds[f].map { labels[$0] }), settings: settings,
@@ -186,7 +185,7 @@ extension Ch3FourMoods {
     /// The embedding models again with the artists dealt into five folds by two more seeds:
     /// how much their accuracy owes to one fold assignment. Cheap (the embeddings are computed
     /// once), so it runs for every embedding model; the from-scratch CNN's spread comes from its
-    /// folds instead (above).
+    /// three training seeds instead (above).
     static func foldAssignmentSpread(
         _ nb: Notebook, clips: [FourQ.Clip], sets: [(contender: Contender, features: [[Float]])]
     ) throws {
@@ -206,8 +205,7 @@ extension Ch3FourMoods {
         for set in sets {
             var accuracies = [accuracy(set.contender.probabilities)]
             for seed in seeds.dropFirst() {
-                var generator = SeededGenerator(seed: seed)
-                let folds = CrossValidation.groupKFold(groups: artists, folds: 5, generator: &generator)
+                let folds = CrossValidation.groupKFold(groups: artists, folds: 5, seed: seed)
                 var probabilities = [[Float]?](repeating: nil, count: clips.count)
                 for (f, fold) in folds.enumerated() {
                     let held = Set(fold)
@@ -249,8 +247,7 @@ extension Ch3FourMoods {
         seed: UInt64
     ) throws -> (probabilities: [[Float]], penalty: Double) {
         let x = train.map { features[$0].map(Double.init) }, y = train.map { labels[$0] }
-        var g = SeededGenerator(seed: seed)
-        let inner = CrossValidation.groupKFold(groups: train.map { artists[$0] }, folds: 5, generator: &g)
+        let inner = CrossValidation.groupKFold(groups: train.map { artists[$0] }, folds: 5, seed: seed)
         let (scaler, model, _) = try PenaltySearch.fit(x: x, labels: y, classes: 4, folds: inner)
         let probabilities = test.map { i in
             model.probabilities(scaler.transform(features[i].map(Double.init))).map(Float.init)
