@@ -107,8 +107,9 @@ let package = Package(
             name: "mooddex",
             dependencies: [
                 "MoodCore", "MoodAudio", "MoodSpectrogram", "MoodPlot", "MoodTensor", "MoodTraining",
-                "MoodDatasets", "MoodNotebook", "MoodExperiments", "MoodFetch", "MoodClassifier", "MoodPretrained",
-                "MoodCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MoodDatasets", "MoodFeatures", "MoodMetrics", "MoodNotebook", "MoodExperiments", "MoodFetch",
+                "MoodClassifier",
+                "MoodPretrained", "MoodCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Tests

@@ -79,7 +79,7 @@ static const dnnl_memory_desc_t *md(const_dnnl_primitive_desc_t pd, dnnl_query_t
     snprintf(error, (size_t)error_length, "%s: oneDNN status %d", what, s_); goto fail; } } while (0)
 
 cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
-                                int has_bias, int needs_dx, int threads, char *error, int error_length) {
+                                int has_bias, int needs_dx, int bf16, int threads, char *error, int error_length) {
     omp_set_num_threads(threads);
     dnnl_engine_t engine = cdnnl_shared_engine();
     cdnnl_train *t = calloc(1, sizeof *t);
@@ -89,9 +89,13 @@ cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, 
     int ho = (h + 2 * ph - kh) / sh + 1, wo = (w + 2 * pw - kw) / sw + 1;
     dnnl_dims_t src_dims = {n, cin, h, w}, w_dims = {cout, cin, kh, kw}, b_dims = {cout}, dst_dims = {n, cout, ho, wo};
     dnnl_dims_t strides = {sh, sw}, padding = {ph, pw};
-    dnnl_memory_desc_t user_src, user_dst, user_w, bias_md, src_any, dst_any, w_any;
+    dnnl_memory_desc_t user_src, user_dst, user_w, bias_md, src_any, dst_any, w_any, src_low, dst_low, w_low;
     // As for inference: plain NCHW inside below 16 input channels, oneDNN's choice from 16.
     dnnl_format_tag_t inner = cin >= 16 ? dnnl_format_tag_any : dnnl_nchw;
+    // bf16: what the kernels multiply (x, W, dy) is rounded to bfloat16; what they write (y, dx,
+    // dW, db) stays fp32, accumulated in fp32, as mixed-precision training wants. Layers with
+    // fewer than 16 input channels stay fp32 (oneDNN has no fast plain-layout bf16 kernel).
+    dnnl_data_type_t low = bf16 && cin >= 16 ? dnnl_bf16 : dnnl_f32;
     CHECK(dnnl_memory_desc_init_by_tag(&user_src, 4, src_dims, dnnl_f32, dnnl_nchw), "source descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&user_dst, 4, dst_dims, dnnl_f32, dnnl_nchw), "output descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&user_w, 4, w_dims, dnnl_f32, dnnl_oihw), "weights descriptor");
@@ -99,20 +103,23 @@ cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, 
     CHECK(dnnl_memory_desc_init_by_tag(&src_any, 4, src_dims, dnnl_f32, inner), "source descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_dims, dnnl_f32, inner), "output descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&w_any, 4, w_dims, dnnl_f32, dnnl_format_tag_any), "weights descriptor");
+    CHECK(dnnl_memory_desc_init_by_tag(&src_low, 4, src_dims, low, inner), "source descriptor");
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_low, 4, dst_dims, low, inner), "output descriptor");
+    CHECK(dnnl_memory_desc_init_by_tag(&w_low, 4, w_dims, low, dnnl_format_tag_any), "weights descriptor");
 
     dnnl_convolution_desc_t desc;
-    CHECK(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &src_any, &w_any,
+    CHECK(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &src_low, &w_low,
                                              has_bias ? &bias_md : NULL, &dst_any, strides, padding, padding),
           "forward descriptor");
     CHECK(make(&t->fwd_pd, &t->fwd, &t->fwd_scratch, &desc, NULL), "forward primitive");
     if (needs_dx) {
-        CHECK(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src_any, &w_any, &dst_any,
+        CHECK(dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src_any, &w_low, &dst_low,
                                                        strides, padding, padding),
               "backward-data descriptor");
         CHECK(make(&t->bwd_data_pd, &t->bwd_data, &t->bwd_data_scratch, &desc, t->fwd_pd), "backward-data primitive");
     }
-    CHECK(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src_any, &w_any,
-                                                      has_bias ? &bias_md : NULL, &dst_any, strides, padding, padding),
+    CHECK(dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src_low, &w_any,
+                                                      has_bias ? &bias_md : NULL, &dst_low, strides, padding, padding),
           "backward-weights descriptor");
     CHECK(make(&t->bwd_weights_pd, &t->bwd_weights, &t->bwd_weights_scratch, &desc, t->fwd_pd),
           "backward-weights primitive");

@@ -97,6 +97,10 @@ public struct CNNBenchRecord: BenchRecord {
         public var onednn_train_samples_per_s: Double?
         public var onednn_infer_samples_per_s: Double?
         public var onednn_peak_rss_bytes: Int?
+        /// The oneDNN path in mixed precision (`onednn-bf16`): convolutions multiply bf16, keep fp32.
+        public var onednn_bf16_train_samples_per_s: Double?
+        public var onednn_bf16_infer_samples_per_s: Double?
+        public var onednn_bf16_peak_rss_bytes: Int?
 
         public init(
             classes: Int, train_samples_per_s: Double, infer_samples_per_s: Double, forward_gflop_per_sample: Double,

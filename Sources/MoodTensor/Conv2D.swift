@@ -81,7 +81,7 @@ public final class Conv2D: Layer, Threaded {
         }
         input = x
         trainedOnOneDNN = false
-        if training && trainingBackend == .oneDNN && !oneDNNTrainingFailed && x.count > 0,
+        if training && trainingBackend.usesOneDNN && !oneDNNTrainingFailed && x.count > 0,
             let y = forwardTrainingOneDNN(x)
         {
             trainedOnOneDNN = true

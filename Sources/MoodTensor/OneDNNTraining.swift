@@ -9,8 +9,27 @@ import Foundation
 /// CPU: faster, but summed in another order per machine, so a trained network agrees with the
 /// reference only to rounding (about 1e-5 relative per step) and runs are repeatable only on the
 /// same kind of CPU with the same thread count. Opt-in per network (``Layer/setTrainingBackend(_:)``).
+///
+/// `.oneDNNBF16` is mixed precision on the same primitives, like PyTorch's bf16 autocast for
+/// convolutions: what they multiply (the input, the weights and the output gradient) is rounded to
+/// bfloat16 (8 significant bits), while everything they write (outputs, input and weight
+/// gradients) is accumulated and kept in fp32, and so are the master weights, the optimiser and
+/// every other layer. No loss scaling is needed: bf16 has fp32's exponent range. Convolutions
+/// with fewer than 16 input channels (MoodCNN's first) stay fp32.
 public enum TrainingBackend: String, Sendable, CaseIterable, Codable {
-    case reference, oneDNN = "onednn"
+    case reference, oneDNN = "onednn", oneDNNBF16 = "onednn-bf16"
+
+    /// Whether oneDNN runs the training passes.
+    public var usesOneDNN: Bool { self != .reference }
+
+    /// The inference backend that computes the same way.
+    public var inference: InferenceBackend {
+        switch self {
+        case .reference: .reference
+        case .oneDNN: .oneDNN
+        case .oneDNNBF16: .oneDNNBF16
+        }
+    }
 }
 
 extension Layer {
@@ -21,14 +40,21 @@ extension Layer {
     }
 
     /// Whether any convolution of the network trains on oneDNN.
-    public var trainsOnOneDNN: Bool {
-        (self as? Conv2D)?.trainingBackend == .oneDNN || sublayers.contains { $0.trainsOnOneDNN }
+    public var trainsOnOneDNN: Bool { oneDNNTrainingBackend != nil }
+
+    /// The oneDNN backend the network's convolutions train on (the first found), nil for none.
+    public var oneDNNTrainingBackend: TrainingBackend? {
+        if let conv = self as? Conv2D, conv.trainingBackend.usesOneDNN { return conv.trainingBackend }
+        return sublayers.lazy.compactMap(\.oneDNNTrainingBackend).first
     }
 }
 
 /// One worker's oneDNN training convolution for a fixed input shape (one OpenMP thread).
 final class OneDNNTrainingConvolution {
-    struct Key: Hashable { var batch, height, width, worker: Int }
+    struct Key: Hashable {
+        var batch, height, width, worker: Int
+        var bf16: Bool
+    }
     let key: Key
     private let handle: OpaquePointer
 
@@ -39,7 +65,7 @@ final class OneDNNTrainingConvolution {
                 Int32(key.batch), Int32(conv.inChannels), Int32(key.height), Int32(key.width), Int32(conv.outChannels),
                 Int32(conv.kernel.h), Int32(conv.kernel.w), Int32(conv.stride.h), Int32(conv.stride.w),
                 Int32(conv.padding.h), Int32(conv.padding.w), conv.bias == nil ? 0 : 1,
-                conv.computesInputGradient ? 1 : 0, 1, &message, Int32(message.count))
+                conv.computesInputGradient ? 1 : 0, key.bf16 ? 1 : 0, 1, &message, Int32(message.count))
         else { throw OneDNNError(message: String(cString: message)) }
         self.key = key
         self.handle = handle
@@ -70,7 +96,8 @@ extension Conv2D {
         let workers = max(1, min(threads, n))
         return try (0..<workers).map { worker in
             let key = OneDNNTrainingConvolution.Key(
-                batch: n * (worker + 1) / workers - n * worker / workers, height: h, width: w, worker: worker)
+                batch: n * (worker + 1) / workers - n * worker / workers, height: h, width: w, worker: worker,
+                bf16: trainingBackend == .oneDNNBF16)
             if let cached = oneDNNTraining.first(where: { $0.key == key }) { return cached }
             let made = try OneDNNTrainingConvolution(self, key: key)
             while oneDNNTraining.count >= 4 * workers { oneDNNTraining.removeFirst() }

@@ -91,7 +91,7 @@ public final class Learner {
         // A checkpoint resumes bit for bit only on the backend that wrote it; another one starts over.
         let scheduleKey =
             "onecycle maxLR=\(maxLR) epochs=\(epochs) batches=\(batches) start=\(history.count)"
-            + (network.trainsOnOneDNN ? " backend=onednn" : "")
+            + (network.oneDNNTrainingBackend.map { " backend=\($0.rawValue)" } ?? "")
         var firstEpoch = 0
         let startHistory = history
         if let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) {

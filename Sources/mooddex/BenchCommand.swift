@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure MoodDex side by side with its peers on this machine, in one run.",
         subcommands: [
             AudioBench.self, CNNBench.self, MusicnnBench.self, MLPBench.self, ClassifyBench.self,
-            PerformanceReport.self,
+            PrecisionBench.self, PerformanceReport.self,
         ])
 }
 

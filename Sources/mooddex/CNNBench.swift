@@ -20,7 +20,7 @@ struct CNNBench: ParsableCommand {
         var peers = true
         var profile = false
         /// Our convolution backends, each timed on the same model and input (training and inference).
-        var backends: [TrainingBackend] = [.reference, .oneDNN]
+        var backends: [TrainingBackend] = [.reference, .oneDNN, .oneDNNBF16]
     }
 
     @Option(help: "Batch size.") var batch = Settings().batch
@@ -31,7 +31,9 @@ struct CNNBench: ParsableCommand {
     @Flag(help: "Print where the time goes, layer by layer.") var profile = false
     @Option(
         parsing: .upToNextOption,
-        help: "Our convolution backends to time: reference (deterministic, what reports use) and/or onednn.")
+        help:
+            "Our convolution backends to time: reference (deterministic, what reports use), onednn, onednn-bf16 (mixed precision)."
+    )
     var backends: [TrainingBackend] = Settings().backends
     @Option(help: "Also write the results to this JSON file.") var json: String?
 
@@ -60,7 +62,7 @@ struct CNNBench: ParsableCommand {
                 let model = MoodCNN(classes: count, seed: 1)
                 model.network.setThreads(threads)
                 model.network.setTrainingBackend(backend)
-                model.network.setInferenceBackend(backend == .oneDNN ? .oneDNN : .reference)
+                model.network.setInferenceBackend(backend.inference)
                 flops = model.forwardFLOPs()
                 let optimiser = Adam.adamW([ParameterGroup(model.parameters)])
                 let gradient = Tensor(shape: [0])
@@ -81,7 +83,9 @@ struct CNNBench: ParsableCommand {
                     (0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
                 let trainRate = Double(batch) / trainTime, inferRate = Double(batch) / inferTime
                 rates[backend] = (trainRate, inferRate, peakResidentBytes())
-                let setting = "(fp32, \(backend.rawValue), batch \(batch), \(threads) threads, \(count) classes)"
+                let precision = backend == .oneDNNBF16 ? "bf16 convolutions" : "fp32"
+                let setting =
+                    "(\(precision), \(backend.rawValue), batch \(batch), \(threads) threads, \(count) classes)"
                 print(
                     String(format: "train: %.1f samples/s ", trainRate) + setting
                         + String(format: ", %.0f GFLOPS", 3 * flops * trainRate / 1e9))
@@ -99,6 +103,10 @@ struct CNNBench: ParsableCommand {
             run.onednn_train_samples_per_s = oneDNN?.train
             run.onednn_infer_samples_per_s = oneDNN?.infer
             run.onednn_peak_rss_bytes = oneDNN?.peak
+            let bf16 = rates[.oneDNNBF16]
+            run.onednn_bf16_train_samples_per_s = bf16?.train
+            run.onednn_bf16_infer_samples_per_s = bf16?.infer
+            run.onednn_bf16_peak_rss_bytes = bf16?.peak
             if settings.peers {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_cnn.py"
                 do {

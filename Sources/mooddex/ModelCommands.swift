@@ -42,7 +42,8 @@ struct TrainCommand: ParsableCommand {
     @Option(
         help: """
             What runs the trained convolutions (--base none, --method fine-tune or fine-tune-from-probe): reference (the same bits on \
-            every AVX2 machine) or onednn (faster; repeatable only on the same kind of CPU).
+            every AVX2 machine), onednn (faster; repeatable only on the same kind of CPU) or onednn-bf16 (mixed \
+            precision: the convolutions multiply bfloat16, everything else stays fp32).
             """)
     var backend: TrainingBackend = .reference
     @OptionGroup var data: DataOptions

@@ -82,4 +82,57 @@ import Testing
         let scale = once.map(abs).max()!
         #expect(zip(once, twice).allSatisfy { abs(2 * $0 - $1) <= 1e-5 * scale })
     }
+
+    /// Round to the nearest bfloat16, ties to even (what oneDNN's fp32 -> bf16 reorder does).
+    static func bfloat16(_ x: Float) -> Float {
+        let bits = x.bitPattern
+        return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+    }
+
+    /// oneDNN has bf16 kernels from AVX-512 (BW) up; elsewhere the layer falls back to fp32.
+    static let hasBF16Kernels =
+        ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").contains("avx512bw")
+
+    /// Mixed precision against an exact model of it: the reference passes run in fp32 on the
+    /// input, weights and output gradient rounded to bfloat16. Products of two bf16 values are
+    /// exact in fp32, so only the order of the fp32 sums differs: the same 1e-4 as fp32. Against
+    /// the unrounded reference the error is that of 8-bit inputs (about 1e-2), so this test tells
+    /// the rounding happened. Below 16 input channels the layer stays fp32 (MoodCNN's conv 1).
+    @Test(.enabled(if: hasBF16Kernels), arguments: [shapes[0], shapes[1], shapes[2], shapes[4]])
+    func bf16MatchesTheReferenceOnRoundedOperands(shape: Shape) {
+        let rounds = shape.cin >= 16
+        func run(_ backend: TrainingBackend, round: Bool) -> (Conv2D, [[Float]]) {
+            let (conv, x) = OneDNNConvolutionTests().layer(shape, seed: 3)
+            conv.threads = 2
+            conv.trainingBackend = backend
+            let r = { (v: Float) in round ? Self.bfloat16(v) : v }
+            if round {
+                for i in 0..<x.count { x.data[i] = r(x.data[i]) }
+                for i in 0..<conv.weight.value.count { conv.weight.value.data[i] = r(conv.weight.value.data[i]) }
+            }
+            let y = conv.forward(x, training: true)
+            var g = SeededGenerator(seed: 5)
+            let dy = Tensor(shape: y.shape, values: (0..<y.count).map { _ in r(g.nextNormal()) })
+            let outputs = y.values
+            let dx = conv.backward(dy).values
+            return (conv, [outputs, dx, conv.weight.gradient.values, conv.bias?.gradient.values ?? []])
+        }
+        let (_, exact) = run(.reference, round: rounds)
+        let (_, unrounded) = run(.reference, round: false)
+        let (fast, got) = run(.oneDNNBF16, round: false)
+        #expect(!fast.oneDNNTrainingFailed, "oneDNN could not build the bf16 primitives")
+        #expect(fast.oneDNNTrainingImplementations != nil, "oneDNN was not used")
+        func error(_ a: [Float], _ b: [Float]) -> Float {
+            zip(a, b).map { abs($0 - $1) }.max()! / max(b.map(abs).max()!, 1e-12)
+        }
+        var largestUnrounded: Float = 0
+        for (k, name) in ["output", "input gradient", "weight gradient"].enumerated() {
+            #expect(error(got[k], exact[k]) < 1e-4, "\(name): relative error \(error(got[k], exact[k]))")
+            largestUnrounded = max(largestUnrounded, error(got[k], unrounded[k]))
+        }
+        if rounds {
+            #expect(largestUnrounded > 1e-4, "no sign of bf16 rounding (\(largestUnrounded) from fp32)")
+            #expect(largestUnrounded < 3e-2, "further from fp32 than bf16 explains: \(largestUnrounded)")
+        }
+    }
 }

@@ -32,10 +32,12 @@ void cdnnl_conv_destroy(cdnnl_conv *conv);
 /// A convolution for training: forward, backward data and backward weights (with bias) on the
 /// same shapes as cdnnl_conv_create, all fp32 and NCHW / OIHW on the caller's side (reordered
 /// inside where oneDNN's kernels want blocked layouts). Weights are passed on every call, since
-/// they change every step. Built for `threads` OpenMP threads; NULL on failure with a message.
+/// they change every step. `bf16`: x, W and dy are rounded to bfloat16 inside (y, dx, dW and db
+/// stay fp32, accumulated in fp32), from 16 input channels up. Built for `threads` OpenMP
+/// threads; NULL on failure with a message.
 typedef struct cdnnl_train cdnnl_train;
 cdnnl_train *cdnnl_train_create(int n, int cin, int h, int w, int cout, int kh, int kw, int sh, int sw, int ph, int pw,
-                                int has_bias, int needs_dx, int threads, char *error, int error_length);
+                                int has_bias, int needs_dx, int bf16, int threads, char *error, int error_length);
 /// y = conv(x) + bias (bias NULL when built without one). 0 on success.
 int cdnnl_train_forward(cdnnl_train *t, const float *weights, const float *bias, const float *x, float *y);
 /// From the output gradient `dy`: dx (skipped when NULL; must be NULL when built without
