@@ -44,7 +44,7 @@ public final class FineTunedMoodModel: MoodClassifying {
     public let model: FineTunedMusicnn
     public var moods: [String] { settings.moods }
     /// What runs the network's convolutions in ``classify(_:threads:padShort:)`` (`mooddex classify`
-    /// sets `.oneDNN`; training always uses the reference code).
+    /// sets `.oneDNN`; training's backend is `train`'s `backend` parameter).
     public var inferenceBackend = InferenceBackend.reference
 
     init(settings: Settings, model: FineTunedMusicnn) {

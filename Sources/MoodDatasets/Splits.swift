@@ -55,9 +55,10 @@ public enum CrossValidation {
         return result.map { $0.sorted() }
     }
 
-    /// ``groupKFold(groups:folds:generator:)`` with a generator of its own, drawn from `seed`.
-    /// The penalty searches' inner folds come from here, so the embedding model and the
-    /// fine-tuning that starts from its head search the same folds for the same seed.
+    /// ``groupKFold(groups:folds:generator:)`` with a generator of its own, drawn from `seed`:
+    /// the folds a seed deals, wherever they are built. The penalty searches' inner folds come
+    /// from here too, so the embedding model and the fine-tuning that starts from its head
+    /// search the same folds for the same seed.
     public static func groupKFold(groups: [String], folds k: Int, seed: UInt64) -> [[Int]] {
         var generator = SeededGenerator(seed: seed)
         return groupKFold(groups: groups, folds: k, generator: &generator)

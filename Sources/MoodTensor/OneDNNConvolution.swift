@@ -16,7 +16,7 @@ public enum InferenceBackend: String, Sendable, CaseIterable, Codable {
 
 extension Layer {
     /// Sets the inference backend of every convolution in the network. Training
-    /// (`forward(training: true)` and `backward`) always runs the reference code.
+    /// (`forward(training: true)` and `backward`) follows ``setTrainingBackend(_:)`` instead.
     public func setInferenceBackend(_ backend: InferenceBackend) {
         (self as? Conv2D)?.inferenceBackend = backend
         for layer in sublayers { layer.setInferenceBackend(backend) }

@@ -42,6 +42,14 @@ extension Layer {
     /// Whether any convolution of the network trains on oneDNN.
     public var trainsOnOneDNN: Bool { oneDNNTrainingBackend != nil }
 
+    /// Whether a convolution set to train on oneDNN had to fall back to the reference code
+    /// (oneDNN could not build its primitives: e.g. bf16 without AVX-512). Benchmarks check it,
+    /// so that a fallback is not timed under oneDNN's name.
+    public var oneDNNTrainingFellBack: Bool {
+        if let conv = self as? Conv2D, conv.trainingBackend.usesOneDNN, conv.oneDNNTrainingFailed { return true }
+        return sublayers.contains { $0.oneDNNTrainingFellBack }
+    }
+
     /// The oneDNN backend the network's convolutions train on (the first found), nil for none.
     public var oneDNNTrainingBackend: TrainingBackend? {
         if let conv = self as? Conv2D, conv.trainingBackend.usesOneDNN { return conv.trainingBackend }

@@ -74,6 +74,10 @@ struct CNNBench: ParsableCommand {
                     optimiser.step(learningRate: 1e-3, momentum: 0.9)
                 }
                 trainStep()
+                if model.network.oneDNNTrainingFellBack {
+                    print("\(backend.rawValue): not measured (oneDNN could not build its primitives on this CPU)")
+                    continue
+                }
                 let layerProfile = LayerProfile()
                 if settings.profile { model.network.profile = layerProfile }
                 let trainTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { trainStep() } })

@@ -56,6 +56,11 @@ struct PrecisionBench: ParsableCommand {
                 let (model, _) = try MoodModel.train(
                     paths: train.map { clips[$0].path }, labels: train.map { clips[$0].mood }, settings: settings,
                     cache: cache, threads: threads, backend: backend)
+                if model.cnn.network.oneDNNTrainingFellBack {
+                    throw ValidationError(
+                        "--backends \(backend.rawValue): oneDNN could not build its primitives on this CPU, so the training ran on the reference code"
+                    )
+                }
                 let p = model.probabilities(pooled: split[f].map { pooled[$0] }, threads: threads)
                 for (k, i) in split[f].enumerated() {
                     right[i] = p[k].indices.max { p[k][$0] < p[k][$1] }! == clips[i].mood
@@ -68,9 +73,11 @@ struct PrecisionBench: ParsableCommand {
                 "\(backend.rawValue): accuracy \(accuracy.formatted(2, scale: 100)) %"
                     + String(format: " (%.0f s)", Date().timeIntervalSince(started)))
         }
-        for (a, b) in zip(backends, backends.dropFirst()) {
-            let test = McNemar(aCorrect: correct[a]!, bCorrect: correct[b]!)
-            print("\(a.rawValue) vs \(b.rawValue): \(test.verdict()) (\(test.summary))")
+        for (i, a) in backends.enumerated() {
+            for b in backends[(i + 1)...] {
+                let test = McNemar(aCorrect: correct[a]!, bCorrect: correct[b]!)
+                print("\(a.rawValue) vs \(b.rawValue): \(test.verdict()) (\(test.summary))")
+            }
         }
     }
 }
