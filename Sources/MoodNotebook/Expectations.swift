@@ -120,6 +120,11 @@ public struct Expectations {
                 if band.min <= observed - 0.05 && band.headline != false {
                     problems.append("\(name): a 5-point drop from \(observed) stays inside the band")
                 }
+                if band.full_only != true && (band.quick_min == nil || band.quick_max == nil) {
+                    problems.append(
+                        "\(name): quick runs (fewer seeds, epochs or clips) would be held to this measured band: give quick_min and quick_max, or full_only"
+                    )
+                }
                 if band.standard_error_from == nil {
                     problems.append("\(name): standard_error_from does not say how the spread was measured")
                 }

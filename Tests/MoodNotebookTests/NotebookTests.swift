@@ -101,19 +101,22 @@ func temporaryFolder(_ label: String) throws -> URL {
 
     /// A band that holds its trivial baseline, or reaches past ± 3 measured standard errors, or
     /// lets a 5-point drop through, is named; a band derived properly is not, nor a descriptive
-    /// figure's (`"headline": false`) that its measured spread makes wider than 5 points.
+    /// figure's (`"headline": false`) that its measured spread makes wider than 5 points. A measured
+    /// band without quick bounds is named too: quick runs would be held to it.
     @Test func bandsThatCannotCatchARegressionAreNamed() throws {
         let url = try temporaryFolder("bands").appendingPathComponent("expectations.json")
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
         try #"""
         {"e": {
-          "good": {"min": 0.62, "max": 0.68, "observed": 0.65, "standard_error": 0.01, "standard_error_from": "folds", "baseline": 0.25},
+          "good": {"min": 0.62, "max": 0.68, "observed": 0.65, "standard_error": 0.01, "standard_error_from": "folds", "baseline": 0.25,
+                   "quick_min": 0.4, "quick_max": 0.7},
+          "quick_held_to_full": {"min": 0.62, "max": 0.68, "observed": 0.65, "standard_error": 0.01, "standard_error_from": "folds"},
           "holds_baseline": {"min": 0.7, "max": 0.93, "observed": 0.80, "baseline": 0.919},
           "too_wide": {"min": 0.60, "max": 0.72, "observed": 0.65, "standard_error": 0.01, "standard_error_from": "folds"},
           "loose_error": {"min": 0.55, "max": 0.75, "observed": 0.65, "standard_error": 0.04, "standard_error_from": "folds"},
           "unsourced": {"min": 0.62, "max": 0.68, "observed": 0.65, "standard_error": 0.01},
           "descriptive": {"min": 0.41, "max": 0.65, "observed": 0.53, "standard_error": 0.04,
-                          "standard_error_from": "seeds", "headline": false, "note": "29 tracks"}
+                          "standard_error_from": "seeds", "headline": false, "note": "29 tracks", "full_only": true}
         }}
         """#.write(to: url, atomically: true, encoding: .utf8)
         let problems = try Expectations(contentsOf: url).designProblems()
@@ -122,6 +125,7 @@ func temporaryFolder(_ label: String) throws -> URL {
         #expect(problems.contains { $0.hasPrefix("e / too_wide:") && $0.contains("wider") })
         #expect(problems.contains { $0.hasPrefix("e / loose_error:") && $0.contains("5-point drop") })
         #expect(problems.contains { $0.hasPrefix("e / unsourced:") && $0.contains("standard_error_from") })
+        #expect(problems.contains { $0.hasPrefix("e / quick_held_to_full:") && $0.contains("quick_min") })
         #expect(
             !problems.contains { $0.hasPrefix("e / descriptive:") }, "a descriptive band is held to the 5-point rule")
     }
