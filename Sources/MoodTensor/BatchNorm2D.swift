@@ -9,10 +9,13 @@ import Foundation
 /// Backward (training): `dgamma = sum dy xhat`, `dbeta = sum dy`,
 /// `dx = gamma / (M sqrt(var + eps)) (M dy - dbeta - xhat dgamma)`; in evaluation mode
 /// the statistics are constants and `dx = gamma dy / sqrt(running_var + eps)`.
-/// Sums run in Double per channel.
+/// Sums run in Double per channel, over Float partial sums in the order ``summation`` names.
 public final class BatchNorm2D: Layer, Threaded {
     /// Worker threads for this layer (see ``Layer/setThreads(_:)``).
     public var threads = 1
+    /// How the per-channel sums (statistics and backward) add their values up; `.sequential`
+    /// unless the network trains on oneDNN (``Layer/setTrainingBackend(_:)``).
+    public var summation = Summation.sequential
     public let channels: Int
     public let epsilon: Float
     public let momentum: Float
@@ -88,13 +91,19 @@ public final class BatchNorm2D: Layer, Threaded {
                     var sum = 0.0, squares = 0.0
                     for s in 0..<n {
                         let p = x.data + (s * channels + c) * plane
-                        var start = 0
-                        while start < plane {  // Float sums over 256 values, Double across them
-                            let end = min(plane, start + 256)
-                            var partial: Float = 0, partialSquares: Float = 0
-                            for i in start..<end { let d = p[i] - k; partial += d; partialSquares += d * d }
-                            sum += Double(partial); squares += Double(partialSquares)
-                            start = end
+                        switch summation {
+                        case .sequential:
+                            var start = 0
+                            while start < plane {  // Float sums over 256 values, Double across them
+                                let end = min(plane, start + 256)
+                                var partial: Float = 0, partialSquares: Float = 0
+                                for i in start..<end { let d = p[i] - k; partial += d; partialSquares += d * d }
+                                sum += Double(partial); squares += Double(partialSquares)
+                                start = end
+                            }
+                        case .lanes:
+                            let (a, b) = Summation.shiftedSums(p, count: plane, shift: k)
+                            sum += a; squares += b
                         }
                     }
                     let shiftedMean = sum / Double(m)
@@ -150,9 +159,15 @@ public final class BatchNorm2D: Layer, Threaded {
         var sumDy = 0.0, sumDyXhat = 0.0
         for s in 0..<n {
             let p = x.data + (s * channels + c) * plane, d = gradient(s)
-            var a: Float = 0, b: Float = 0
-            for i in 0..<plane { a += d[i]; b += d[i] * (p[i] - mu) }
-            sumDy += Double(a); sumDyXhat += Double(b) * Double(invStd)
+            switch summation {
+            case .sequential:
+                var a: Float = 0, b: Float = 0
+                for i in 0..<plane { a += d[i]; b += d[i] * (p[i] - mu) }
+                sumDy += Double(a); sumDyXhat += Double(b) * Double(invStd)
+            case .lanes:
+                let (a, b) = Summation.gradientSums(d, x: p, mean: mu, count: plane)
+                sumDy += a; sumDyXhat += b * Double(invStd)
+            }
         }
         gamma.gradient.data[c] += Float(sumDyXhat)
         beta.gradient.data[c] += Float(sumDy)

@@ -33,9 +33,12 @@ public enum TrainingBackend: String, Sendable, CaseIterable, Codable {
 }
 
 extension Layer {
-    /// Sets the training backend of every convolution in the network.
+    /// Sets the training backend of every convolution in the network, and the summation
+    /// order of every batch norm: the reference keeps `.sequential` (the reports' bits), the
+    /// oneDNN backends take the faster `.lanes` (see ``Summation``).
     public func setTrainingBackend(_ backend: TrainingBackend) {
         (self as? Conv2D)?.trainingBackend = backend
+        (self as? BatchNorm2D)?.summation = backend.usesOneDNN ? .lanes : .sequential
         for layer in sublayers { layer.setTrainingBackend(backend) }
     }
 

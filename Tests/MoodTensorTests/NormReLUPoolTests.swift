@@ -7,7 +7,9 @@ import Testing
 /// (not a tolerance) in every output, gradient and running statistic.
 @Suite struct NormReLUPoolTests {
     /// conv -> batch norm -> ReLU -> max pool, the block MoodCNN repeats.
-    static func block(pool: (Int, Int), stride: (Int, Int)?, fused: Bool, threads: Int) -> Sequential {
+    static func block(
+        pool: (Int, Int), stride: (Int, Int)?, fused: Bool, threads: Int, summation: Summation = .sequential
+    ) -> Sequential {
         var g = SeededGenerator(seed: 7)
         let net = Sequential([
             Conv2D(2, 5, generator: &g), BatchNorm2D(5), ReLU(), MaxPool2D(pool.0, pool.1, stride: stride),
@@ -16,6 +18,7 @@ import Testing
         net.setThreads(threads)
         // Batch norm's affine parameters away from 1 and 0, one of them negative.
         let norm = net.layers[1] as! BatchNorm2D
+        norm.summation = summation
         for c in 0..<5 {
             norm.gamma.value[c] = 0.5 + Float(c) * 0.3 - (c == 2 ? 1.5 : 0); norm.beta.value[c] = 0.1 * Float(c) - 0.2
         }
@@ -44,13 +47,15 @@ import Testing
         arguments: [
             // MoodCNN's pooling; a height and width the windows do not divide (edge rows dropped);
             // VGG's overlapping 4 x 1 windows with stride 2 x 2; one thread and two.
-            ((2, 4), nil as (Int, Int)?, 1), ((2, 4), nil, 2), ((3, 5), nil, 2), ((4, 1), (2, 2), 2),
-        ] as [((Int, Int), (Int, Int)?, Int)])
-    func fusedGivesTheSeparateLayersBits(pool: (Int, Int), stride: (Int, Int)?, threads: Int) {
+            // The oneDNN backends' lane-wise sums.
+            ((2, 4), nil as (Int, Int)?, 1, Summation.sequential), ((2, 4), nil, 2, .sequential),
+            ((3, 5), nil, 2, .sequential), ((4, 1), (2, 2), 2, .sequential), ((2, 4), nil, 2, .lanes),
+        ] as [((Int, Int), (Int, Int)?, Int, Summation)])
+    func fusedGivesTheSeparateLayersBits(pool: (Int, Int), stride: (Int, Int)?, threads: Int, summation: Summation) {
         var g = SeededGenerator(seed: 11)
         let input = Tensor(shape: [3, 2, 11, 26], values: (0..<(3 * 2 * 11 * 26)).map { _ in g.nextNormal() })
-        let fused = Self.block(pool: pool, stride: stride, fused: true, threads: threads)
-        let apart = Self.block(pool: pool, stride: stride, fused: false, threads: threads)
+        let fused = Self.block(pool: pool, stride: stride, fused: true, threads: threads, summation: summation)
+        let apart = Self.block(pool: pool, stride: stride, fused: false, threads: threads, summation: summation)
         let a = Self.run(fused, input: input, seed: 3), b = Self.run(apart, input: input, seed: 3)
         #expect(fused.steps.map(\.count) == [1, 3], "the fused path was not taken")
         #expect(apart.steps.map(\.count) == [1, 1, 1, 1])
