@@ -120,7 +120,8 @@ public struct CNNBenchRecord: BenchRecord {
     }
 }
 
-/// What scripts/peers/bench_cnn.py prints: samples per second in three memory layouts.
+/// What scripts/peers/bench_cnn.py prints: samples per second and peak memory per variant
+/// (memory layout, bf16 autocast, torch.compile); a variant not asked for is absent.
 public struct CNNPeerOutput: Codable, Sendable, Equatable {
     /// PyTorch's version, without the build suffix.
     public var version: String
@@ -128,21 +129,71 @@ public struct CNNPeerOutput: Codable, Sendable, Equatable {
     /// Whether jemalloc was preloaded, and with which settings.
     public var jemalloc: Bool
     public var malloc_conf: String
-    public var contiguous_train: Double
-    public var contiguous_infer: Double
-    public var channels_last_train: Double
-    public var channels_last_infer: Double
+    public var contiguous_train: Double?
+    public var contiguous_infer: Double?
+    public var contiguous_peak_rss_bytes: Int?
+    public var channels_last_train: Double?
+    public var channels_last_infer: Double?
+    public var channels_last_peak_rss_bytes: Int?
     /// channels_last with bf16 autocast.
-    public var channels_last_bf16_train: Double
-    public var channels_last_bf16_infer: Double
+    public var channels_last_bf16_train: Double?
+    public var channels_last_bf16_infer: Double?
+    public var channels_last_bf16_peak_rss_bytes: Int?
+    /// channels_last under `torch.compile` (inductor, default mode), fp32.
+    public var channels_last_compiled_train: Double?
+    public var channels_last_compiled_infer: Double?
+    public var channels_last_compiled_peak_rss_bytes: Int?
 
-    /// The layouts in the order the benchmark prints them: name, train and infer samples per second.
-    public var layouts: [(name: String, train: Double, infer: Double)] {
-        [
-            ("contiguous", contiguous_train, contiguous_infer),
-            ("channels_last", channels_last_train, channels_last_infer),
-            ("channels_last_bf16", channels_last_bf16_train, channels_last_bf16_infer),
+    /// A variant's fields come together: training and inference rates and the memory peak
+    /// (one without the others means the script changed; the error names the missing one).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(String.self, forKey: .version)
+        threads = try c.decode(Int.self, forKey: .threads)
+        jemalloc = try c.decode(Bool.self, forKey: .jemalloc)
+        malloc_conf = try c.decode(String.self, forKey: .malloc_conf)
+        func variant(_ train: CodingKeys, _ infer: CodingKeys, _ peak: CodingKeys) throws -> (Double, Double, Int)? {
+            guard c.contains(train) || c.contains(infer) || c.contains(peak) else { return nil }
+            return (
+                try c.decode(Double.self, forKey: train), try c.decode(Double.self, forKey: infer),
+                try c.decode(Int.self, forKey: peak)
+            )
+        }
+        (contiguous_train, contiguous_infer, contiguous_peak_rss_bytes) =
+            try variant(.contiguous_train, .contiguous_infer, .contiguous_peak_rss_bytes) ?? (nil, nil, nil)
+        (channels_last_train, channels_last_infer, channels_last_peak_rss_bytes) =
+            try variant(.channels_last_train, .channels_last_infer, .channels_last_peak_rss_bytes) ?? (nil, nil, nil)
+        (channels_last_bf16_train, channels_last_bf16_infer, channels_last_bf16_peak_rss_bytes) =
+            try variant(.channels_last_bf16_train, .channels_last_bf16_infer, .channels_last_bf16_peak_rss_bytes)
+            ?? (nil, nil, nil)
+        (channels_last_compiled_train, channels_last_compiled_infer, channels_last_compiled_peak_rss_bytes) =
+            try variant(
+                .channels_last_compiled_train, .channels_last_compiled_infer, .channels_last_compiled_peak_rss_bytes)
+            ?? (nil, nil, nil)
+    }
+
+    /// The variants measured, in the order the benchmark prints them: name, train and infer
+    /// samples per second, and whether it computes in fp32.
+    public var variants: [(name: String, train: Double, infer: Double, fp32: Bool)] {
+        let all: [(String, Double?, Double?, Bool)] = [
+            ("contiguous", contiguous_train, contiguous_infer, true),
+            ("channels_last", channels_last_train, channels_last_infer, true),
+            ("channels_last_compiled", channels_last_compiled_train, channels_last_compiled_infer, true),
+            ("channels_last_bf16", channels_last_bf16_train, channels_last_bf16_infer, false),
         ]
+        return all.compactMap { name, train, infer, fp32 in
+            guard let train, let infer else { return nil }
+            return (name, train, infer, fp32)
+        }
+    }
+
+    /// PyTorch's fastest fp32 variant for training and for inference, each on its own
+    /// (the goals' "PyTorch at its best"), with the variant's name.
+    public var bestFP32: (train: (String, Double), infer: (String, Double))? {
+        let fp32 = variants.filter(\.fp32)
+        guard let train = fp32.max(by: { $0.train < $1.train }), let infer = fp32.max(by: { $0.infer < $1.infer })
+        else { return nil }
+        return ((train.name, train.train), (infer.name, infer.infer))
     }
 }
 

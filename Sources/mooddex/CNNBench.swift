@@ -21,6 +21,8 @@ struct CNNBench: ParsableCommand {
         var profile = false
         /// Our convolution backends, each timed on the same model and input (training and inference).
         var backends: [TrainingBackend] = [.reference, .oneDNN, .oneDNNBF16]
+        /// PyTorch's variants (scripts/peers/bench_cnn.py `--variants`); empty runs them all.
+        var peerVariants: [String] = []
     }
 
     @Option(help: "Batch size.") var batch = Settings().batch
@@ -119,17 +121,17 @@ struct CNNBench: ParsableCommand {
                         arguments: [
                             "--batch", "\(batch)", "--steps", "\(steps)", "--threads", "\(threads)", "--classes",
                             "\(count)",
-                        ],
+                        ] + (settings.peerVariants.isEmpty ? [] : ["--variants"] + settings.peerVariants),
                         preloadJemalloc: true)
                     run.pytorch = peer
-                    for (layout, t, i) in peer.layouts {
+                    for (variant, t, i, _) in peer.variants {
                         let ours = settings.backends.compactMap { b in
                             rates[b].map {
                                 "\(b.rawValue) " + String(format: "%.2fx / %.2fx", $0.train / t, $0.infer / i)
                             }
                         }
                         print(
-                            "pytorch \(peer.version) \(layout): "
+                            "pytorch \(peer.version) \(variant): "
                                 + String(format: "train %.1f samples/s, infer %.1f samples/s", t, i)
                                 + " (ours, train / infer: \(ours.joined(separator: "; ")))")
                     }

@@ -62,7 +62,9 @@ struct MLPBench: ParsableCommand {
         if settings.peers {
             do {
                 let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_mlp.py"
-                peers = try Peers.run(MLPPeerOutput.self, script: script, arguments: [path, "\(repeats)"])
+                // jemalloc with its retention settings, as for the CNN: PyTorch's documented best.
+                peers = try Peers.run(
+                    MLPPeerOutput.self, script: script, arguments: [path, "\(repeats)"], preloadJemalloc: true)
                 for (name, seconds, version) in [
                     ("scikit-learn", peers.sklearn_s, peers.sklearn_version),
                     ("PyTorch", peers.pytorch_s, peers.pytorch_version),

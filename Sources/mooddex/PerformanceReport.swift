@@ -18,6 +18,14 @@ struct PerformanceReport: ParsableCommand {
     func run() throws {
         let a = try AudioBench.measure(quick ? .init(files: 4, repeats: 3) : .init(), data: data)
         let c = CNNBench.measure(quick ? .init(steps: 2, classes: [4], profile: true) : .init(profile: true))
+        // Scaling: one thread, and batches of 8 and 64, against PyTorch's channels_last (fp32).
+        let scaling = [(threads: 1, batch: 32), (2, 8), (2, 64)].map { threads, batch in
+            CNNBench.measure(
+                .init(
+                    batch: batch, steps: quick ? 2 : 5, threads: threads, classes: [4],
+                    backends: [.reference, .oneDNN],
+                    peerVariants: ["channels_last"]))
+        }
         let m = try MLPBench.measure(quick ? .init(repeats: 3) : .init(), data: data)
         let k = try ClassifyBench.measure(data: data)
 
@@ -40,24 +48,57 @@ struct PerformanceReport: ParsableCommand {
             "| same, raw libmpg123 at the file's rate and channels | \(f(a.raw_libmpg123_ms)) ms | | |",
             "| middle 30 s of a \(f(a.long_file_seconds, 0)) s MP3 (seek) vs decoding it all | \(f(a.middle30_ms)) ms | \(f(a.whole_long_ms)) ms | \(ratio(a.whole_long_ms, a.middle30_ms)) |",
             "", "## MoodCNN (batch \(c.batch), \(c.threads) threads, random inputs 1 x 96 x 1292)", "",
-            "Samples per second, training / inference. MoodDex reference: its own deterministic kernels (what reports use); oneDNN: `Conv2D` on oneDNN (`--backend onednn`); oneDNN bf16: the same with the convolutions multiplying bfloat16 and keeping fp32 (`--backend onednn-bf16`, like PyTorch's bf16 autocast); batch norm, ReLU and max pool run fused in all three.",
+            "Samples per second, training / inference. MoodDex reference: its own deterministic kernels (what reports use); oneDNN: `Conv2D` on oneDNN (`--backend onednn`); oneDNN bf16: the same with the convolutions multiplying bfloat16 and keeping fp32 (`--backend onednn-bf16`, like PyTorch's bf16 autocast); batch norm, ReLU and max pool run fused in all three. PyTorch runs with jemalloc and its retention settings (`MALLOC_CONF=\(c.runs.first?.pytorch?.malloc_conf ?? "-")`), as its CPU tuning guide says; compiled: `torch.compile` (inductor, default mode), compilation not timed.",
             "",
-            "| classes | MoodDex reference | MoodDex oneDNN | MoodDex oneDNN bf16 | PyTorch eager | PyTorch channels_last | PyTorch channels_last + bf16 autocast | oneDNN / PyTorch channels_last | oneDNN bf16 / PyTorch bf16 | peak memory, reference / oneDNN / oneDNN bf16 |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| classes | MoodDex reference | MoodDex oneDNN | MoodDex oneDNN bf16 | PyTorch eager | PyTorch channels_last | PyTorch channels_last compiled | PyTorch channels_last + bf16 autocast |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        func pair(_ t: Double?, _ i: Double?) -> String { "\(f(t, 1)) / \(f(i, 1))" }
+        let gigabytes = { (bytes: Int?) in f(bytes.map { Double($0) / 1e9 }, 2) }
+        for run in c.runs {
+            let p = run.pytorch
+            lines.append(
+                "| \(run.classes) | \(pair(run.train_samples_per_s, run.infer_samples_per_s)) | \(pair(run.onednn_train_samples_per_s, run.onednn_infer_samples_per_s)) | \(pair(run.onednn_bf16_train_samples_per_s, run.onednn_bf16_infer_samples_per_s)) | \(pair(p?.contiguous_train, p?.contiguous_infer)) | \(pair(p?.channels_last_train, p?.channels_last_infer)) | \(pair(p?.channels_last_compiled_train, p?.channels_last_compiled_infer)) | \(pair(p?.channels_last_bf16_train, p?.channels_last_bf16_infer)) |"
+            )
+        }
+        lines += [
+            "",
+            "Ratios, MoodDex / PyTorch (above 1: MoodDex is faster). PyTorch's best fp32 is its fastest fp32 variant, taken for training and for inference separately (named in brackets).",
+            "",
+            "| classes | oneDNN / PyTorch's best fp32, train | same, inference | reference / PyTorch's best fp32, train / inference | oneDNN bf16 / PyTorch bf16, train / inference |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for run in c.runs {
+            let p = run.pytorch, best = p?.bestFP32
+            lines.append(
+                "| \(run.classes) | \(ratio(run.onednn_train_samples_per_s, best?.train.1)) (\(best?.train.0 ?? "-")) | \(ratio(run.onednn_infer_samples_per_s, best?.infer.1)) (\(best?.infer.0 ?? "-")) | \(ratio(run.train_samples_per_s, best?.train.1)) / \(ratio(run.infer_samples_per_s, best?.infer.1)) | \(ratio(run.onednn_bf16_train_samples_per_s, p?.channels_last_bf16_train)) / \(ratio(run.onednn_bf16_infer_samples_per_s, p?.channels_last_bf16_infer)) |"
+            )
+        }
+        lines += [
+            "",
+            "Peak resident memory while each one ran (training and inference), in GB. PyTorch's include what jemalloc keeps from earlier variants (its retention settings never return memory), so only its first variant's is clean.",
+            "",
+            "| classes | reference | oneDNN | oneDNN bf16 | PyTorch eager | PyTorch channels_last | PyTorch compiled | PyTorch bf16 |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for run in c.runs {
             let p = run.pytorch
-            let versus = [
-                ratio(run.onednn_train_samples_per_s, p?.channels_last_train),
-                ratio(run.onednn_infer_samples_per_s, p?.channels_last_infer),
-            ]
-            let versusBF16 = [
-                ratio(run.onednn_bf16_train_samples_per_s, p?.channels_last_bf16_train),
-                ratio(run.onednn_bf16_infer_samples_per_s, p?.channels_last_bf16_infer),
-            ]
-            let gigabytes = { (bytes: Int?) in f(bytes.map { Double($0) / 1e9 }, 2) }
             lines.append(
-                "| \(run.classes) | \(f(run.train_samples_per_s, 1)) / \(f(run.infer_samples_per_s, 1)) | \(f(run.onednn_train_samples_per_s, 1)) / \(f(run.onednn_infer_samples_per_s, 1)) | \(f(run.onednn_bf16_train_samples_per_s, 1)) / \(f(run.onednn_bf16_infer_samples_per_s, 1)) | \(f(p?.contiguous_train, 1)) / \(f(p?.contiguous_infer, 1)) | \(f(p?.channels_last_train, 1)) / \(f(p?.channels_last_infer, 1)) | \(f(p?.channels_last_bf16_train, 1)) / \(f(p?.channels_last_bf16_infer, 1)) | \(versus.joined(separator: " / ")) | \(versusBF16.joined(separator: " / ")) | \(gigabytes(run.peak_rss_bytes)) / \(gigabytes(run.onednn_peak_rss_bytes)) / \(gigabytes(run.onednn_bf16_peak_rss_bytes)) GB |"
+                "| \(run.classes) | \(gigabytes(run.peak_rss_bytes)) | \(gigabytes(run.onednn_peak_rss_bytes)) | \(gigabytes(run.onednn_bf16_peak_rss_bytes)) | \(gigabytes(p?.contiguous_peak_rss_bytes)) | \(gigabytes(p?.channels_last_peak_rss_bytes)) | \(gigabytes(p?.channels_last_compiled_peak_rss_bytes)) | \(gigabytes(p?.channels_last_bf16_peak_rss_bytes)) |"
+            )
+        }
+        lines += [
+            "", "### Threads and batch size (4 classes, fp32)", "",
+            "The same model at other settings, against PyTorch's channels_last (its best eager fp32 layout; each setting a separate run of both).",
+            "",
+            "| threads | batch | MoodDex reference | MoodDex oneDNN | PyTorch channels_last | oneDNN / PyTorch, train / inference | peak memory, reference / oneDNN / PyTorch |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for record in [c] + scaling {
+            guard let run = record.runs.first(where: { $0.classes == 4 }) else { continue }
+            let p = run.pytorch
+            lines.append(
+                "| \(record.threads) | \(record.batch) | \(pair(run.train_samples_per_s, run.infer_samples_per_s)) | \(pair(run.onednn_train_samples_per_s, run.onednn_infer_samples_per_s)) | \(pair(p?.channels_last_train, p?.channels_last_infer)) | \(ratio(run.onednn_train_samples_per_s, p?.channels_last_train)) / \(ratio(run.onednn_infer_samples_per_s, p?.channels_last_infer)) | \(gigabytes(run.peak_rss_bytes)) / \(gigabytes(run.onednn_peak_rss_bytes)) / \(gigabytes(p?.channels_last_peak_rss_bytes)) |"
             )
         }
         lines += [

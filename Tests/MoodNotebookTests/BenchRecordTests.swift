@@ -16,9 +16,13 @@ import Testing
             from: Data(
                 """
                 {"version": "2.5.1", "threads": 2, "jemalloc": true, "malloc_conf": "oversize_threshold:1",
-                 "contiguous_train": 10.5, "contiguous_infer": 40.25, "channels_last_train": 12, "channels_last_infer": 45.5,
-                 "channels_last_bf16_train": 8.125, "channels_last_bf16_infer": 30}
+                 "contiguous_train": 10.5, "contiguous_infer": 40.25, "contiguous_peak_rss_bytes": 4000000000,
+                 "channels_last_train": 12, "channels_last_infer": 45.5, "channels_last_peak_rss_bytes": 4100000000,
+                 "channels_last_bf16_train": 8.125, "channels_last_bf16_infer": 30, "channels_last_bf16_peak_rss_bytes": 4200000000}
                 """.utf8), script: "bench_cnn.py")
+        // A variant not asked for (here the compiled one) is absent, and the best fp32 figures skip bf16.
+        #expect(peer.variants.map(\.name) == ["contiguous", "channels_last", "channels_last_bf16"])
+        #expect(peer.bestFP32?.train.1 == 12 && peer.bestFP32?.infer.0 == "channels_last")
         let record = CNNBenchRecord(
             machine: "test CPU, 2 cores", batch: 32, threads: 2,
             runs: [
@@ -64,8 +68,8 @@ import Testing
         let printed = Data(
             """
             {"version": "2.5.1", "threads": 2, "jemalloc": false, "malloc_conf": "",
-             "contiguous_train": 10.5, "contiguous_infer": 40.25, "channels_last_train": 12,
-             "channels_last_bf16_train": 8.125, "channels_last_bf16_infer": 30}
+             "contiguous_train": 10.5, "contiguous_infer": 40.25, "contiguous_peak_rss_bytes": 4000000000,
+             "channels_last_train": 12, "channels_last_peak_rss_bytes": 4100000000}
             """.utf8)
         let error = try #require(throws: InputError.self) {
             try PeerOutput.decode(CNNPeerOutput.self, from: printed, script: "scripts/peers/bench_cnn.py")

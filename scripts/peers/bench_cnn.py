@@ -16,6 +16,13 @@ parser.add_argument("--batch", type=int, default=32)
 parser.add_argument("--steps", type=int, default=5)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--classes", type=int, default=4)
+VARIANTS = {  # name: (memory format, bf16 autocast, torch.compile)
+    "contiguous": (torch.contiguous_format, False, False),
+    "channels_last": (torch.channels_last, False, False),
+    "channels_last_bf16": (torch.channels_last, True, False),
+    "channels_last_compiled": (torch.channels_last, False, True),
+}
+parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -36,7 +43,19 @@ def mood_cnn(classes):
     return torch.nn.Sequential(*layers)
 
 
-def measure(memory_format, bf16=False):
+def reset_peak():
+    """Resets VmHWM to the current resident size (Linux), so each variant reports its own peak."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def peak_bytes():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+
+def measure(memory_format, bf16=False, compiled=False):
+    reset_peak()
     model = mood_cnn(args.classes).to(memory_format=memory_format)
     x = torch.randn(args.batch, 1, 96, 1292).to(memory_format=memory_format)
     y = torch.arange(args.batch) % args.classes
@@ -45,10 +64,14 @@ def measure(memory_format, bf16=False):
     # bf16 autocast: PyTorch's documented mixed precision on CPU (oneDNN bf16 kernels where the CPU has them).
     autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
 
+    # torch.compile (inductor, default mode): compiled once for training and once for inference,
+    # during the warm-up steps, which are not timed.
+    forward = torch.compile(model) if compiled else model
+
     def train_step():
         optimiser.zero_grad(set_to_none=True)
         with autocast():
-            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss = torch.nn.functional.cross_entropy(forward(x), y)
         loss.backward()
         optimiser.step()
 
@@ -59,16 +82,15 @@ def measure(memory_format, bf16=False):
         t = time.perf_counter(); train_step(); train.append(time.perf_counter() - t)
     model.eval()
     with torch.inference_mode(), autocast():
-        model(x)
+        forward(x)
         infer = []
         for _ in range(args.steps):
-            t = time.perf_counter(); model(x); infer.append(time.perf_counter() - t)
-    return args.batch / statistics.median(train), args.batch / statistics.median(infer)
+            t = time.perf_counter(); forward(x); infer.append(time.perf_counter() - t)
+    return args.batch / statistics.median(train), args.batch / statistics.median(infer), peak_bytes()
 
 
 result = {"version": torch.__version__.split("+")[0], "threads": torch.get_num_threads(),
           "jemalloc": "jemalloc" in os.environ.get("LD_PRELOAD", ""), "malloc_conf": os.environ.get("MALLOC_CONF", "")}
-for name, layout, bf16 in [("contiguous", torch.contiguous_format, False), ("channels_last", torch.channels_last, False),
-                           ("channels_last_bf16", torch.channels_last, True)]:
-    result[f"{name}_train"], result[f"{name}_infer"] = measure(layout, bf16)
+for name in args.variants:
+    result[f"{name}_train"], result[f"{name}_infer"], result[f"{name}_peak_rss_bytes"] = measure(*VARIANTS[name])
 print(json.dumps(result))
