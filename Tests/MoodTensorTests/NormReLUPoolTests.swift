@@ -78,6 +78,34 @@ import Testing
 }
 
 extension NormReLUPoolTests {
+    /// Evaluation takes each window's raw extreme (the largest input, or the smallest where batch
+    /// norm's scale is negative) instead of scanning: with infinities, NaN and exact ties among
+    /// the inputs it still gives the separate layers' bits, in both signs of the scale.
+    @Test func evaluationGivesTheSeparateLayersBitsWithInfinitiesAndTies() {
+        var g = SeededGenerator(seed: 12)
+        let shape = [2, 5, 6, 37], count = shape.reduce(1, *)
+        var values = (0..<count).map { _ in (g.nextNormal() * 2).rounded() / 2 }  // many exact ties
+        for (i, v) in [(3, Float.infinity), (100, -.infinity), (517, .nan), (1200, .infinity), (1733, -.infinity)] {
+            values[i] = v
+        }
+        let input = Tensor(shape: shape, values: values)
+        let clean = Tensor(shape: shape, values: (0..<count).map { _ in 0.5 + g.nextNormal() })
+        func block(fused: Bool) -> Sequential {
+            let norm = BatchNorm2D(5)
+            for c in 0..<5 { norm.gamma.value[c] = c % 2 == 0 ? 0.8 : -0.6; norm.beta.value[c] = 0.1 * Float(c) - 0.2 }
+            let net = Sequential([norm, ReLU(), MaxPool2D(2, 4)])
+            net.fusesNormReLUPool = fused
+            net.setThreads(2)
+            _ = net.forward(clean, training: true)  // running statistics away from their start
+            return net
+        }
+        let fused = block(fused: true), apart = block(fused: false)
+        let a = Self.bits(fused.forward(input, training: false)), b = Self.bits(apart.forward(input, training: false))
+        #expect(fused.steps.map(\.count) == [3])
+        #expect(
+            a.count == b.count && zip(a, b).allSatisfy { $0 == $1 }, "\(zip(a, b).filter { $0 != $1 }.count) differ")
+    }
+
     /// The whole MoodCNN (four fused blocks) gives the unfused network's bits over two steps.
     @Test func moodCNNTrainsToTheSameBits() {
         func train(fused: Bool) -> [[UInt32]] {
