@@ -125,6 +125,15 @@ public final class BatchNorm2D: Layer, Threaded {
         }
     }
 
+    /// Sets `mean` and `inverseStd` from the running statistics, as evaluation does (for the
+    /// fused first block, which never sees this layer's input).
+    func useRunningStatistics() {
+        trainedLast = false
+        input = nil
+        mean = runningMean.values
+        inverseStd = (0..<channels).map { 1 / (runningVariance.data[$0] + epsilon).squareRoot() }
+    }
+
     /// Channel `c`'s `y = x scale + shift` after ``computeStatistics(_:training:)``.
     @inline(__always)
     func affine(_ c: Int) -> (scale: Float, shift: Float) {

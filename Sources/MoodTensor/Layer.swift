@@ -53,14 +53,24 @@ public final class Sequential: Layer {
     public var fusesNormReLUPool = true
     /// The steps of the last forward pass, `(first layer, layer count)`, replayed backwards.
     private(set) var steps = [(start: Int, count: Int)]()
+    /// The inputs of the fused first blocks of the last forward pass, by first layer.
+    private var blockInputs = [Int: Tensor]()
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         var x = input
         steps.removeAll(keepingCapacity: true)
+        blockInputs.removeAll()
         var i = 0
         while i < layers.count {
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            if fusesNormReLUPool, x.shape.count == 4, i + 2 < layers.count, let norm = layers[i] as? BatchNorm2D,
+            if !training, fusesNormReLUPool, x.shape.count == 4, i + 3 < layers.count, let conv = layers[i] as? Conv2D,
+                conv.fusesAsFirstBlock, x.shape[1] == 1, let norm = layers[i + 1] as? BatchNorm2D,
+                norm.channels == conv.outChannels, layers[i + 2] is ReLU, let pool = layers[i + 3] as? MaxPool2D
+            {
+                blockInputs[i] = x
+                x = norm.forwardFirstBlock(x, conv: conv, pool: pool)  // FirstBlock.swift
+                steps.append((i, 4))
+            } else if fusesNormReLUPool, x.shape.count == 4, i + 2 < layers.count, let norm = layers[i] as? BatchNorm2D,
                 layers[i + 1] is ReLU, let pool = layers[i + 2] as? MaxPool2D
             {
                 x = norm.forwardNormReLUPool(x, training: training, pool: pool)
@@ -82,7 +92,14 @@ public final class Sequential: Layer {
         var g = outputGradient
         for (i, count) in steps.reversed() {
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            if count == 3 {
+            if count == 4 {
+                // The fused first block kept nothing to differentiate: run it again apart.
+                let conv = layers[i] as! Conv2D, norm = layers[i + 1] as! BatchNorm2D
+                let pool = layers[i + 3] as! MaxPool2D
+                _ = norm.forwardNormReLUPool(
+                    conv.forward(blockInputs[i]!, training: false), training: false, pool: pool)
+                g = conv.backward(norm.backwardNormReLUPool(g, pool: pool))
+            } else if count == 3 {
                 g = (layers[i] as! BatchNorm2D).backwardNormReLUPool(g, pool: layers[i + 2] as! MaxPool2D)
             } else {
                 g = layers[i].backward(g)

@@ -85,8 +85,11 @@ struct CNNBench: ParsableCommand {
                 let trainTime = Stopwatch.median((0..<steps).map { _ in Stopwatch.time { trainStep() } })
                 model.network.profile = nil
                 _ = model.network.forward(x, training: false)
+                let inferenceProfile = LayerProfile()
+                if settings.profile { model.network.profile = inferenceProfile }
                 let inferTime = Stopwatch.median(
                     (0..<steps).map { _ in Stopwatch.time { _ = model.network.forward(x, training: false) } })
+                model.network.profile = nil
                 let trainRate = Double(batch) / trainTime, inferRate = Double(batch) / inferTime
                 rates[backend] = (trainRate, inferRate, peakResidentBytes())
                 let precision = backend == .oneDNNBF16 ? "bf16 convolutions" : "fp32"
@@ -99,7 +102,12 @@ struct CNNBench: ParsableCommand {
                     String(format: "infer: %.1f samples/s ", inferRate) + setting
                         + String(format: ", %.0f GFLOPS", flops * inferRate / 1e9))
                 print(String(format: "memory: peak resident %.2f GB", Double(peakResidentBytes()) / 1e9))
-                if settings.profile { Self.printProfile(layerProfile, network: model.network, steps: steps) }
+                if settings.profile {
+                    print("training, per step:")
+                    Self.printProfile(layerProfile, network: model.network, steps: steps)
+                    print("inference, per batch:")
+                    Self.printProfile(inferenceProfile, network: model.network, steps: steps)
+                }
             }
             let reference = rates[.reference], oneDNN = rates[.oneDNN]
             var run = CNNBenchRecord.Run(

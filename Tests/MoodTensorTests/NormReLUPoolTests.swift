@@ -137,3 +137,66 @@ extension NormReLUPoolTests {
         }
     }
 }
+
+extension NormReLUPoolTests {
+    /// MoodCNN in evaluation runs its first block as one pass (FirstBlock.swift): the same bits
+    /// as the layers apart, with fewer samples than workers (channels split) and more; and a
+    /// backward pass after it (the block run again apart) gives the unfused network's gradients.
+    @Test(arguments: [(1, 2), (3, 2), (2, 1)])
+    func firstBlockInEvaluationGivesTheSeparateLayersBits(samples: Int, threads: Int) {
+        guard Compute.ownKernel else { return }  // the fused pass reproduces the AVX2/FMA kernel's bits
+        func evaluate(fused: Bool) -> (Sequential, [[UInt32]]) {
+            let model = MoodCNN(classes: 4, seed: 5)
+            model.network.fusesNormReLUPool = fused
+            model.network.setThreads(threads)
+            // Negative scales on some channels: their windows' smallest input gives the maximum.
+            let norm = model.network.layers.compactMap { $0 as? BatchNorm2D }[0]
+            for c in stride(from: 1, to: norm.channels, by: 3) { norm.gamma.value[c] = -0.7 }
+            var g = SeededGenerator(seed: 9)
+            let x = Tensor(
+                shape: [samples, 1, 24, 330], values: (0..<(samples * 24 * 330)).map { _ in g.nextNormal() })
+            _ = model.network.forward(x, training: true)  // running statistics away from their start
+            let y = model.network.forward(x, training: false)
+            for p in model.parameters { p.gradient.fill(0) }
+            let dx = model.network.backward(Tensor(shape: y.shape, values: (0..<y.count).map { Float($0 % 3) - 1 }))
+            return (model.network, [Self.bits(y), Self.bits(dx)] + model.parameters.map { Self.bits($0.gradient) })
+        }
+        let (fusedNet, fused) = evaluate(fused: true), (_, apart) = evaluate(fused: false)
+        #expect(fusedNet.steps.first?.count == 4, "the first block was not fused")
+        for (k, (x, y)) in zip(fused, apart).enumerated() {
+            let differing = zip(x, y).filter { $0 != $1 }.count
+            #expect(x.count == y.count && differing == 0, "record \(k): \(differing) of \(x.count) values differ")
+        }
+    }
+}
+
+extension NormReLUPoolTests {
+    /// A NaN or an infinity reaching the fused first block: its rows take the scan's path, and
+    /// the output equals the separate layers' (NaN where theirs is NaN, the same bits elsewhere).
+    @Test func firstBlockKeepsNaNAndInfinity() {
+        guard Compute.ownKernel else { return }
+        var g = SeededGenerator(seed: 3)
+        let shape = [2, 1, 10, 64], count = shape.reduce(1, *)
+        let clean = Tensor(shape: shape, values: (0..<count).map { _ in g.nextNormal() })
+        var values = clean.values
+        values[70] = .nan
+        values[700] = .infinity
+        values[1000] = -.infinity
+        func evaluate(fused: Bool) -> [Float] {
+            let model = MoodCNN(classes: 4, seed: 2)
+            model.network.fusesNormReLUPool = fused
+            let first = Sequential(Array(model.network.layers[0..<4]))
+            first.fusesNormReLUPool = fused
+            let norm = first.layers[1] as! BatchNorm2D
+            for c in stride(from: 0, to: norm.channels, by: 2) { norm.gamma.value[c] = -1.1 }
+            _ = first.forward(clean, training: true)
+            let y = first.forward(Tensor(shape: shape, values: values), training: false).values
+            #expect(first.steps.map(\.count) == (fused ? [4] : [1, 1, 1, 1]))
+            return y
+        }
+        let fused = evaluate(fused: true), apart = evaluate(fused: false)
+        #expect(fused.contains { $0.isNaN } && fused.count == apart.count)
+        let differing = zip(fused, apart).filter { $0.isNaN ? !$1.isNaN : $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(differing) of \(fused.count) values differ")
+    }
+}

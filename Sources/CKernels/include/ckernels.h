@@ -20,4 +20,14 @@ void ck_sgemm(bool transA, bool transB, int M, int N, int K, float alpha,
 /// identical bits; this is for tests and benchmarks that compare them on one machine.
 void ck_sgemm_with(bool avx512, bool transA, bool transB, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/// MoodCNN's first block in evaluation for one sample: conv 3 x 3 of a one-channel `x` [h, w]
+/// (padding 1, stride 1, no bias; `weights` [C, 9]) -> `* scale[c] + shift[c]` -> max(0, .)
+/// -> max pool (kh x kw windows, stride sh x sw), for channels c0..<c1 into `y`
+/// [c1 - c0, ho, wo]. The same bits as Conv2D's reference path (ck_sgemm), BatchNorm2D,
+/// ReLU and MaxPool2D one after another. `scratch` holds (h + 2)(w + 2) + (kh + 1) w floats.
+/// Requires ck_has_avx2_fma().
+void ck_first_block_eval(const float *x, int h, int w, const float *weights, const float *scale,
+                         const float *shift, int c0, int c1, int kh, int kw, int sh, int sw, float *y,
+                         float *scratch);
 #endif
