@@ -1,3 +1,4 @@
+import CKernels
 /// Batch norm, ReLU and max pool run as one layer, with the same bits as the three apart.
 ///
 /// Apart, the three layers write four full-size tensors per step (batch norm's output, ReLU's,
@@ -47,6 +48,26 @@ extension BatchNorm2D {
         let (ho, wo) = (pool.output.shape[2], pool.output.shape[3])
         if pool.argmax.count < pool.output.count { pool.argmax = [Int32](repeating: 0, count: pool.output.count) }
         let source = x.data, y = pool.output.data
+        if pool.window.w == 4 && sw == 4 && kh <= 8 && Compute.ownKernel {
+            // MoodCNN's 2 x 4 pools: the vectorised kernel (CKernels/pool4.c), the same values and positions.
+            pool.argmax.withUnsafeMutableBufferPointer { arg in
+                let indices = arg.baseAddress!
+                Compute.parallel(c, workers: threads) { _, channelRange in
+                    let rows = UnsafeMutablePointer<Float>.allocate(capacity: (kh + 1) * w)
+                    defer { rows.deallocate() }
+                    for channel in channelRange {
+                        let (scale, shift) = affine(channel)
+                        for s in 0..<n {
+                            let p = s * c + channel
+                            ck_norm_relu_pool4(
+                                source + p * h * w, Int32(h), Int32(w), Int32(kh), Int32(sh), scale, shift,
+                                y + p * ho * wo, indices + p * ho * wo, rows, rows + kh * w)
+                        }
+                    }
+                }
+            }
+            return
+        }
         pool.argmax.withUnsafeMutableBufferPointer { arg in
             let indices = arg.baseAddress!
             Compute.parallel(c, workers: threads) { _, channelRange in

@@ -200,3 +200,29 @@ extension NormReLUPoolTests {
         #expect(differing == 0, "\(differing) of \(fused.count) values differ")
     }
 }
+
+extension NormReLUPoolTests {
+    /// Training on inputs full of exact ties (values on a grid of halves): the vectorised 2 x 4
+    /// pool finds the same first maximum as the scan, so outputs and gradients keep their bits.
+    @Test func trainingWithTiesGivesTheSeparateLayersBits() {
+        var g = SeededGenerator(seed: 21)
+        let shape = [3, 4, 6, 70], count = shape.reduce(1, *)
+        let input = Tensor(shape: shape, values: (0..<count).map { _ in (g.nextNormal() * 2).rounded() / 2 })
+        func run(fused: Bool) -> [[UInt32]] {
+            let norm = BatchNorm2D(4)
+            for c in 0..<4 { norm.gamma.value[c] = c == 1 ? -0.9 : 0.6 + 0.2 * Float(c); norm.beta.value[c] = 0.1 }
+            let net = Sequential([norm, ReLU(), MaxPool2D(2, 4)])
+            net.fusesNormReLUPool = fused
+            net.setThreads(2)
+            let y = net.forward(input, training: true)
+            let dy = Tensor(shape: y.shape, values: (0..<y.count).map { Float($0 % 5) - 2 })
+            let dx = net.backward(dy)
+            return [Self.bits(y), Self.bits(dx)] + net.parameters.map { Self.bits($0.gradient) }
+        }
+        let fused = run(fused: true), apart = run(fused: false)
+        for (k, (x, y)) in zip(fused, apart).enumerated() {
+            let differing = zip(x, y).filter { $0 != $1 }.count
+            #expect(x.count == y.count && differing == 0, "record \(k): \(differing) of \(x.count) values differ")
+        }
+    }
+}

@@ -30,4 +30,12 @@ void ck_sgemm_with(bool avx512, bool transA, bool transB, int M, int N, int K, f
 void ck_first_block_eval(const float *x, int h, int w, const float *weights, const float *scale,
                          const float *shift, int c0, int c1, int kh, int kw, int sh, int sw, float *y,
                          float *scratch);
+
+/// The fused batch norm + ReLU + max pool of training on one plane `[h, w]`, for windows kh x 4
+/// (kh <= 8) with stride sh x 4: `y` [ho, wo] gets each window's first maximum (row-major) of
+/// `max(0, x * a + b)` (NaN when the window holds NaN or infinity) and `argmax` its position in
+/// the plane, as MaxPool2D.scan finds them. `rows` holds kh w floats, `column` w.
+/// Requires ck_has_avx2_fma().
+void ck_norm_relu_pool4(const float *plane, int h, int w, int kh, int sh, float a, float b, float *y,
+                        int *argmax, float *rows, float *column);
 #endif
