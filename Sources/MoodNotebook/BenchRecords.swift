@@ -172,7 +172,7 @@ public struct CNNPeerOutput: Codable, Sendable, Equatable {
             ?? (nil, nil, nil)
     }
 
-    /// The variants measured, in the order the benchmark prints them: name, train and infer
+    /// The variants measured (the fp32 ones first): name, train and infer
     /// samples per second, and whether it computes in fp32.
     public var variants: [(name: String, train: Double, infer: Double, fp32: Bool)] {
         let all: [(String, Double?, Double?, Bool)] = [

@@ -14,7 +14,8 @@ public final class BatchNorm2D: Layer, Threaded {
     /// Worker threads for this layer (see ``Layer/setThreads(_:)``).
     public var threads = 1
     /// How the per-channel sums (statistics and backward) add their values up; `.sequential`
-    /// unless the network trains on oneDNN (``Layer/setTrainingBackend(_:)``).
+    /// unless the network was set to train on oneDNN with ``Layer/setTrainingBackend(_:)``
+    /// (setting a convolution's `trainingBackend` alone leaves this as it is).
     public var summation = Summation.sequential
     public let channels: Int
     public let epsilon: Float

@@ -8,15 +8,16 @@ import CKernels
 /// of windows is convolved into a small buffer and pooled at once. The bits are the separate
 /// layers' on the reference path (the convolution's fma chain is ck_sgemm's; tested with
 /// `memcmp`), so ``Sequential`` takes this path in evaluation whenever the four layers follow
-/// each other, on either inference backend, unless ``Sequential/fusesNormReLUPool`` is false.
-/// A backward pass after it runs the block again apart first (evaluation keeps nothing to
+/// each other on an fp32 inference backend (`.reference` or `.oneDNN`; `.oneDNNBF16` keeps its
+/// bf16 convolution), unless ``Sequential/fusesNormReLUPool`` is false. A backward pass after
+/// it runs the block again apart on the reference path first (evaluation keeps nothing to
 /// differentiate).
 extension Conv2D {
-    /// A one-channel 3 x 3 convolution with padding 1, stride 1 and no bias, on a CPU with
-    /// the AVX2/FMA kernel (whose bits the fused pass reproduces).
+    /// A one-channel 3 x 3 convolution with padding 1, stride 1 and no bias, evaluated in fp32,
+    /// on a CPU with the AVX2/FMA kernel (whose bits the fused pass reproduces).
     var fusesAsFirstBlock: Bool {
         inChannels == 1 && kernel == (3, 3) && stride == (1, 1) && padding == (1, 1) && bias == nil
-            && Compute.ownKernel
+            && inferenceBackend != .oneDNNBF16 && Compute.ownKernel
     }
 }
 

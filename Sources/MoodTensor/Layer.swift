@@ -93,11 +93,15 @@ public final class Sequential: Layer {
         for (i, count) in steps.reversed() {
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             if count == 4 {
-                // The fused first block kept nothing to differentiate: run it again apart.
+                // The fused first block kept nothing to differentiate: run it again apart, on the
+                // reference path (the one whose bits it gave, and which keeps the convolution's input).
                 let conv = layers[i] as! Conv2D, norm = layers[i + 1] as! BatchNorm2D
                 let pool = layers[i + 3] as! MaxPool2D
-                _ = norm.forwardNormReLUPool(
-                    conv.forward(blockInputs[i]!, training: false), training: false, pool: pool)
+                let backend = conv.inferenceBackend
+                conv.inferenceBackend = .reference
+                let y = conv.forward(blockInputs[i]!, training: false)
+                conv.inferenceBackend = backend
+                _ = norm.forwardNormReLUPool(y, training: false, pool: pool)
                 g = conv.backward(norm.backwardNormReLUPool(g, pool: pool))
             } else if count == 3 {
                 g = (layers[i] as! BatchNorm2D).backwardNormReLUPool(g, pool: layers[i + 2] as! MaxPool2D)

@@ -102,8 +102,8 @@ extension BatchNorm2D {
     /// increases when `scale < 0`; rounding keeps that order. So a window's largest rectified
     /// value is the rectified value of its largest `x` (smallest when `scale < 0`): the raw
     /// extreme is found down the columns (vectors) and across the window, and normalised once
-    /// per output. The poison term (`v * 0` summed from +0: +0, or NaN when a rectified value
-    /// is NaN or infinite) is the scan's, so the bits are the scan's, NaN included.
+    /// per output, plus +0 (the scan's poison term, which turns -0 into +0): the scan's bits.
+    /// A row of windows holding a NaN or an infinity is scanned instead (the scan's NaN bits).
     private func poolValues(_ x: Tensor, pool: MaxPool2D) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (kh, kw) = pool.window, (sh, sw) = pool.stride
@@ -112,7 +112,8 @@ extension BatchNorm2D {
         Compute.parallel(c, workers: threads) { _, channelRange in
             let extreme = UnsafeMutablePointer<Float>.allocate(capacity: w)
             let poison = UnsafeMutablePointer<Float>.allocate(capacity: w)
-            defer { extreme.deallocate(); poison.deallocate() }
+            let rows = UnsafeMutablePointer<Float>.allocate(capacity: kh * w)
+            defer { extreme.deallocate(); poison.deallocate(); rows.deallocate() }
             for channel in channelRange {
                 let (scale, shift) = affine(channel)
                 let descending = scale < 0
@@ -137,16 +138,11 @@ extension BatchNorm2D {
                                 for j in (ow * sw)..<(ow * sw + kw) { most = Swift.min(most, extreme[j]) }
                                 row[ow] = Self.rectified(most, scale, shift) + 0
                             }
-                        case (false, _):  // a NaN or infinity somewhere in these rows
+                        case (false, _):  // a NaN or infinity in these rows: the scan itself (its NaN bits too)
+                            let top = plane + oh * sh * w
+                            for i in 0..<(kh * w) { rows[i] = Self.rectified(top[i], scale, shift) }
                             for ow in 0..<wo {
-                                let start = ow * sw
-                                var most = extreme[start], nan: Float = 0
-                                for j in start..<(start + kw) {
-                                    let v = extreme[j]
-                                    most = descending ? Swift.min(most, v) : Swift.max(most, v)
-                                    nan += poison[j]
-                                }
-                                row[ow] = Self.rectified(most, scale, shift) + nan
+                                row[ow] = MaxPool2D.scan(rows, start: ow * sw, rowStride: w, pool.window).value
                             }
                         }
                     }

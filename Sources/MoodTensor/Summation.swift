@@ -2,7 +2,8 @@
 ///
 /// A Float sum in one running total is a chain of dependent additions: each waits for the
 /// last (4 cycles), so it runs at a quarter of an add per cycle whatever the vector width.
-/// `.lanes` keeps 16 running totals (value `i` goes to lane `i mod 16`) and adds the lanes
+/// `.lanes` keeps 16 running totals (value `i` goes to lane `i mod 16`; a plane's last values
+/// that do not fill 16 lanes go to one scalar total) and adds the lanes
 /// pairwise at the end: the chain is broken, the loop vectorises, and in MoodCNN's first block
 /// (0.5 GB per pass) the sums become memory-bound instead of latency-bound.
 /// Both orders are fixed by the code, so each gives the same bits on every machine; they give
@@ -14,7 +15,7 @@ public enum Summation: Sendable {
 
     private typealias Lanes = SIMD16<Float>
 
-    /// Lanes per block before the partial sums move to Double (each lane sums 256 values).
+    /// Values per block before the partial sums move to Double (each lane sums 256 of them).
     private static let block = 16 * 256
 
     @inline(__always)

@@ -157,7 +157,7 @@ extension CNNBench {
         for (i, layer) in network.layers.enumerated() {
             let name = "\(type(of: layer))".padding(toLength: 18, withPad: " ", startingAt: 0)
             guard let f = layerProfile.forward[i] else {
-                print(String(format: "  %2d ", i) + name + " fused into the batch norm above")
+                print(String(format: "  %2d ", i) + name + " fused into the step above")
                 continue
             }
             let b = layerProfile.backward[i] ?? 0

@@ -89,7 +89,7 @@ struct PerformanceReport: ParsableCommand {
         }
         lines += [
             "", "### Threads and batch size (4 classes, fp32)", "",
-            "The same model at other settings, against PyTorch's channels_last (its best eager fp32 layout; each setting a separate run of both).",
+            "The same model at other settings, against PyTorch's channels_last (its best eager fp32 layout); the first row is the main run above, each other row a separate run of both.",
             "",
             "| threads | batch | MoodDex reference | MoodDex oneDNN | PyTorch channels_last | oneDNN / PyTorch, train / inference | peak memory, reference / oneDNN / PyTorch |",
             "|---:|---:|---:|---:|---:|---:|---:|",

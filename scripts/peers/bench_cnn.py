@@ -76,13 +76,15 @@ def measure(memory_format, bf16=False, compiled=False):
         optimiser.step()
 
     model.train()
-    train_step()  # warm-up
+    for _ in range(3 if compiled else 1):  # warm-up (compiled: compiles, then twice more for any recompile)
+        train_step()
     train = []
     for _ in range(args.steps):
         t = time.perf_counter(); train_step(); train.append(time.perf_counter() - t)
     model.eval()
     with torch.inference_mode(), autocast():
-        forward(x)
+        for _ in range(3 if compiled else 1):
+            forward(x)
         infer = []
         for _ in range(args.steps):
             t = time.perf_counter(); forward(x); infer.append(time.perf_counter() - t)
