@@ -111,9 +111,8 @@ extension BatchNorm2D {
         let source = x.data, y = pool.output.data
         Compute.parallel(c, workers: threads) { _, channelRange in
             let extreme = UnsafeMutablePointer<Float>.allocate(capacity: w)
-            let poison = UnsafeMutablePointer<Float>.allocate(capacity: w)
             let rows = UnsafeMutablePointer<Float>.allocate(capacity: kh * w)
-            defer { extreme.deallocate(); poison.deallocate(); rows.deallocate() }
+            defer { extreme.deallocate(); rows.deallocate() }
             for channel in channelRange {
                 let (scale, shift) = affine(channel)
                 let descending = scale < 0
@@ -122,7 +121,7 @@ extension BatchNorm2D {
                     for oh in 0..<ho {
                         let clean = Self.columnExtremes(
                             plane + oh * sh * w, rows: kh, width: w, scale: scale, shift: shift, smallest: descending,
-                            extreme: extreme, poison: poison)
+                            extreme: extreme)
                         let row = y + p * ho * wo + oh * wo
                         // One loop per case, so each compiles to plain min/max instructions.
                         switch (clean, descending) {
@@ -152,13 +151,13 @@ extension BatchNorm2D {
     }
 
     /// Down each of `width` columns of `rows` rows at `top`: the largest raw value (smallest
-    /// when `smallest`) and the sum from +0 of `max(0, x scale + shift) * 0`, eight columns at a
-    /// time with explicit vectors (scalar selects became branches the compiler did not vectorise).
-    /// Returns whether every poison term is +0 (no NaN or infinity in these rows).
+    /// when `smallest`) into `extreme`, eight columns at a time with explicit vectors (scalar
+    /// selects became branches the compiler did not vectorise). Returns whether every
+    /// `max(0, x scale + shift) * 0` is 0 (no NaN or infinity in these rows).
     @inline(__always)
     private static func columnExtremes(
         _ top: UnsafePointer<Float>, rows: Int, width w: Int, scale: Float, shift: Float, smallest: Bool,
-        extreme: UnsafeMutablePointer<Float>, poison: UnsafeMutablePointer<Float>
+        extreme: UnsafeMutablePointer<Float>
     ) -> Bool {
         typealias Lanes = SIMD8<Float>
         let a = Lanes(repeating: scale), b = Lanes(repeating: shift), zero = Lanes()
@@ -187,7 +186,6 @@ extension BatchNorm2D {
                 }
             }
             UnsafeMutableRawPointer(extreme + j).storeBytes(of: most, as: Lanes.self)
-            UnsafeMutableRawPointer(poison + j).storeBytes(of: nan, as: Lanes.self)
             all += nan
             j += 8
         }
@@ -200,7 +198,6 @@ extension BatchNorm2D {
                 nan += rectified(v, scale, shift) * 0
             }
             extreme[j] = most
-            poison[j] = nan
             clean = clean && nan == 0
             j += 1
         }
