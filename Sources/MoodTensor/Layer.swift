@@ -49,11 +49,13 @@ public final class Sequential: Layer {
     }
 
     /// Whether a batch norm followed by a ReLU and a max pool runs as one fused layer (same
-    /// bits, a fraction of the memory traffic; NormReLUPool.swift). Off, each layer runs alone.
+    /// bits, a fraction of the memory traffic; NormReLUPool.swift), and in evaluation also a
+    /// ReLU followed by a batch norm and a max pool (ReLUNormPool.swift) and MoodCNN's first
+    /// block (FirstBlock.swift). Off, each layer runs alone.
     public var fusesNormReLUPool = true
     /// The steps of the last forward pass, `(first layer, layer count)`, replayed backwards.
     private(set) var steps = [(start: Int, count: Int)]()
-    /// The inputs of the fused first blocks of the last forward pass, by first layer.
+    /// The inputs of the fused evaluation blocks of the last forward pass, by first layer.
     private var blockInputs = [Int: Tensor]()
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
@@ -70,6 +72,12 @@ public final class Sequential: Layer {
                 blockInputs[i] = x
                 x = norm.forwardFirstBlock(x, conv: conv, pool: pool)  // FirstBlock.swift
                 steps.append((i, 4))
+            } else if !training, fusesNormReLUPool, x.shape.count == 4, i + 2 < layers.count, layers[i] is ReLU,
+                let norm = layers[i + 1] as? BatchNorm2D, let pool = layers[i + 2] as? MaxPool2D
+            {
+                blockInputs[i] = x
+                x = norm.forwardReLUNormPool(x, pool: pool)  // ReLUNormPool.swift
+                steps.append((i, 3))
             } else if fusesNormReLUPool, x.shape.count == 4, i + 2 < layers.count, let norm = layers[i] as? BatchNorm2D,
                 layers[i + 1] is ReLU, let pool = layers[i + 2] as? MaxPool2D
             {
@@ -103,6 +111,11 @@ public final class Sequential: Layer {
                 conv.inferenceBackend = backend
                 _ = norm.forwardNormReLUPool(y, training: false, pool: pool)
                 g = conv.backward(norm.backwardNormReLUPool(g, pool: pool))
+            } else if count == 3, layers[i] is ReLU {
+                // The fused evaluation pass kept nothing to differentiate: run the three again apart.
+                var y = blockInputs[i]!
+                for layer in layers[i..<(i + 3)] { y = layer.forward(y, training: false) }
+                for layer in layers[i..<(i + 3)].reversed() { g = layer.backward(g) }
             } else if count == 3 {
                 g = (layers[i] as! BatchNorm2D).backwardNormReLUPool(g, pool: layers[i + 2] as! MaxPool2D)
             } else {

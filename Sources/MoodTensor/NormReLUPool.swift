@@ -25,6 +25,15 @@ extension BatchNorm2D {
         return y < 0 ? 0 : y
     }
 
+    /// `max(0, v scale + shift)` or `max(0, v) scale + shift`, each as the separate layers compute it.
+    @inline(__always)
+    static func mapped(_ v: Float, _ scale: Float, _ shift: Float, _ order: NormReLUOrder) -> Float {
+        switch order {
+        case .normalizeFirst: return rectified(v, scale, shift)
+        case .rectifyFirst: return (v < 0 ? 0 : v) * scale + shift
+        }
+    }
+
     /// `pool(relu(batchNorm(x)))` for `x` `[N, C, H, W]`; the result is `pool`'s output tensor.
     /// In training `pool` keeps the maxima's positions for ``backwardNormReLUPool(_:pool:)``;
     /// in evaluation only the values are computed (a backward pass after it finds the positions then).
@@ -36,7 +45,7 @@ extension BatchNorm2D {
         let ho = (h - kh) / pool.stride.h + 1, wo = (w - kw) / pool.stride.w + 1
         pool.inputShape = x.shape
         pool.output.resize([n, c, ho, wo])
-        if training { scanWindows(x, pool: pool) } else { poolValues(x, pool: pool) }
+        if training { scanWindows(x, pool: pool) } else { poolValues(x, pool: pool, order: .normalizeFirst) }
         return pool.output
     }
 
@@ -98,13 +107,15 @@ extension BatchNorm2D {
 
     /// Evaluation: the windows' values alone, a third of the scan's time on MoodCNN's first block.
     ///
-    /// `max(0, x scale + shift)` never decreases as `x` grows when `scale >= 0`, and never
-    /// increases when `scale < 0`; rounding keeps that order. So a window's largest rectified
-    /// value is the rectified value of its largest `x` (smallest when `scale < 0`): the raw
-    /// extreme is found down the columns (vectors) and across the window, and normalised once
-    /// per output, plus +0 (the scan's poison term, which turns -0 into +0): the scan's bits.
-    /// A row of windows holding a NaN or an infinity is scanned instead (the scan's NaN bits).
-    private func poolValues(_ x: Tensor, pool: MaxPool2D) {
+    /// Both orders' maps, `max(0, x scale + shift)` and `max(0, x) scale + shift`, never
+    /// decrease as `x` grows when `scale >= 0`, and never increase when `scale < 0`; rounding
+    /// keeps that order. So a window's largest mapped value is the mapped value of its largest
+    /// `x` (smallest when `scale < 0`): the raw extreme is found down the columns and across
+    /// the window (vectors, in any order: the extreme of clean numbers does not depend on it,
+    /// and only zeros' signs could, which the + 0 below erases), and mapped once per output,
+    /// plus +0 (the scan's poison term, which turns -0 into +0): the scan's bits. A row of
+    /// windows holding a NaN or an infinity is scanned instead (the scan's NaN bits).
+    func poolValues(_ x: Tensor, pool: MaxPool2D, order: NormReLUOrder) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (kh, kw) = pool.window, (sh, sw) = pool.stride
         let (ho, wo) = (pool.output.shape[2], pool.output.shape[3])
@@ -121,25 +132,17 @@ extension BatchNorm2D {
                     for oh in 0..<ho {
                         let clean = Self.columnExtremes(
                             plane + oh * sh * w, rows: kh, width: w, scale: scale, shift: shift, smallest: descending,
-                            extreme: extreme)
+                            order: order, extreme: extreme)
                         let row = y + p * ho * wo + oh * wo
-                        // One loop per case, so each compiles to plain min/max instructions.
-                        switch (clean, descending) {
-                        case (true, false):
+                        if clean {
                             for ow in 0..<wo {
-                                var most = extreme[ow * sw]
-                                for j in (ow * sw)..<(ow * sw + kw) { most = Swift.max(most, extreme[j]) }
-                                row[ow] = Self.rectified(most, scale, shift) + 0  // + 0: as the scan's poison, -0 -> +0
+                                let most = Self.windowExtreme(extreme + ow * sw, count: kw, smallest: descending)
+                                // + 0: as the scan's poison, -0 -> +0
+                                row[ow] = Self.mapped(most, scale, shift, order) + 0
                             }
-                        case (true, true):
-                            for ow in 0..<wo {
-                                var most = extreme[ow * sw]
-                                for j in (ow * sw)..<(ow * sw + kw) { most = Swift.min(most, extreme[j]) }
-                                row[ow] = Self.rectified(most, scale, shift) + 0
-                            }
-                        case (false, _):  // a NaN or infinity in these rows: the scan itself (its NaN bits too)
+                        } else {  // a NaN or infinity in these rows: the scan itself (its NaN bits too)
                             let top = plane + oh * sh * w
-                            for i in 0..<(kh * w) { rows[i] = Self.rectified(top[i], scale, shift) }
+                            for i in 0..<(kh * w) { rows[i] = Self.mapped(top[i], scale, shift, order) }
                             for ow in 0..<wo {
                                 row[ow] = MaxPool2D.scan(rows, start: ow * sw, rowStride: w, pool.window).value
                             }
@@ -150,39 +153,73 @@ extension BatchNorm2D {
         }
     }
 
+    /// The largest of `count` clean values at `p` (smallest when `smallest`): sixteen lanes at a
+    /// time where the window is that wide (musicnn pools 30-96 values), the last block
+    /// overlapping the one before rather than a scalar tail.
+    @inline(__always)
+    private static func windowExtreme(_ p: UnsafePointer<Float>, count: Int, smallest: Bool) -> Float {
+        typealias Lanes = SIMD16<Float>
+        guard count >= 16 else {
+            var most = p[0]
+            if smallest {
+                for j in 1..<max(count, 1) { most = Swift.min(most, p[j]) }
+            } else {
+                for j in 1..<max(count, 1) { most = Swift.max(most, p[j]) }
+            }
+            return most
+        }
+        @inline(__always) func load(_ q: UnsafePointer<Float>) -> Lanes {
+            UnsafeRawPointer(q).loadUnaligned(as: Lanes.self)
+        }
+        var most = load(p), j = 16
+        while j < count {
+            let v = load(p + Swift.min(j, count - 16))
+            if smallest { most.replace(with: v, where: v .< most) } else { most.replace(with: v, where: v .> most) }
+            j += 16
+        }
+        return smallest ? most.min() : most.max()
+    }
+
     /// Down each of `width` columns of `rows` rows at `top`: the largest raw value (smallest
     /// when `smallest`) into `extreme`, eight columns at a time with explicit vectors (scalar
-    /// selects became branches the compiler did not vectorise). Returns whether every
-    /// `max(0, x scale + shift) * 0` is 0 (no NaN or infinity in these rows).
+    /// selects became branches the compiler did not vectorise). Returns whether every mapped
+    /// value times 0 is 0 (no NaN or infinity in these rows).
     @inline(__always)
     private static func columnExtremes(
         _ top: UnsafePointer<Float>, rows: Int, width w: Int, scale: Float, shift: Float, smallest: Bool,
-        extreme: UnsafeMutablePointer<Float>
+        order: NormReLUOrder, extreme: UnsafeMutablePointer<Float>
     ) -> Bool {
         typealias Lanes = SIMD8<Float>
         let a = Lanes(repeating: scale), b = Lanes(repeating: shift), zero = Lanes()
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes {
             UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
         }
-        @inline(__always) func rectifiedTimesZero(_ v: Lanes) -> Lanes {
-            var y = v * a + b
-            y.replace(with: zero, where: y .< zero)
-            return y * zero
+        @inline(__always) func mappedTimesZero(_ v: Lanes) -> Lanes {
+            switch order {
+            case .normalizeFirst:
+                var y = v * a + b
+                y.replace(with: zero, where: y .< zero)
+                return y * zero
+            case .rectifyFirst:
+                var r = v
+                r.replace(with: zero, where: r .< zero)
+                return (r * a + b) * zero
+            }
         }
         var j = 0, all = zero
         while j + 8 <= w {
-            var most = load(top + j), nan = zero + rectifiedTimesZero(most)
+            var most = load(top + j), nan = zero + mappedTimesZero(most)
             if smallest {
                 for r in 1..<max(rows, 1) {
                     let v = load(top + r * w + j)
                     most.replace(with: v, where: v .< most)
-                    nan += rectifiedTimesZero(v)
+                    nan += mappedTimesZero(v)
                 }
             } else {
                 for r in 1..<max(rows, 1) {
                     let v = load(top + r * w + j)
                     most.replace(with: v, where: v .> most)
-                    nan += rectifiedTimesZero(v)
+                    nan += mappedTimesZero(v)
                 }
             }
             UnsafeMutableRawPointer(extreme + j).storeBytes(of: most, as: Lanes.self)
@@ -195,7 +232,7 @@ extension BatchNorm2D {
             for r in 0..<rows {
                 let v = top[r * w + j]
                 most = smallest ? (v < most ? v : most) : (v > most ? v : most)
-                nan += rectified(v, scale, shift) * 0
+                nan += mapped(v, scale, shift, order) * 0
             }
             extreme[j] = most
             clean = clean && nan == 0

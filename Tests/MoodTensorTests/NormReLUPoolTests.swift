@@ -257,3 +257,55 @@ extension NormReLUPoolTests {
         }
     }
 }
+
+extension NormReLUPoolTests {
+    /// Both orders in evaluation (MoodCNN's batch norm then ReLU, musicnn's ReLU then batch
+    /// norm) with the windows that take the vector paths: musicnn's pools across the whole
+    /// frequency axis (37 wide here: two 16-lane blocks, the second overlapping), a 16-wide
+    /// window, VGG's 4 x 1 windows at stride 2 x 2. Inputs hold exact ties, signed zeros,
+    /// infinities and a NaN; one channel's shift is exactly 0 (zeros' signs reach the output).
+    /// Output, input gradient and parameter gradients of a backward pass after it: the bits of
+    /// the three layers apart.
+    @Test(
+        arguments: [
+            (true, (1, 37), nil as (Int, Int)?), (true, (1, 16), (1, 7)), (true, (4, 1), (2, 2)), (true, (2, 2), nil),
+            (false, (1, 37), nil), (false, (1, 20), (1, 17)),
+        ] as [(Bool, (Int, Int), (Int, Int)?)])
+    func wideAndOverlappingWindowsGiveTheSeparateLayersBits(rectifyFirst: Bool, pool: (Int, Int), stride: (Int, Int)?) {
+        var g = SeededGenerator(seed: 13)
+        let shape = [2, 5, 6, 37], count = shape.reduce(1, *)
+        var values = (0..<count).map { _ in (g.nextNormal() * 2).rounded() / 2 }  // many exact ties, +-0 among them
+        for i in Swift.stride(from: 7, to: count, by: 53) { values[i] = -0.0 }
+        for (i, v) in [(3, Float.infinity), (100, -.infinity), (511, .nan), (1733, -.infinity)] { values[i] = v }
+        let input = Tensor(shape: shape, values: values)
+        let clean = Tensor(shape: shape, values: (0..<count).map { _ in 0.5 + g.nextNormal() })
+        func block(fused: Bool) -> Sequential {
+            let norm = BatchNorm2D(5)
+            for c in 0..<5 {
+                norm.gamma.value[c] = c % 2 == 0 ? 0.8 : -0.6; norm.beta.value[c] = c == 2 ? 0 : 0.1 * Float(c) - 0.2
+            }
+            let pooling = MaxPool2D(pool.0, pool.1, stride: stride)
+            let net = Sequential(rectifyFirst ? [ReLU(), norm, pooling] : [norm, ReLU(), pooling])
+            net.fusesNormReLUPool = fused
+            net.setThreads(2)
+            _ = net.forward(clean, training: true)  // running statistics away from their start
+            return net
+        }
+        func evaluate(_ net: Sequential) -> [[UInt32]] {
+            let y = net.forward(input, training: false)
+            var h = SeededGenerator(seed: 5)
+            let dy = Tensor(shape: y.shape, values: (0..<y.count).map { _ in 2 * h.nextUniform() - 1 })
+            for p in net.parameters { p.gradient.fill(0) }
+            return [Self.bits(y), Self.bits(net.backward(dy))] + net.parameters.map { Self.bits($0.gradient) }
+        }
+        let fused = block(fused: true), apart = block(fused: false)
+        let a = evaluate(fused), b = evaluate(apart)
+        #expect(fused.steps.map(\.count) == [3], "the fused path was not taken")
+        #expect(apart.steps.map(\.count) == [1, 1, 1])
+        for (k, (x, y)) in zip(a, b).enumerated() {
+            let differing = zip(x, y).filter { $0 != $1 }.count
+            #expect(x.count == y.count && differing == 0, "record \(k): \(differing) of \(x.count) values differ")
+        }
+        #expect(a[0].contains { Float(bitPattern: $0).isNaN }, "the NaN should reach the output")
+    }
+}
