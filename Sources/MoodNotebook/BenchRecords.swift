@@ -259,8 +259,26 @@ public struct MusicnnBenchRecord: BenchRecord {
     public var threads: Int
     /// Keyed by the model name (`MSD_musicnn`) for the reference backend, `MSD_musicnn_onednn` and so on for the others.
     public var networks: [String: Throughput]
+    /// `mooddex tag` on one audio file (`--file`); absent without one.
+    public var file: FileTagging?
     /// Absent when TensorFlow was skipped or could not run.
     public var tensorflow: MusicnnPeerOutput?
+
+    /// `mooddex tag FILE` (MSD_musicnn, oneDNN): a whole process, start-up included, and its two
+    /// halves inside one process.
+    public struct FileTagging: Codable, Sendable, Equatable {
+        public var file: String
+        public var patches: Int
+        public var process_s: Double
+        public var decode_logmel_s: Double
+        public var network_s: Double
+
+        public init(file: String, patches: Int, process_s: Double, decode_logmel_s: Double, network_s: Double) {
+            (self.file, self.patches, self.process_s, self.decode_logmel_s, self.network_s) = (
+                file, patches, process_s, decode_logmel_s, network_s
+            )
+        }
+    }
 
     public struct Throughput: Codable, Sendable, Equatable {
         public var patches_per_s: Double
@@ -273,10 +291,11 @@ public struct MusicnnBenchRecord: BenchRecord {
     }
 
     public init(
-        machine: String, batch: Int, threads: Int, networks: [String: Throughput], tensorflow: MusicnnPeerOutput?
+        machine: String, batch: Int, threads: Int, networks: [String: Throughput], file: FileTagging? = nil,
+        tensorflow: MusicnnPeerOutput?
     ) {
-        (self.machine, self.batch, self.threads, self.networks, self.tensorflow) = (
-            machine, batch, threads, networks, tensorflow
+        (self.machine, self.batch, self.threads, self.networks, self.file, self.tensorflow) = (
+            machine, batch, threads, networks, file, tensorflow
         )
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import MoodCore
 import MoodNotebook
 import MoodPretrained
+import MoodSpectrogram
 import MoodTensor
 
 /// `mooddex bench musicnn`: forward throughput of the pretrained networks on random patches,
@@ -106,6 +107,8 @@ struct MusicnnBench: ParsableCommand {
                 }
             }
         }
+        var file: MusicnnBenchRecord.FileTagging?
+        if let path = settings.file { file = try tagFile(path, threads: threads, data: data) }
         var tensorflow: MusicnnPeerOutput?
         if settings.peers {
             let script = FileManager.default.currentDirectoryPath + "/scripts/peers/bench_musicnn.py"
@@ -115,26 +118,78 @@ struct MusicnnBench: ParsableCommand {
             ]
             if let file = settings.file { arguments.append(file) }
             do {
-                let peer = try Peers.run(MusicnnPeerOutput.self, script: script, arguments: arguments)
+                let peer = try Peers.run(
+                    MusicnnPeerOutput.self, script: script, arguments: arguments, tensorflow: true)
                 tensorflow = peer
                 for model in [PretrainedModel.msdMusicnn, .msdVGG] {
-                    guard let theirs = peer.patchesPerSecond(model.rawValue),
-                        let ours = networks[model.rawValue]?.patches_per_s
-                    else { continue }
+                    guard let theirs = peer.patchesPerSecond(model.rawValue) else { continue }
+                    let ours = settings.backends.compactMap { backend -> String? in
+                        let key = backend == .reference ? model.rawValue : "\(model.rawValue)_\(backend.rawValue)"
+                        return networks[key].map {
+                            String(format: "%@ %.2fx", backend.rawValue, $0.patches_per_s / theirs)
+                        }
+                    }
                     print(
                         String(
-                            format: "tensorflow %@ %@: %.1f patches/s (ours %.2fx)", peer.version, model.rawValue,
-                            theirs, ours / theirs))
+                            format: "tensorflow %@ %@: %.1f patches/s (ours: %@)", peer.version, model.rawValue,
+                            theirs, ours.joined(separator: ", ")))
                 }
-                if let file = peer.tagger_file, let seconds = peer.tagger_s {
+                if let name = peer.tagger_file, let seconds = peer.tagger_s {
                     print(
                         String(
-                            format: "tensorflow musicnn tagger on %@: %.1f s per process, start-up included", file,
-                            seconds))
+                            format: "tensorflow musicnn tagger on %@: %.2f s per process, start-up included%@", name,
+                            seconds,
+                            file.map { String(format: " (mooddex tag %.1fx faster)", seconds / $0.process_s) } ?? ""))
                 }
             } catch { print("tensorflow: not measured (\(error))") }
         }
         return MusicnnBenchRecord(
-            machine: Machine.description, batch: batch, threads: threads, networks: networks, tensorflow: tensorflow)
+            machine: Machine.description, batch: batch, threads: threads, networks: networks, file: file,
+            tensorflow: tensorflow)
+    }
+
+    /// `mooddex tag FILE` as a user runs it: a whole process, start-up included (one warm-up run,
+    /// then the median of three), and inside one process the two halves of its work, decoding
+    /// with the log-mel and the network (oneDNN, as `tag` runs it; medians of five).
+    static func tagFile(_ path: String, threads: Int, data: DataOptions) throws -> MusicnnBenchRecord.FileTagging {
+        let tagger = try Tagger(.msdMusicnn, cache: data.cache, threads: threads, backend: .oneDNN)
+        let computer = try LogMelSpectrogram(MusicnnInput.parameters)
+        var mel = try MusicnnInput.logMel(file: path, with: computer)
+        var (patches, count) = MusicnnInput.patches(mel)
+        guard count > 0 else { throw InputError(path, "too short for one 3-s patch") }
+        _ = tagger.taggram(patches: patches, count: count)
+        let decoding = try Stopwatch.median(
+            (0..<5).map { _ in try Stopwatch.time { mel = try MusicnnInput.logMel(file: path, with: computer) } })
+        (patches, count) = MusicnnInput.patches(mel)
+        let network = Stopwatch.median(
+            (0..<5).map { _ in Stopwatch.time { _ = tagger.taggram(patches: patches, count: count) } })
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let arguments = [
+            "tag", "--model", "MSD_musicnn", "--threads", "\(threads)", "--cache-dir", data.cache.path, path,
+        ]
+        func runOnce() throws -> Double {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            let seconds = try Stopwatch.time {
+                try process.run()
+                process.waitUntilExit()
+            }
+            guard process.terminationStatus == 0 else {
+                throw InputError(path, "mooddex tag failed on it (exit \(process.terminationStatus))")
+            }
+            return seconds
+        }
+        _ = try runOnce()
+        let process = Stopwatch.median(try (0..<3).map { _ in try runOnce() })
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        print(
+            String(
+                format:
+                    "mooddex tag on %@ (%d patches): %.2f s per process, start-up included; in one process %.0f ms decoding and log-mel (%.0f %%), %.0f ms network",
+                name, count, process, 1000 * decoding, 100 * decoding / (decoding + network), 1000 * network))
+        return .init(
+            file: name, patches: count, process_s: process, decode_logmel_s: decoding, network_s: network)
     }
 }

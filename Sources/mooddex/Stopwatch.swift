@@ -38,21 +38,29 @@ enum Peers {
     static let jemallocSettings =
         "oversize_threshold:1,background_thread:false,metadata_thp:auto,dirty_decay_ms:-1,muzzy_decay_ms:-1"
 
-    static var python: String? {
-        if let explicit = ProcessInfo.processInfo.environment["MOODDEX_PEER_PYTHON"], !explicit.isEmpty {
-            return explicit
-        }
-        let venv = FileManager.default.currentDirectoryPath + "/.venv-peers/bin/python"
-        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+    static var python: String? { python(variable: "MOODDEX_PEER_PYTHON", venv: ".venv-peers") }
+
+    /// TensorFlow's Python (musicnn's peer; its numpy pins differ from PyTorch's, so it has a venv
+    /// of its own): $MOODDEX_TF_PYTHON, else .venv-tf/bin/python (`scripts/setup-peers tensorflow`).
+    static var tensorflowPython: String? { python(variable: "MOODDEX_TF_PYTHON", venv: ".venv-tf") }
+
+    private static func python(variable: String, venv: String) -> String? {
+        if let explicit = ProcessInfo.processInfo.environment[variable], !explicit.isEmpty { return explicit }
+        let path = FileManager.default.currentDirectoryPath + "/\(venv)/bin/python"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 
     /// Runs a peer script and decodes the JSON object it prints as `Output`: a field missing or of the
     /// wrong type is an error naming the script and the field, not a blank figure.
     static func run<Output: Decodable>(
-        _ output: Output.Type, script: String, arguments: [String], preloadJemalloc: Bool = false
+        _ output: Output.Type, script: String, arguments: [String], preloadJemalloc: Bool = false,
+        tensorflow: Bool = false
     ) throws -> Output {
-        guard let python else {
-            throw PeerUnavailable(reason: "no peer Python: run scripts/setup-peers (or set MOODDEX_PEER_PYTHON)")
+        guard let python = tensorflow ? tensorflowPython : python else {
+            throw PeerUnavailable(
+                reason: tensorflow
+                    ? "no TensorFlow Python: run scripts/setup-peers tensorflow (or set MOODDEX_TF_PYTHON)"
+                    : "no peer Python: run scripts/setup-peers (or set MOODDEX_PEER_PYTHON)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)

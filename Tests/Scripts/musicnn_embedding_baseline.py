@@ -3,7 +3,7 @@ of the 4Q clips and a standardised logistic regression over artist-grouped folds
 
 Run once by a developer with the data at hand (TensorFlow and scikit-learn from pip, e.g. the
 venv of Tests/Scripts/musicnn_reference.py; the musicnn 0.1.0 wheel unpacked in the cache):
-    nice -n 10 /work/venv-tf/bin/python Tests/Scripts/musicnn_embedding_baseline.py [/work/shared/data/4q]
+    nice -n 10 .venv-tf/bin/python Tests/Scripts/musicnn_embedding_baseline.py [/work/shared/data/4q]
 It caches the features in .cache/mooddex/musicnn-4q-features.npz (not committed; delete it to
 recompute) and writes experiments/ch3-four-moods/musicnn-embedding-reference.json (numbers only).
 

@@ -6,9 +6,8 @@ input log-mel for each, and the outputs of the four pretrained musicnn 0.1.0 che
 
 Run once by a developer (Python is a development tool, never a runtime dependency; the
 weights stay in the cache and are never copied into the repository):
-    python3 -m venv /work/venv-tf
-    /work/venv-tf/bin/pip install tensorflow-cpu tf_keras librosa numpy soundfile
-    nice -n 10 /work/venv-tf/bin/python Tests/Scripts/musicnn_reference.py
+    scripts/setup-peers tensorflow      # .venv-tf: tensorflow-cpu, tf_keras, librosa, ...
+    nice -n 10 .venv-tf/bin/python Tests/Scripts/musicnn_reference.py
 The unpacked wheel is looked for in .cache/mooddex/pretrained/musicnn-0.1.0 (the folder that
 holds `musicnn/`); pass --musicnn DIR to use another. It overwrites
 Tests/MoodPretrainedTests/Fixtures/{clip-*.wav, mel-*.npy, taggram-*, penultimate-*, ...}.

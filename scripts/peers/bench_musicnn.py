@@ -1,7 +1,7 @@
 """TensorFlow peer for the pretrained musicnn networks: forward throughput and musicnn's own tagger.
 
 Prints one JSON object. Development tool only, never a runtime dependency: it needs a venv with
-tensorflow-cpu, tf_keras and librosa (e.g. /work/venv-tf) and the unpacked musicnn 0.1.0 wheel
+tensorflow-cpu, tf_keras and librosa (.venv-tf, made by `scripts/setup-peers tensorflow`) and the unpacked musicnn 0.1.0 wheel
 (.cache/mooddex/pretrained/musicnn-0.1.0, the folder that holds `musicnn/`).
     python bench_musicnn.py [--threads 2] [--batch 32] [--repeats 5] [AUDIO_FILE]
 
@@ -20,7 +20,10 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 
+# musicnn's tf.compat.v1.layers calls each print a deprecation warning; they say nothing about speed.
+warnings.filterwarnings("ignore", category=UserWarning)
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
