@@ -166,7 +166,9 @@ public enum Ch3MultiLabel: Experiment {
                 Which of the two is the transfer result was fixed before looking at the test artists: the one with the \
                 higher ROC-AUC macro on the validation artists (\(String(format: "%.3f", pretrained.validationROCAUC)) alone, \
                 \(String(format: "%.3f", joined.validationROCAUC)) joined), here \(chosen.name): ROC-AUC macro \
-                \(chosen.outcome.rocInterval.formatted(3)) on the test artists.
+                \(chosen.outcome.rocInterval.formatted(3)) on the test artists.\(
+                    transfer.contains { $0.outcome.report.rocAUCMacro > chosen.outcome.report.rocAUCMacro }
+                    ? " The other row scores higher on the test artists; that is seen only after the choice, so it is not the result; the \(valid.count) validation clips are too few to tell the two apart." : "")
                 """)
             nb.metric(
                 "transfer_joined_roc_auc_macro", joined.outcome.report.rocAUCMacro,
