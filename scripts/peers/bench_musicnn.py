@@ -10,7 +10,7 @@ tensorflow-cpu, tf_keras and librosa (.venv-tf, made by `scripts/setup-peers ten
     one warm-up run, median of --repeats runs, reported in patches per second.
 (b) With AUDIO_FILE: the wall time of a fresh `python -c` process calling
     musicnn.tagger.top_tags(AUDIO_FILE, model="MSD_musicnn"), start-up included, as a user
-    running it would see it (median of --tagger-repeats runs).
+    running it would see it (one untimed run, then the median of --tagger-repeats runs).
 TensorFlow >= 2.16 needs TF_USE_LEGACY_KERAS=1 for musicnn's tf.compat.v1.layers; set here.
 """
 import argparse
@@ -70,6 +70,8 @@ def tagger_seconds(path):
     code = ("import sys; sys.path.insert(0, %r); from musicnn.tagger import top_tags; "
             "top_tags(%r, model='MSD_musicnn', topN=3, print_tags=False)" % (args.musicnn, path))
     env = dict(os.environ)
+    # One untimed run first, as MoodDex's side gets (files and libraries in the page cache).
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times = []
     for _ in range(args.tagger_repeats):
         t = time.perf_counter()
