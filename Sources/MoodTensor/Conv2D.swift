@@ -19,7 +19,8 @@ public final class Conv2D: Layer, Threaded {
     public let kernel: (h: Int, w: Int), stride: (h: Int, w: Int), padding: (h: Int, w: Int)
     public let weight: Parameter
     public let bias: Parameter?
-    /// The first layer of a network need not compute the gradient for its input.
+    /// The first layer of a network need not compute the gradient for its input; off,
+    /// `backward` returns an empty tensor (``Layer``'s "not computed").
     public var computesInputGradient = true
     /// What runs `forward(training: false)` (see ``InferenceBackend``; `.reference` unless set).
     public var inferenceBackend = InferenceBackend.reference
@@ -120,6 +121,7 @@ public final class Conv2D: Layer, Threaded {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2D.backward before forward") }
+        if !computesInputGradient { inputGradient.resize([0]) }  // "not computed" (see ``Layer``)
         if trainedOnOneDNN, let dx = backwardOneDNN(dy, x: x) { return dx }
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (ho, wo) = (dy.shape[2], dy.shape[3])

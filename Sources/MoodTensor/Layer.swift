@@ -5,7 +5,9 @@ import Foundation
 /// `forward` returns a tensor the layer owns (valid until it runs again); `backward`
 /// takes the gradient of the loss with respect to that output, adds the gradients of
 /// the layer's parameters into their `gradient` tensors, and returns the gradient with
-/// respect to the input (owned by the layer as well).
+/// respect to the input (owned by the layer as well). An empty tensor means the input's
+/// gradient was not computed (a ``Conv2D`` with `computesInputGradient` off, reading the
+/// network's input); containers pass it on and differentiate nothing before it.
 public protocol Layer: AnyObject {
     func forward(_ input: Tensor, training: Bool) -> Tensor
     func backward(_ outputGradient: Tensor) -> Tensor
@@ -124,6 +126,7 @@ public final class Sequential: Layer {
             if let profile {
                 profile.backward[i, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             }
+            if g.count == 0 { break }  // no input gradient from here down (see ``Layer``)
         }
         return g
     }

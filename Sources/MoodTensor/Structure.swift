@@ -50,7 +50,7 @@ public final class Concatenate: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         let n = dy.shape[0], total = dy.shape[1], plane = dy.count / (n * total)
         while slices.count < branches.count { slices.append(Tensor(shape: [0])) }
-        var first = true
+        var first = true, skipped = 0
         var channelOffset = 0
         for (b, branch) in branches.enumerated() {
             let c = channelCounts[b], slice = slices[b]
@@ -61,12 +61,19 @@ public final class Concatenate: Layer {
             }
             channelOffset += c
             let g = branch.backward(slice)
-            if first {
+            if g.count == 0 {
+                skipped += 1
+            } else if first {
                 inputGradient.copy(from: g); first = false
             } else {
                 for i in 0..<g.count { inputGradient.data[i] += g.data[i] }
             }
         }
+        // Either every branch or none skips the input's gradient: a partial sum would be wrong.
+        precondition(
+            skipped == 0 || skipped == branches.count, "\(skipped) of \(branches.count) branches gave no input gradient"
+        )
+        if skipped > 0 { inputGradient.resize([0]) }
         return inputGradient
     }
 }
