@@ -35,13 +35,7 @@ public enum ClipEmbeddings {
             return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
         var mel = try MusicnnInput.logMel(file: path, segment: .first(seconds: seconds), with: computer)
-        if mel.frames < MusicnnInput.patchFrames {
-            let original = mel
-            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map {
-                original.values[$0 % original.values.count]
-            }
-            mel.frames = MusicnnInput.patchFrames
-        }
+        mel = MusicnnInput.repeatedToOnePatch(mel)
         let (patches, count) = MusicnnInput.patches(mel)
         let y = net.embed(Tensor(shape: [count, 1, MusicnnInput.patchFrames, MusicnnInput.melBands], values: patches))
         let width = y.count / count

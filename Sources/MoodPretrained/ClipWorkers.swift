@@ -11,13 +11,22 @@ enum ClipWorkers {
         _ count: Int, networks: [MusicnnNetwork], label: String, progress: Bool, keepGoing: Bool,
         _ body: (Int, MusicnnNetwork, LogMelSpectrogram) throws -> R
     ) throws -> [Result<R, Error>?] {
+        for net in networks { net.network.setThreads(1) }
+        return try run(count, workers: networks.count, label: label, progress: progress, keepGoing: keepGoing) {
+            i, w, computer in try body(i, networks[w], computer)
+        }
+    }
+
+    /// The same on `workers` workers without networks; `body` gets the clip and the worker's index.
+    static func run<R>(
+        _ count: Int, workers: Int, label: String, progress: Bool, keepGoing: Bool,
+        _ body: (Int, Int, LogMelSpectrogram) throws -> R
+    ) throws -> [Result<R, Error>?] {
         var results = [Result<R, Error>?](repeating: nil, count: count)
         let lock = NSLock()
         var next = 0, failure: Error?
         let bar = ProgressBar(label, total: count, enabled: progress)
-        DispatchQueue.concurrentPerform(iterations: networks.count) { w in
-            let net = networks[w]
-            net.network.setThreads(1)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
             guard let computer = try? LogMelSpectrogram(MusicnnInput.parameters) else { return }
             while true {
                 lock.lock()
@@ -25,7 +34,7 @@ enum ClipWorkers {
                 let stop = failure != nil || Interrupt.requested
                 lock.unlock()
                 guard i < count, !stop else { return }
-                let result = Result { try body(i, net, computer) }
+                let result = Result { try body(i, w, computer) }
                 lock.lock()
                 results[i] = result
                 if case .failure(let error) = result, !keepGoing { failure = failure ?? error }

@@ -23,10 +23,15 @@ import MoodTraining
 /// them; the head sees one window at a time and the clip's softmaxes are averaged, so the two
 /// agree exactly only on one-window clips.)
 ///
-/// The front end (88 % of the FLOPs) stays frozen throughout and is computed once per clip
-/// (``FrontEndMaps``): unfreezing it would make every epoch about 25 times dearer. Training
-/// draws a random 3-s window per clip and epoch; prediction averages the softmax over a
-/// clip's non-overlapping windows, as musicnn's tagger averages its patches.
+/// By default the front end (88 % of the FLOPs) stays frozen throughout and is computed once
+/// per clip (``FrontEndMaps``). With `Settings.trainFrontEnd` it trains too in the unfrozen
+/// stage, on windows of the clips' log-mels (``ClipLogMels``), about 25 times dearer per
+/// epoch, at a rate one step of the spread below the mid end's: the groups' rates are
+/// `hi / spread^(k / (m - 1))` for the group `k` places before the head, `m` the groups after
+/// the front end (so with 3 of them and spread 10: head `hi`, back end `hi/√10`, mid end
+/// `hi/10`, front end `hi/10^1.5`). Training draws a random 3-s window per clip and epoch;
+/// prediction averages the softmax over a clip's non-overlapping windows, as musicnn's tagger
+/// averages its patches.
 public final class FineTunedMusicnn {
     /// Where the new head starts.
     public enum HeadStart: String, Codable, Sendable {
@@ -52,7 +57,12 @@ public final class FineTunedMusicnn {
         public var headStart: HeadStart?
         /// The unfrozen stage's peak rate for the head; `nil` takes `lr_find`'s suggestion.
         public var unfrozenRate: Double?
+        /// Whether the front end trains too in the unfrozen stage (from log-mel windows); `nil`
+        /// is false (so model files written before this option still load).
+        public var trainFrontEnd: Bool?
         public init() {}
+
+        public var trainsFrontEnd: Bool { trainFrontEnd ?? false }
 
         /// LP-FT as `ch3-four-moods` measures it: the probe's head, then 10 unfrozen epochs
         /// peaking at 3e-3 on the head and 3e-4 on the mid end (spread 10). The rate is fixed:
@@ -83,13 +93,24 @@ public final class FineTunedMusicnn {
 
     public let settings: Settings
     public let net: MusicnnNetwork
-    let tail: Sequential
+    /// The layers training updates: everything after the front end, or with
+    /// `Settings.trainFrontEnd` the whole network (sharing its layers with `net`).
+    let trained: Sequential
+    /// Layer-group boundaries inside `trained`.
+    let trainedGroups: [Range<Int>]
 
     /// A fine-tuned model from its settings and a network holding its weights.
     public init(settings: Settings, net: MusicnnNetwork) {
         self.settings = settings
         self.net = net
-        tail = net.tail()
+        if settings.trainsFrontEnd {
+            trained = net.network
+            trainedGroups = net.groups
+            net.fixInput()
+        } else {
+            trained = net.tail()
+            trainedGroups = net.tailGroups
+        }
     }
 
     /// The rate fastai's `lr_find` suggests (`lr_min`: the minimum's rate over ten), kept
@@ -100,8 +121,10 @@ public final class FineTunedMusicnn {
     /// (clips, labels) is scored after each epoch on its middle windows; `backend` runs the
     /// trained convolutions (`TrainingBackend`). `probeFolds` (indices into `train`, e.g. grouped
     /// by artist) are the probe's penalty search when the head starts from the probe (required then).
+    /// `logMels` (the same clips as `maps`) are required when the front end trains; the probe
+    /// is still fitted on features from the released front end's `maps`.
     public static func train(
-        maps: FrontEndMaps, train: [Int], labels: [Int], probeFolds: [[Int]]? = nil,
+        maps: FrontEndMaps, logMels: ClipLogMels? = nil, train: [Int], labels: [Int], probeFolds: [[Int]]? = nil,
         validation: ([Int], [Int])? = nil,
         settings: Settings, cache: URL, threads: Int, progress: Bool = false,
         backend: TrainingBackend = .reference
@@ -115,16 +138,27 @@ public final class FineTunedMusicnn {
             pretrained.namedTensors().filter { !$0.key.hasPrefix("\(net.network.layers.count - 1).") },
             path: settings.base.rawValue, skippingMissing: true)
         let model = FineTunedMusicnn(settings: settings, net: net)
-        model.tail.setTrainingBackend(backend)
-        let trainData = FrontEndWindows(maps: maps, clips: train, targets: .classes(labels, count: settings.classes))
-        let validData =
-            validation.map {
-                FrontEndWindows(maps: maps, clips: $0.0, targets: .classes($0.1, count: settings.classes))
-            } ?? trainData
-        let groups = net.tailGroups.map { range in model.tail.layers[range].flatMap(\.parameters) }
+        model.trained.setTrainingBackend(backend)
+        func windows(_ clips: [Int], _ labels: [Int]) -> TrainingData {
+            let targets = Targets.classes(labels, count: settings.classes)
+            if let logMels, settings.trainsFrontEnd {
+                return LogMelWindows(mels: logMels, clips: clips, targets: targets)
+            }
+            return FrontEndWindows(maps: maps, clips: clips, targets: targets)
+        }
+        if settings.trainsFrontEnd {
+            guard let logMels, logMels.frames.count == maps.frames.count else {
+                throw InvalidParameter(
+                    "logMels", logMels.map { "\($0.frames.count) clips" } ?? "none",
+                    "must hold the \(maps.frames.count) clips of maps when the front end trains")
+            }
+        }
+        let trainData = windows(train, labels)
+        let validData = validation.map { windows($0.0, $0.1) } ?? trainData
+        let groups = model.trainedGroups.map { range in model.trained.layers[range].flatMap(\.parameters) }
         let optimizer = Adam.adamW(groups.map { ParameterGroup($0) }, weightDecay: settings.weightDecay)
         let learner = Learner(
-            network: model.tail, train: trainData, valid: validData, batchSize: settings.batchSize,
+            network: model.trained, train: trainData, valid: validData, batchSize: settings.batchSize,
             optimizer: optimizer, seed: settings.seed &+ 1, threads: threads)
         learner.augment = true
         learner.showProgress = progress
@@ -147,8 +181,8 @@ public final class FineTunedMusicnn {
                 maps: maps, train: train, labels: labels, folds: probeFolds, threads: threads)
         } else {
             // Stage 1: the body frozen but for its batch norms.
-            for range in net.tailGroups.dropLast() {
-                for layer in model.tail.layers[range] { freezeExceptNorms(layer) }
+            for range in model.trainedGroups.dropLast() {
+                for layer in model.trained.layers[range] { freezeExceptNorms(layer) }
             }
             let finder = LearningRateFinder(steps: settings.finderSteps).run(learner)
             frozenFinder = finder
@@ -156,17 +190,17 @@ public final class FineTunedMusicnn {
             try learner.fitOneCycle(epochs: settings.frozenEpochs, maxLR: suggestion(finder))
         }
 
-        // Stage 2: everything after the front end, with rates spread over the groups.
-        for p in model.tail.parameters { p.frozen = false }
+        // Stage 2: everything after the front end (or everything), rates spread over the groups.
+        for p in model.trained.parameters { p.frozen = false }
+        if settings.trainsFrontEnd { net.fixInput() }
         let unfrozenFinder = LearningRateFinder(steps: settings.finderSteps).run(learner)
         if let rate = settings.unfrozenRate, !(rate.isFinite && rate > 0) {
             throw InvalidParameter("unfrozenRate", rate, "must be a positive, finite learning rate")
         }
         let unfrozenRate = settings.unfrozenRate ?? min(suggestion(unfrozenFinder), frozenRate ?? .infinity)
-        let count = learner.optimizer.groups.count
+        let count = learner.optimizer.groups.count, steps = Double(max(net.tailGroups.count - 1, 1))
         for g in 0..<count {
-            learner.optimizer.groups[g].learningRateScale = Float(
-                pow(settings.spread, Double(g - (count - 1)) / Double(max(count - 1, 1))))
+            learner.optimizer.groups[g].learningRateScale = Float(pow(settings.spread, -Double(count - 1 - g) / steps))
         }
         try learner.fitOneCycle(epochs: settings.unfrozenEpochs, maxLR: unfrozenRate)
         model.net.network.name("")
@@ -239,14 +273,54 @@ public final class FineTunedMusicnn {
         return clips.map { c in sums[c]!.map { $0 / Float(counts[c]!) } }
     }
 
-    /// Class probabilities per clip: the softmax averaged over the clip's grid windows.
+    /// Class probabilities per clip: the softmax averaged over the clip's grid windows of
+    /// `maps`, which must come from this model's own front end (the released one's unless the
+    /// front end trained).
     public func probabilities(maps: FrontEndMaps, clips: [Int], threads: Int) -> [[Float]] {
+        let tail = settings.trainsFrontEnd ? net.tail() : trained
+        defer { if settings.trainsFrontEnd { net.network.name("") } }
         let data = FrontEndWindows(gridOf: maps, clips: clips, outputs: settings.classes)
+        return probabilities(data, items: data.items, network: tail, clips: clips, threads: threads)
+    }
+
+    /// Class probabilities per clip from its log-mel's grid windows, each run through the whole
+    /// network as musicnn's tagger runs its patches.
+    public func probabilities(logMels: ClipLogMels, clips: [Int], threads: Int) -> [[Float]] {
+        let data = LogMelWindows(gridOf: logMels, clips: clips, outputs: settings.classes)
+        return probabilities(data, items: data.items, network: net.network, clips: clips, threads: threads)
+    }
+
+    func probabilities(
+        _ data: TrainingData, items: [(clip: Int, start: Int)], network: Sequential, clips: [Int], threads: Int
+    ) -> [[Float]] {
         let learner = Learner(
-            network: tail, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
+            network: network, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
         let logits = learner.predictLogits(data)
         let windows = SoftmaxCrossEntropy.probabilities(
             Tensor(shape: [logits.count, settings.classes], values: logits.flatMap { $0 }))
-        return Self.meanPerClip(windows, items: data.items, clips: clips)
+        return Self.meanPerClip(windows, items: items, clips: clips)
+    }
+}
+
+extension MusicnnNetwork {
+    /// Keeps the input's batch norm (one channel: two numbers) as pretrained and stops the
+    /// backward pass at the convolutions that read it, for training the front end: the input's
+    /// gradient would cost as much as the front end's forward pass and serve only those two
+    /// numbers. (The norm still normalises with batch statistics in training, as every batch norm.)
+    public func fixInput() {
+        guard let norm = network.layers.first as? BatchNorm2D, norm.channels == 1, network.layers.count > 1 else {
+            return
+        }
+        for p in norm.parameters { p.frozen = true }
+        func firstConvolution(_ layer: Layer) -> Conv2D? {
+            if let conv = layer as? Conv2D { return conv }
+            // Zero padding has nothing to train and may come first (musicnn's temporal branches).
+            if let sequence = layer as? Sequential {
+                return sequence.layers.first { !($0 is ZeroPad2D) }.flatMap(firstConvolution)
+            }
+            return nil
+        }
+        let readers = (network.layers[1] as? Concatenate)?.branches ?? [network.layers[1]]
+        for reader in readers { firstConvolution(reader)?.computesInputGradient = false }
     }
 }

@@ -83,13 +83,7 @@ public final class FrontEndMaps: @unchecked Sendable {
                         "only %.2f s of audio, less than the %.0f s a mood needs (--pad-short classifies it anyway)",
                     duration, minimumSeconds))
         }
-        if mel.frames < MusicnnInput.patchFrames {  // repeat a very short clip up to one patch
-            let original = mel
-            mel.values = (0..<(MusicnnInput.patchFrames * MusicnnInput.melBands)).map {
-                original.values[$0 % original.values.count]
-            }
-            mel.frames = MusicnnInput.patchFrames
-        }
+        mel = MusicnnInput.repeatedToOnePatch(mel)  // a very short clip
         let x = Tensor(shape: [1, 1, mel.frames, MusicnnInput.melBands], values: mel.values)
         var y = x
         for layer in net.network.layers[net.groups[0]] { y = layer.forward(y, training: false) }

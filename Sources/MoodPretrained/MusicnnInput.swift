@@ -48,6 +48,14 @@ public enum MusicnnInput {
         return (Array(logMel.values.prefix(count * patchFrames * melBands)), count)
     }
 
+    /// A log-mel shorter than one patch repeated up to a patch, as musicnn repeats short audio;
+    /// a longer one unchanged.
+    public static func repeatedToOnePatch(_ logMel: (values: [Float], frames: Int)) -> (values: [Float], frames: Int) {
+        guard logMel.frames < patchFrames, !logMel.values.isEmpty else { return logMel }
+        let values = (0..<(patchFrames * melBands)).map { logMel.values[$0 % logMel.values.count] }
+        return (values, patchFrames)
+    }
+
     /// One patch starting at `frame` (for random crops in training).
     public static func patch(_ logMel: (values: [Float], frames: Int), at frame: Int) -> [Float] {
         precondition(

@@ -241,6 +241,44 @@ struct FineTunedModelTests {
         #expect(record.probePenalty.map(PenaltySearch.grid.contains) == true && record.frozenFinder == nil)
     }
 
+    /// With the front end trained (LP-FT, one epoch): the front end's weights move, the input's
+    /// batch norm keeps its pretrained numbers (``MusicnnNetwork/fixInput()``), the loss stays
+    /// finite and each clip's probabilities from its log-mel sum to 1; without log-mels the
+    /// call is a clear error.
+    @Test func trainingTheFrontEndMovesItButNotTheInputNorm() throws {
+        let folder = try temporaryFolder("front-end")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
+        let cache = Locations.cacheDirectory()
+        let maps = try FrontEndMaps(
+            model: .msdMusicnn, paths: paths, seconds: 30, cache: cache, threads: 2, progress: false, persist: false)
+        let mels = try ClipLogMels(paths: paths, seconds: 30, threads: 2, progress: false)
+        #expect(mels.frames == maps.frames)
+        var settings = FineTunedMusicnn.Settings.probeStart
+        settings.trainFrontEnd = true
+        (settings.unfrozenEpochs, settings.batchSize, settings.finderSteps) = (1, 4, 4)
+        var generator = SeededGenerator(seed: 1)
+        let folds = CrossValidation.groupKFold(groups: artists, folds: 5, generator: &generator)
+        let clips = Array(paths.indices)
+        #expect(throws: InvalidParameter.self) {
+            _ = try FineTunedMusicnn.train(
+                maps: maps, train: clips, labels: labels, probeFolds: folds, settings: settings, cache: cache,
+                threads: 2)
+        }
+        let (model, record) = try FineTunedMusicnn.train(
+            maps: maps, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
+            cache: cache, threads: 2)
+        #expect(record.history.count == 1 && record.history.allSatisfy { $0.trainLoss.isFinite })
+        let pretrained = try PretrainedModel.msdMusicnn.load(cache: cache).network.layers
+        let trained = model.net.network.layers
+        let values = { (layer: Layer) in layer.parameters.map(\.value.values) }
+        #expect(values(trained[0]) == values(pretrained[0]), "the input norm keeps its numbers")
+        #expect(values(trained[1]) != values(pretrained[1]), "the front end trains")
+        for p in model.probabilities(logMels: mels, clips: clips, threads: 2) {
+            #expect(abs(p.reduce(0, +) - 1) < 1e-4)
+        }
+    }
+
     /// The embedding model (frozen musicnn + logistic regression) learns two clearly different
     /// sounds, saves, loads as its kind and classifies the same; a bad file fails alone.
     @Test func embeddingModelSaveLoadClassify() throws {
