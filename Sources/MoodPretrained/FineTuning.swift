@@ -142,9 +142,9 @@ public final class FineTunedMusicnn {
         func windows(_ clips: [Int], _ labels: [Int]) -> TrainingData {
             let targets = Targets.classes(labels, count: settings.classes)
             if let logMels, settings.trainsFrontEnd {
-                return LogMelWindows(mels: logMels, clips: clips, targets: targets)
+                return LogMelWindows(logMels, clips: clips, targets: targets)
             }
-            return FrontEndWindows(maps: maps, clips: clips, targets: targets)
+            return FrontEndWindows(maps, clips: clips, targets: targets)
         }
         if settings.trainsFrontEnd {
             guard let logMels, logMels.frames.count == maps.frames.count else {

@@ -12,7 +12,7 @@ import MoodTensor
 /// features see the neighbouring music instead of zero padding, the only difference from
 /// running the patch alone. Maps are stored as Float16 under
 /// `<cache>/pretrained/frontend/<model>/<sha256 of the file>-<seconds>-<recipe>.f16`.
-public final class FrontEndMaps: @unchecked Sendable {
+public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
     public static let channels = 561
     public let model: PretrainedModel
     /// One map per clip: `channels x frames[i]` values, channel-major.
@@ -95,11 +95,7 @@ public final class FrontEndMaps: @unchecked Sendable {
         return (values, mel.frames)
     }
 
-    /// The 187-frame windows a clip is tagged by: non-overlapping, from the start (at least one).
-    public func gridStarts(_ clip: Int) -> [Int] {
-        let count = max(1, frames[clip] / MusicnnInput.patchFrames)
-        return (0..<count).map { $0 * MusicnnInput.patchFrames }
-    }
+    public var windowShape: [Int] { [Self.channels, MusicnnInput.patchFrames, 1] }
 
     /// Writes the window of `clip` starting at `start` as `[561, 187, 1]` Float32.
     public func window(_ clip: Int, start: Int, into destination: UnsafeMutablePointer<Float>) {

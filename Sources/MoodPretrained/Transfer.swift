@@ -3,42 +3,6 @@ import MoodCore
 import MoodTensor
 import MoodTraining
 
-/// Training samples cut from front-end maps: each item is a clip and a window start; with
-/// augmentation a clip's window is drawn at random (random 3-s crops, as fastai would feed
-/// a pretrained network), otherwise the given start is used.
-public struct FrontEndWindows: TrainingData {
-    public let maps: FrontEndMaps
-    public let items: [(clip: Int, start: Int)]
-    public let targets: Targets
-
-    /// One item per clip: its middle window (training draws random ones instead).
-    public init(maps: FrontEndMaps, clips: [Int], targets: Targets) {
-        precondition(targets.sampleCount == clips.count, "\(targets.sampleCount) targets for \(clips.count) clips")
-        self.maps = maps
-        items = clips.map { c in (c, max(0, (maps.frames[c] - MusicnnInput.patchFrames) / 2)) }
-        self.targets = targets
-    }
-
-    /// Every grid window of every clip (the tagger's patches), labelled with the clip's label.
-    public init(gridOf maps: FrontEndMaps, clips: [Int], outputs: Int) {
-        self.maps = maps
-        items = clips.flatMap { c in maps.gridStarts(c).map { (c, $0) } }
-        targets = .tags(items.map { _ in [Float](repeating: 0, count: outputs) })
-    }
-
-    public var count: Int { items.count }
-    public var sampleShape: [Int] { [FrontEndMaps.channels, MusicnnInput.patchFrames, 1] }
-
-    public func load(
-        _ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator
-    ) {
-        let (clip, start) = items[index]
-        let room = maps.frames[clip] - MusicnnInput.patchFrames
-        let chosen = augment && room > 0 ? Int(generator.next() % UInt64(room + 1)) : start
-        maps.window(clip, start: chosen, into: destination)
-    }
-}
-
 extension MusicnnNetwork {
     /// The layers after the front end (mid end, pooling, back end, head) as one trainable
     /// network over front-end windows `[N, 561, 187, 1]`. Shares its layers with `network`.
