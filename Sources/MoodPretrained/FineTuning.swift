@@ -25,13 +25,17 @@ import MoodTraining
 ///
 /// By default the front end (88 % of the FLOPs) stays frozen throughout and is computed once
 /// per clip (``FrontEndMaps``). With `Settings.trainFrontEnd` it trains too in the unfrozen
-/// stage, on windows of the clips' log-mels (``ClipLogMels``), about 25 times dearer per
-/// epoch, at a rate one step of the spread below the mid end's: the groups' rates are
-/// `hi / spread^(k / (m - 1))` for the group `k` places before the head, `m` the groups after
-/// the front end (so with 3 of them and spread 10: head `hi`, back end `hi/√10`, mid end
-/// `hi/10`, front end `hi/10^1.5`). Training draws a random 3-s window per clip and epoch;
-/// prediction averages the softmax over a clip's non-overlapping windows, as musicnn's tagger
-/// averages its patches.
+/// stage, on windows of the clips' log-mels (``ClipLogMels``), about 4 times dearer per
+/// epoch (48 s against 11-13 s for 502 clips on 2 cores), at a rate one step of the spread
+/// below the mid end's: the groups' rates are `hi / spread^(k / (m - 1))` for the group `k`
+/// places before the head, `m` the groups after the front end (so with 3 of them and spread
+/// 10: head `hi`, back end `hi/√10`, mid end `hi/10`, front end `hi/10^1.5`). Training draws
+/// a random 3-s window per clip and epoch; prediction averages the softmax over a clip's
+/// non-overlapping windows, as musicnn's tagger averages its patches.
+///
+/// A VGG base (``MusicnnNetwork/Architecture/vgg``) has no front-end maps to cache: it always
+/// trains whole, from log-mels, with its groups (blocks 1-2, blocks 3-5, the head) at the same
+/// ladder of rates.
 public final class FineTunedMusicnn {
     /// Where the new head starts.
     public enum HeadStart: String, Codable, Sendable {
@@ -122,15 +126,22 @@ public final class FineTunedMusicnn {
     /// trained convolutions (`TrainingBackend`). `probeFolds` (indices into `train`, e.g. grouped
     /// by artist) are the probe's penalty search when the head starts from the probe (required then).
     /// `logMels` (the same clips as `maps`) are required when the front end trains; the probe
-    /// is still fitted on features from the released front end's `maps`.
+    /// is still fitted on features from the released front end's `maps`. A VGG base has no
+    /// front-end maps: it trains whole (`trainFrontEnd` true) from `logMels` alone, `maps` nil,
+    /// and its probe is fitted on the released network's features of the same log-mels.
     public static func train(
-        maps: FrontEndMaps, logMels: ClipLogMels? = nil, train: [Int], labels: [Int], probeFolds: [[Int]]? = nil,
+        maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], labels: [Int], probeFolds: [[Int]]? = nil,
         validation: ([Int], [Int])? = nil,
         settings: Settings, cache: URL, threads: Int, progress: Bool = false,
         backend: TrainingBackend = .reference
     ) throws -> (FineTunedMusicnn, Record) {
-        guard maps.model == settings.base else {
+        if let maps, maps.model != settings.base {
             throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)")
+        }
+        if settings.base.architecture == .vgg && !settings.trainsFrontEnd {
+            throw InvalidParameter(
+                "trainFrontEnd", settings.trainFrontEnd.map(String.init) ?? "nil",
+                "must be true for \(settings.base): VGG has no front end to freeze, the whole network trains")
         }
         let net = MusicnnNetwork(settings.base.architecture, outputs: settings.classes, seed: settings.seed)
         let pretrained = try settings.base.load(cache: cache)
@@ -144,14 +155,16 @@ public final class FineTunedMusicnn {
             if let logMels, settings.trainsFrontEnd {
                 return LogMelWindows(logMels, clips: clips, targets: targets)
             }
-            return FrontEndWindows(maps, clips: clips, targets: targets)
+            return FrontEndWindows(maps!, clips: clips, targets: targets)
         }
         if settings.trainsFrontEnd {
-            guard let logMels, logMels.frames.count == maps.frames.count else {
+            guard let logMels, maps == nil || logMels.frames.count == maps!.frames.count else {
                 throw InvalidParameter(
                     "logMels", logMels.map { "\($0.frames.count) clips" } ?? "none",
-                    "must hold the \(maps.frames.count) clips of maps when the front end trains")
+                    "must hold the clips of maps (\(maps?.frames.count ?? 0)) when the front end trains")
             }
+        } else if maps == nil {
+            throw InvalidParameter("maps", "none", "are needed unless the front end trains")
         }
         let trainData = windows(train, labels)
         let validData = validation.map { windows($0.0, $0.1) } ?? trainData
@@ -178,7 +191,7 @@ public final class FineTunedMusicnn {
                 )
             }
             probePenalty = try model.setHeadFromProbe(
-                maps: maps, train: train, labels: labels, folds: probeFolds, threads: threads)
+                maps: maps, logMels: logMels, train: train, labels: labels, folds: probeFolds, threads: threads)
         } else {
             // Stage 1: the body frozen but for its batch norms.
             for range in model.trainedGroups.dropLast() {
@@ -213,12 +226,18 @@ public final class FineTunedMusicnn {
     }
 
     /// Fits the linear probe on the training clips' mean penultimate features (inference mode,
-    /// grid windows; penalty searched over `folds`, indices into `train`) and writes it into the
-    /// head's dense layer with the standardisation folded in; the chosen `C`.
+    /// grid windows of `maps`, or of `logMels` without maps; penalty searched over `folds`,
+    /// indices into `train`) and writes it into the head's dense layer with the standardisation
+    /// folded in; the chosen `C`.
     func setHeadFromProbe(
-        maps: FrontEndMaps, train: [Int], labels: [Int], folds: [[Int]], threads: Int
+        maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], labels: [Int], folds: [[Int]], threads: Int
     ) throws -> Double {
-        let features = net.clipOutputs(maps: maps, clips: train, upTo: net.embeddingEnd, threads: threads)
+        let features =
+            if let maps {
+                net.clipOutputs(maps: maps, clips: train, upTo: net.embeddingEnd, threads: threads)
+            } else {
+                net.clipOutputs(logMels: logMels!, clips: train, upTo: net.embeddingEnd, threads: threads)
+            }
         let (scaler, probe, _) = try PenaltySearch.fit(
             x: features.map { $0.map(Double.init) }, labels: labels, classes: settings.classes, folds: folds)
         guard let head = net.network.layers.last as? Linear, head.inFeatures == probe.features else {

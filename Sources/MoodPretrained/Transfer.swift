@@ -27,8 +27,26 @@ extension MusicnnNetwork {
         maps: FrontEndMaps, clips: [Int], upTo end: Int, threads: Int, batchSize: Int = 32,
         transform: (Float) -> Float = { $0 }
     ) -> [[Float]] {
+        clipOutputs(
+            FrontEndWindows(gridOf: maps, clips: clips, outputs: 1), clips: clips, from: groups[1].lowerBound,
+            upTo: end, threads: threads, batchSize: batchSize, transform: transform)
+    }
+
+    /// The same from log-mel windows through the whole network (layers `0 ..< end`).
+    public func clipOutputs(
+        logMels: ClipLogMels, clips: [Int], upTo end: Int, threads: Int, batchSize: Int = 32,
+        transform: (Float) -> Float = { $0 }
+    ) -> [[Float]] {
+        clipOutputs(
+            LogMelWindows(gridOf: logMels, clips: clips, outputs: 1), clips: clips, from: 0, upTo: end,
+            threads: threads, batchSize: batchSize, transform: transform)
+    }
+
+    func clipOutputs<Source>(
+        _ data: ClipWindows<Source>, clips: [Int], from first: Int, upTo end: Int, threads: Int, batchSize: Int,
+        transform: (Float) -> Float
+    ) -> [[Float]] {
         network.setThreads(threads)
-        let data = FrontEndWindows(gridOf: maps, clips: clips, outputs: 1)
         let size = data.sampleShape.reduce(1, *)
         let x = Tensor(shape: [0])
         var generator = SeededGenerator(seed: 0)
@@ -38,7 +56,7 @@ extension MusicnnNetwork {
             x.resize([n] + data.sampleShape)
             for i in 0..<n { data.load(start + i, into: x.data + i * size, augment: false, generator: &generator) }
             var y = x
-            for layer in network.layers[groups[1].lowerBound..<end] { y = layer.forward(y, training: false) }
+            for layer in network.layers[first..<end] { y = layer.forward(y, training: false) }
             let width = y.count / n
             for i in 0..<n { rows.append((0..<width).map { transform(y.data[i * width + $0]) }) }
         }

@@ -279,6 +279,43 @@ struct FineTunedModelTests {
         }
     }
 
+    /// A VGG base trains whole from log-mels, without front-end maps: the head starts as the
+    /// probe on the released network's features, the convolutions move, the input norm keeps
+    /// its numbers and the probabilities sum to 1; asked to keep a front end frozen, it is a
+    /// clear error (VGG has none to freeze).
+    @Test func aVGGBaseFineTunesWholeFromLogMels() throws {
+        let folder = try temporaryFolder("vgg")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
+        let cache = Locations.cacheDirectory()
+        let mels = try ClipLogMels(paths: paths, seconds: 30, threads: 2, progress: false)
+        var settings = FineTunedMusicnn.Settings.probeStart
+        settings.base = .msdVGG
+        (settings.unfrozenEpochs, settings.batchSize, settings.finderSteps) = (1, 4, 4)
+        var generator = SeededGenerator(seed: 1)
+        let folds = CrossValidation.groupKFold(groups: artists, folds: 5, generator: &generator)
+        let clips = Array(paths.indices)
+        #expect(throws: InvalidParameter.self) {
+            _ = try FineTunedMusicnn.train(
+                maps: nil, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
+                cache: cache, threads: 2)
+        }
+        settings.trainFrontEnd = true
+        let (model, record) = try FineTunedMusicnn.train(
+            maps: nil, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
+            cache: cache, threads: 2)
+        #expect(record.probePenalty != nil)
+        #expect(record.history.count == 1 && record.history.allSatisfy { $0.trainLoss.isFinite })
+        let pretrained = try PretrainedModel.msdVGG.load(cache: cache).network.layers
+        let trained = model.net.network.layers
+        let values = { (layer: Layer) in layer.parameters.map(\.value.values) }
+        #expect(values(trained[0]) == values(pretrained[0]), "the input norm keeps its numbers")
+        #expect(values(trained[1]) != values(pretrained[1]), "the first convolution trains")
+        for p in model.probabilities(logMels: mels, clips: clips, threads: 2) {
+            #expect(abs(p.reduce(0, +) - 1) < 1e-4)
+        }
+    }
+
     /// The embedding model (frozen musicnn + logistic regression) learns two clearly different
     /// sounds, saves, loads as its kind and classifies the same; a bad file fails alone.
     @Test func embeddingModelSaveLoadClassify() throws {
