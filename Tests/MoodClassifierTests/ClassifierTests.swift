@@ -268,15 +268,7 @@ struct FineTunedModelTests {
         let (model, record) = try FineTunedMusicnn.train(
             maps: maps, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
             cache: cache, threads: 2)
-        #expect(record.history.count == 1 && record.history.allSatisfy { $0.trainLoss.isFinite })
-        let pretrained = try PretrainedModel.msdMusicnn.load(cache: cache).network.layers
-        let trained = model.net.network.layers
-        let values = { (layer: Layer) in layer.parameters.map(\.value.values) }
-        #expect(values(trained[0]) == values(pretrained[0]), "the input norm keeps its numbers")
-        #expect(values(trained[1]) != values(pretrained[1]), "the front end trains")
-        for p in model.probabilities(logMels: mels, clips: clips, threads: 2) {
-            #expect(abs(p.reduce(0, +) - 1) < 1e-4)
-        }
+        try expectTrainedWhole(model, record, from: .msdMusicnn, mels: mels, clips: clips, cache: cache)
     }
 
     /// A VGG base trains whole from log-mels, without front-end maps: the head starts as the
@@ -305,12 +297,21 @@ struct FineTunedModelTests {
             maps: nil, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
             cache: cache, threads: 2)
         #expect(record.probePenalty != nil)
+        try expectTrainedWhole(model, record, from: .msdVGG, mels: mels, clips: clips, cache: cache)
+    }
+
+    /// One epoch ran with a finite loss; the input norm (layer 0) kept `base`'s numbers and the
+    /// layer reading it (layer 1) moved; each clip's probabilities from its log-mel sum to 1.
+    func expectTrainedWhole(
+        _ model: FineTunedMusicnn, _ record: FineTunedMusicnn.Record, from base: PretrainedModel, mels: ClipLogMels,
+        clips: [Int], cache: URL
+    ) throws {
         #expect(record.history.count == 1 && record.history.allSatisfy { $0.trainLoss.isFinite })
-        let pretrained = try PretrainedModel.msdVGG.load(cache: cache).network.layers
+        let pretrained = try base.load(cache: cache).network.layers
         let trained = model.net.network.layers
         let values = { (layer: Layer) in layer.parameters.map(\.value.values) }
         #expect(values(trained[0]) == values(pretrained[0]), "the input norm keeps its numbers")
-        #expect(values(trained[1]) != values(pretrained[1]), "the first convolution trains")
+        #expect(values(trained[1]) != values(pretrained[1]), "the layer reading the input trains")
         for p in model.probabilities(logMels: mels, clips: clips, threads: 2) {
             #expect(abs(p.reduce(0, +) - 1) < 1e-4)
         }
