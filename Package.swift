@@ -73,7 +73,7 @@ let package = Package(
             dependencies: ["MoodCore", "MoodAudio", "MoodSpectrogram", "MoodTensor", "MoodTraining"]),
         .target(name: "MoodMetrics", dependencies: ["MoodCore"]),
         .target(name: "MoodDatasets", dependencies: ["MoodCore"]),
-        .target(name: "MoodFeatures", dependencies: ["MoodCore", "MoodSpectrogram", "MoodTraining"]),
+        .target(name: "MoodFeatures", dependencies: ["MoodCore", "MoodSpectrogram", "MoodTensor", "MoodTraining"]),
         .target(name: "MoodFetch", dependencies: ["MoodCore", "CCurl", "CArchive"]),
         .target(
             name: "MoodClassifier",

@@ -1,6 +1,7 @@
 import Foundation
 import MoodCore
 import MoodSpectrogram
+import MoodTensor
 import MoodTraining
 
 /// Log-mel spectrograms as training data: each clip's spectrogram from the feature cache,
@@ -67,8 +68,10 @@ public struct SpectrogramData: TrainingData {
         values.withUnsafeBufferPointer { v in
             let source = v.baseAddress! + index * size
             for b in 0..<bands {
+                // The circular shift as two runs: out[f] = row[(f + offset) % frames].
                 let row = source + b * frames, out = destination + b * frames
-                for f in 0..<frames { out[f] = Float(row[(f + offset) % frames]) }
+                Compute.convert(row + offset, to: out, count: frames - offset)
+                Compute.convert(row, to: out + frames - offset, count: offset)
             }
         }
         guard augment else { return }

@@ -102,8 +102,7 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
         let t = frames[clip], length = MusicnnInput.patchFrames
         maps[clip].withUnsafeBufferPointer { map in
             for c in 0..<Self.channels {
-                let source = map.baseAddress! + c * t + start, target = destination + c * length
-                for j in 0..<length { target[j] = Float(source[j]) }
+                Compute.convert(map.baseAddress! + c * t + start, to: destination + c * length, count: length)
             }
         }
     }

@@ -60,6 +60,26 @@ public enum Compute {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Float16 storage to Float, exactly. Swift's `Float(Float16)` is a library call per value
+    /// unless the whole build targets F16C; this converts eight at a time in hardware where the
+    /// CPU has F16C (`ck_half_to_float`), with the same bits either way.
+    @inline(__always)
+    public static func convert(_ source: UnsafePointer<Float16>, to target: UnsafeMutablePointer<Float>, count: Int) {
+        source.withMemoryRebound(to: UInt16.self, capacity: count) { ck_half_to_float($0, target, count) }
+    }
+
+    /// Whether ``convert(_:to:count:)`` converts in hardware (F16C) on this CPU.
+    public static let hasF16C = ck_has_f16c()
+
+    /// ``convert(_:to:count:)`` on a chosen path (`hardware` requires ``hasF16C``), for tests.
+    static func convert(
+        _ source: UnsafePointer<Float16>, to target: UnsafeMutablePointer<Float>, count: Int, hardware: Bool
+    ) {
+        source.withMemoryRebound(to: UInt16.self, capacity: count) {
+            ck_half_to_float_with(hardware, $0, target, count)
+        }
+    }
+
     /// OpenBLAS's `cblas_sgemm` on one thread, for tests that hold the kernel to it.
     public static func referenceSgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

@@ -178,12 +178,40 @@ public final class Conv2D: Layer, Threaded {
         max(1, min(outHeight, (1 << 22) / max(1, rows * outWidth)))
     }
 
+    /// Whether each im2col row is a run of whole input rows: a kernel one column wide, no
+    /// column padding, stride 1 (so `Wo = W` and consecutive output rows read consecutive input rows).
+    var copiesWholeRows: Bool { allowsWholeRowCopies && kernel.w == 1 && padding.w == 0 && stride == (1, 1) }
+    /// Off, every shape takes the general im2col (tests hold the two to the same bits).
+    var allowsWholeRowCopies = true
+
+    /// The output rows of `outRows` whose input row for kernel row `tap` lies inside the input
+    /// (stride 1), as `first..<last` (empty when `last <= first`).
+    private func validRows(_ outRows: Range<Int>, tap: Int, height h: Int) -> (first: Int, last: Int) {
+        let first = min(max(outRows.lowerBound, padding.h - tap), outRows.upperBound)
+        return (first, max(first, min(outRows.upperBound, h + padding.h - tap)))
+    }
+
     /// For output rows `outRows`: `col[(c kh + i) kw + j, (oh - first) Wo + ow] = x[c, oh sh - ph + i, ow sw - pw + j]` (0 outside).
     private func im2col(
         _ x: UnsafePointer<Float>, height h: Int, width w: Int, into col: UnsafeMutablePointer<Float>,
         outRows: Range<Int>, outWidth wo: Int
     ) {
         let plane = outRows.count * wo
+        if copiesWholeRows {
+            // Column rows are runs of whole input rows (e.g. musicnn's 7 x 1 convolutions over
+            // [C, T, 1]): one copy per (c, i), not one per output row.
+            for c in 0..<inChannels {
+                for i in 0..<kernel.h {
+                    let row = col + (c * kernel.h + i) * plane
+                    let (first, last) = validRows(outRows, tap: i, height: h)
+                    let head = (first - outRows.lowerBound) * wo, body = (last - first) * wo
+                    if head > 0 { row.update(repeating: 0, count: head) }
+                    if body > 0 { (row + head).update(from: x + (c * h + first - padding.h + i) * w, count: body) }
+                    if head + body < plane { (row + head + body).update(repeating: 0, count: plane - head - body) }
+                }
+            }
+            return
+        }
         for c in 0..<inChannels {
             for i in 0..<kernel.h {
                 for j in 0..<kernel.w {
@@ -220,6 +248,18 @@ public final class Conv2D: Layer, Threaded {
         outRows: Range<Int>, outWidth wo: Int
     ) {
         let plane = outRows.count * wo
+        if copiesWholeRows {
+            // The same (c, i) order and one addition per element and tap, as below.
+            for c in 0..<inChannels {
+                for i in 0..<kernel.h {
+                    let (first, last) = validRows(outRows, tap: i, height: h)
+                    let source = col + (c * kernel.h + i) * plane + (first - outRows.lowerBound) * wo
+                    let target = dx + (c * h + first - padding.h + i) * w
+                    for k in 0..<max(0, (last - first) * wo) { target[k] += source[k] }
+                }
+            }
+            return
+        }
         for c in 0..<inChannels {
             for i in 0..<kernel.h {
                 for j in 0..<kernel.w {

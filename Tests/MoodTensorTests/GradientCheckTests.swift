@@ -138,7 +138,7 @@ func gradientCheck(
 
     @Test(arguments: [
         ((3, 3), (1, 1), (1, 1), false), ((3, 3), (2, 2), (1, 1), true), ((1, 1), (1, 1), (0, 0), false),
-        ((2, 3), (1, 2), (0, 1), true),
+        ((2, 3), (1, 2), (0, 1), true), ((7, 1), (1, 1), (3, 0), true),
     ])
     func conv2D(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), bias: Bool) {
         var g = SeededGenerator(seed: 1)

@@ -1,6 +1,7 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stdbool.h>
+#include <stdint.h>
 
 /// Whether this CPU runs the AVX2 + FMA kernels (every x86-64 since 2013-2015).
 bool ck_has_avx2_fma(void);
@@ -38,4 +39,14 @@ void ck_first_block_eval(const float *x, int h, int w, const float *weights, con
 /// Requires ck_has_avx2_fma().
 void ck_norm_relu_pool4(const float *plane, int h, int w, int kh, int sh, float a, float b, float *y,
                         int *argmax, float *rows, float *column);
+
+/// Whether this CPU converts Float16 in hardware (F16C).
+bool ck_has_f16c(void);
+
+/// `count` IEEE binary16 values (their bits) to Float, exactly: eight at a time with F16C where
+/// the CPU has it, else bit by bit. Both paths give the same bits (NaNs stay NaN, quietened).
+void ck_half_to_float(const uint16_t *source, float *target, long count);
+
+/// ck_half_to_float on a chosen path (F16C requires ck_has_f16c()), for tests that compare them.
+void ck_half_to_float_with(bool f16c, const uint16_t *source, float *target, long count);
 #endif
