@@ -97,7 +97,8 @@ public final class EmbeddingMoodModel: MoodClassifying {
         let x = rows.map { $0! }
         let folds = CrossValidation.groupKFold(groups: groups, folds: 5, seed: settings.seed)
         let (scaler, probe, losses) = try PenaltySearch.fit(
-            x: x, labels: labels, classes: settings.moods.count, folds: folds, grid: settings.grid)
+            x: x, labels: labels, classes: settings.moods.count, folds: folds, grid: settings.grid,
+            threads: threads)
         var chosen = settings
         chosen.penalty = probe.inverseRegularisation
         return (EmbeddingMoodModel(settings: chosen, net: net, scaler: scaler, probe: probe), losses)

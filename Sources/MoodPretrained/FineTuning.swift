@@ -239,7 +239,8 @@ public final class FineTunedMusicnn {
                 net.clipOutputs(logMels: logMels!, clips: train, upTo: net.embeddingEnd, threads: threads)
             }
         let (scaler, probe, _) = try PenaltySearch.fit(
-            x: features.map { $0.map(Double.init) }, labels: labels, classes: settings.classes, folds: folds)
+            x: features.map { $0.map(Double.init) }, labels: labels, classes: settings.classes, folds: folds,
+            threads: threads)
         guard let head = net.network.layers.last as? Linear, head.inFeatures == probe.features else {
             throw InvalidParameter(
                 "base", settings.base.rawValue,

@@ -1,5 +1,6 @@
 import Foundation
 import MoodCore
+import MoodTensor
 
 /// Multinomial logistic regression with an L2 penalty, fitted to its exact optimum in Double
 /// precision: the linear probe of transfer learning, where hundreds of correlated embedding
@@ -119,34 +120,101 @@ public struct LogisticRegression: Sendable {
         let penalty: Double
         var parameterCount: Int { classes * (features + 1) }
 
+        /// The cross-entropy and its gradient. Classes go four at a time through each row: four
+        /// independent sums instead of one chain of dependent additions, each still summed over
+        /// `j` in order, so the bits are those of one class at a time, about three times faster.
         func lossAndGradient(_ theta: [Double]) -> (Double, [Double]) {
             var gradient = [Double](repeating: 0, count: theta.count)
             var loss = 0.0
             let d = features, k = classes
-            var logits = [Double](repeating: 0, count: k)
+            var logits = [Double](repeating: 0, count: k), residuals = [Double](repeating: 0, count: k)
             x.withUnsafeBufferPointer { x in
                 theta.withUnsafeBufferPointer { t in
                     gradient.withUnsafeMutableBufferPointer { g in
                         for i in 0..<rows {
                             let row = x.baseAddress! + i * d
-                            for c in 0..<k {
-                                var s = t[k * d + c]
-                                let w = t.baseAddress! + c * d
-                                for j in 0..<d { s += w[j] * row[j] }
-                                logits[c] = s
+                            for c in stride(from: 0, to: k, by: 4) {
+                                // Beyond the last class, the block repeats class c (computed, dropped).
+                                let class1 = c + 1 < k ? c + 1 : c, class2 = c + 2 < k ? c + 2 : c,
+                                    class3 = c + 3 < k ? c + 3 : c
+                                let w0 = t.baseAddress! + c * d, w1 = t.baseAddress! + class1 * d,
+                                    w2 = t.baseAddress! + class2 * d, w3 = t.baseAddress! + class3 * d
+                                var s0 = t[k * d + c], s1 = t[k * d + class1], s2 = t[k * d + class2],
+                                    s3 = t[k * d + class3]
+                                for j in 0..<d {
+                                    let v = row[j]
+                                    s0 += w0[j] * v; s1 += w1[j] * v; s2 += w2[j] * v; s3 += w3[j] * v
+                                }
+                                logits[c] = s0
+                                if c + 1 < k { logits[c + 1] = s1 }
+                                if c + 2 < k { logits[c + 2] = s2 }
+                                if c + 3 < k { logits[c + 3] = s3 }
                             }
                             let top = logits.max()!
                             var sum = 0.0
                             for c in 0..<k { logits[c] = exp(logits[c] - top); sum += logits[c] }
                             loss -= log(logits[labels[i]] / sum)
                             for c in 0..<k {
-                                let residual = (logits[c] / sum - (c == labels[i] ? 1 : 0)) / Double(rows)
-                                let gw = g.baseAddress! + c * d
-                                for j in 0..<d { gw[j] += residual * row[j] }
-                                g[k * d + c] += residual
+                                residuals[c] = (logits[c] / sum - (c == labels[i] ? 1 : 0)) / Double(rows)
+                                g[k * d + c] += residuals[c]
+                            }
+                            for c in stride(from: 0, to: k, by: 4) {
+                                // Each gradient entry gets the same single addition as class by class.
+                                let (r0, r1, r2, r3) = (
+                                    residuals[c], c + 1 < k ? residuals[c + 1] : 0, c + 2 < k ? residuals[c + 2] : 0,
+                                    c + 3 < k ? residuals[c + 3] : 0
+                                )
+                                let g0 = g.baseAddress! + c * d
+                                switch min(4, k - c) {
+                                case 4:
+                                    let (g1, g2, g3) = (g0 + d, g0 + 2 * d, g0 + 3 * d)
+                                    for j in 0..<d {
+                                        let v = row[j]
+                                        g0[j] += r0 * v; g1[j] += r1 * v; g2[j] += r2 * v; g3[j] += r3 * v
+                                    }
+                                case 3:
+                                    let (g1, g2) = (g0 + d, g0 + 2 * d)
+                                    for j in 0..<d { let v = row[j]; g0[j] += r0 * v; g1[j] += r1 * v; g2[j] += r2 * v }
+                                case 2:
+                                    let g1 = g0 + d
+                                    for j in 0..<d { let v = row[j]; g0[j] += r0 * v; g1[j] += r1 * v }
+                                default:
+                                    for j in 0..<d { g0[j] += r0 * row[j] }
+                                }
                             }
                         }
                     }
+                }
+            }
+            loss /= Double(rows)
+            for j in 0..<k * d {
+                loss += 0.5 * penalty * theta[j] * theta[j]
+                gradient[j] += penalty * theta[j]
+            }
+            return (loss, gradient)
+        }
+
+        /// ``lossAndGradient(_:)`` one class at a time: the plain loops the fast one is held to, bit for bit.
+        func lossAndGradientOneClassAtATime(_ theta: [Double]) -> (Double, [Double]) {
+            var gradient = [Double](repeating: 0, count: theta.count)
+            var loss = 0.0
+            let d = features, k = classes
+            var logits = [Double](repeating: 0, count: k)
+            for i in 0..<rows {
+                let row = i * d
+                for c in 0..<k {
+                    var s = theta[k * d + c]
+                    for j in 0..<d { s += theta[c * d + j] * x[row + j] }
+                    logits[c] = s
+                }
+                let top = logits.max()!
+                var sum = 0.0
+                for c in 0..<k { logits[c] = exp(logits[c] - top); sum += logits[c] }
+                loss -= log(logits[labels[i]] / sum)
+                for c in 0..<k {
+                    let residual = (logits[c] / sum - (c == labels[i] ? 1 : 0)) / Double(rows)
+                    for j in 0..<d { gradient[c * d + j] += residual * x[row + j] }
+                    gradient[k * d + c] += residual
                 }
             }
             loss /= Double(rows)
@@ -261,34 +329,54 @@ public enum PenaltySearch {
     /// Held-out cross-entropy of every `C` in `grid`, averaged over `folds` (indices into `x`;
     /// each fold is held out once, standardised on the rest; the mean of the per-fold means, as
     /// scikit-learn scores), and the `C` with the lowest (ties: the smaller `C`, the stronger penalty).
-    public static func choose(x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid)
-        throws -> (best: Double, meanLoss: [Double])
-    {
-        var losses = [Double]()
-        for c in grid {
-            var total = 0.0
-            for held in folds {
-                let heldSet = Set(held)
-                let train = x.indices.filter { !heldSet.contains($0) }
-                let scaler = Standardizer(fitting: train.map { x[$0] })
-                let model = try LogisticRegression(
-                    fitting: train.map { scaler.transform(x[$0]) }, labels: train.map { labels[$0] },
-                    classes: classes, inverseRegularisation: c)
-                var foldLoss = 0.0
-                for i in held { foldLoss -= log(max(model.probabilities(scaler.transform(x[i]))[labels[i]], 1e-300)) }
-                total += foldLoss / Double(held.count)
+    /// The fits, one per fold and `C`, are independent: `threads` workers share them and the
+    /// losses are added in one fixed order, so any thread count gives the same bits.
+    public static func choose(
+        x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid, threads: Int
+    ) throws -> (best: Double, meanLoss: [Double]) {
+        // Fold-major, so each worker's contiguous share mixes cheap strong penalties with dear weak ones.
+        let jobs = folds.indices.flatMap { f in grid.indices.map { (fold: f, c: $0) } }
+        var foldLosses = [Double](repeating: .nan, count: jobs.count)
+        var errors = [Error?](repeating: nil, count: jobs.count)
+        foldLosses.withUnsafeMutableBufferPointer { out in
+            errors.withUnsafeMutableBufferPointer { failures in
+                Compute.parallel(jobs.count, workers: threads) { _, range in
+                    for j in range {
+                        do {
+                            out[j] = try heldOutLoss(
+                                x: x, labels: labels, classes: classes, held: folds[jobs[j].fold], c: grid[jobs[j].c])
+                        } catch { failures[j] = error }
+                    }
+                }
             }
-            losses.append(total / Double(folds.count))
+        }
+        if let error = errors.first(where: { $0 != nil }) { throw error! }
+        let losses = grid.indices.map { c in
+            folds.indices.reduce(0.0) { $0 + foldLosses[$1 * grid.count + c] } / Double(folds.count)
         }
         let best = losses.indices.min { losses[$0] < losses[$1] }!
         return (grid[best], losses)
     }
 
+    /// The mean cross-entropy on the rows `held` of a fit with penalty `c` on the other rows.
+    static func heldOutLoss(x: [[Double]], labels: [Int], classes: Int, held: [Int], c: Double) throws -> Double {
+        let heldSet = Set(held)
+        let train = x.indices.filter { !heldSet.contains($0) }
+        let scaler = Standardizer(fitting: train.map { x[$0] })
+        let model = try LogisticRegression(
+            fitting: train.map { scaler.transform(x[$0]) }, labels: train.map { labels[$0] },
+            classes: classes, inverseRegularisation: c)
+        var foldLoss = 0.0
+        for i in held { foldLoss -= log(max(model.probabilities(scaler.transform(x[i]))[labels[i]], 1e-300)) }
+        return foldLoss / Double(held.count)
+    }
+
     /// The whole probe: the penalty chosen over `folds`, then standardisation and the fit on all of `x`.
-    public static func fit(x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid)
-        throws -> (scaler: Standardizer, model: LogisticRegression, meanLoss: [Double])
-    {
-        let (c, losses) = try choose(x: x, labels: labels, classes: classes, folds: folds, grid: grid)
+    public static func fit(
+        x: [[Double]], labels: [Int], classes: Int, folds: [[Int]], grid: [Double] = grid, threads: Int
+    ) throws -> (scaler: Standardizer, model: LogisticRegression, meanLoss: [Double]) {
+        let (c, losses) = try choose(
+            x: x, labels: labels, classes: classes, folds: folds, grid: grid, threads: threads)
         let scaler = Standardizer(fitting: x)
         let model = try LogisticRegression(
             fitting: x.map(scaler.transform), labels: labels, classes: classes, inverseRegularisation: c)

@@ -1,5 +1,6 @@
 import Foundation
-import MoodTraining
+import MoodCore
+@testable import MoodTraining
 import XCTest
 
 /// `LogisticRegression` and `PenaltySearch` against scikit-learn 1.9
@@ -33,10 +34,38 @@ final class LogisticRegressionTests: XCTestCase {
         }
     }
 
+    /// The four-classes-at-a-time loss and gradient against the plain one-class-at-a-time loops,
+    /// bit for bit, for class counts that fill a block, leave a remainder, or fit in one.
+    func testBlockedGradientMatchesTheOneClassLoopsBitForBit() {
+        var g = SeededGenerator(seed: 9)
+        for classes in [2, 3, 4, 5, 9] {
+            let (rows, features) = (23, 17)
+            let problem = LogisticRegression.Problem(
+                x: (0..<rows * features).map { _ in Double(g.nextNormal()) },
+                labels: (0..<rows).map { $0 % classes }, rows: rows, features: features, classes: classes, penalty: 0.3)
+            let theta = (0..<problem.parameterCount).map { _ in Double(g.nextNormal()) * 0.2 }
+            let (fastLoss, fastGradient) = problem.lossAndGradient(theta)
+            let (loss, gradient) = problem.lossAndGradientOneClassAtATime(theta)
+            XCTAssertEqual(fastLoss.bitPattern, loss.bitPattern, "\(classes) classes")
+            XCTAssertEqual(fastGradient.map(\.bitPattern), gradient.map(\.bitPattern), "\(classes) classes")
+        }
+    }
+
+    /// The penalty search's fits shared among workers: the same losses, bit for bit, as on one.
+    func testPenaltySearchGivesTheSameBitsOnAnyThreadCount() throws {
+        let r = try reference()
+        let one = try PenaltySearch.choose(
+            x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid, threads: 1)
+        let three = try PenaltySearch.choose(
+            x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid, threads: 3)
+        XCTAssertEqual(one.best, three.best)
+        XCTAssertEqual(one.meanLoss.map(\.bitPattern), three.meanLoss.map(\.bitPattern))
+    }
+
     func testPenaltySearchMatchesGridSearchCV() throws {
         let r = try reference()
         let (best, losses) = try PenaltySearch.choose(
-            x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid)
+            x: r.x, labels: r.y, classes: r.classes, folds: r.folds, grid: r.grid, threads: 2)
         XCTAssertEqual(best, r.best_C)
         for (a, b) in zip(losses, r.mean_log_loss) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }

@@ -60,7 +60,7 @@ extension Ch3FourMoods {
             for f in 0..<foldCount {
                 let (p, c) = try fitEmbeddingModel(
                     features: features, labels: labels, artists: clips.map(\.artist), train: training(f),
-                    test: folds[f], seed: nb.seed &+ UInt64(f))
+                    test: folds[f], seed: nb.seed &+ UInt64(f), threads: nb.threads)
                 for (k, i) in folds[f].enumerated() { probabilities[i] = p[k] }
                 chosen.append(c)
             }
@@ -211,7 +211,8 @@ extension Ch3FourMoods {
                     let held = Set(fold)
                     let (p, _) = try fitEmbeddingModel(
                         features: set.features, labels: labels, artists: artists,
-                        train: clips.indices.filter { !held.contains($0) }, test: fold, seed: seed &+ UInt64(f))
+                        train: clips.indices.filter { !held.contains($0) }, test: fold, seed: seed &+ UInt64(f),
+                        threads: nb.threads)
                     for (k, i) in fold.enumerated() { probabilities[i] = p[k] }
                 }
                 accuracies.append(accuracy(probabilities))
@@ -244,11 +245,12 @@ extension Ch3FourMoods {
     /// `test` and the chosen `C`.
     static func fitEmbeddingModel(
         features: [[Float]], labels: [Int], artists: [String], train: [Int], test: [Int],
-        seed: UInt64
+        seed: UInt64, threads: Int
     ) throws -> (probabilities: [[Float]], penalty: Double) {
         let x = train.map { features[$0].map(Double.init) }, y = train.map { labels[$0] }
         let inner = CrossValidation.groupKFold(groups: train.map { artists[$0] }, folds: 5, seed: seed)
-        let (scaler, model, _) = try PenaltySearch.fit(x: x, labels: y, classes: 4, folds: inner)
+        let (scaler, model, _) = try PenaltySearch.fit(
+            x: x, labels: y, classes: 4, folds: inner, threads: threads)
         let probabilities = test.map { i in
             model.probabilities(scaler.transform(features[i].map(Double.init))).map(Float.init)
         }

@@ -437,7 +437,8 @@ public enum Ch3MultiLabel: Experiment {
         for t in tags.indices {
             let y = truth.map { $0[t] > 0 ? 1 : 0 }
             let (c, _) = try PenaltySearch.choose(
-                x: x, labels: y, classes: 2, folds: inner, grid: nb.quick ? [0.01, 0.1, 1] : PenaltySearch.grid)
+                x: x, labels: y, classes: 2, folds: inner, grid: nb.quick ? [0.01, 0.1, 1] : PenaltySearch.grid,
+                threads: nb.threads)
             let model = try LogisticRegression(fitting: x, labels: y, classes: 2, inverseRegularisation: c)
             for (k, i) in test.enumerated() {
                 testScores[k].append(model.probabilities(scaler.transform(features[i]))[1])
