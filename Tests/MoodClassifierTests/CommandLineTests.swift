@@ -4,11 +4,19 @@ import MoodCore
 import MoodTestSupport
 import Testing
 
-/// The built `mooddex` tool, run as a user would (`swift build --build-tests` builds it beside the tests).
+/// The built `mooddex` tool, run as a user would. `swift test` builds it beside the tests, in
+/// the tests' own configuration (`.build/release` for the README's `swift test -c release`), so
+/// it is looked up beside the running test binary first.
 enum Tool {
-    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/mooddex").path
+    static let path: String = {
+        let beside = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let candidates =
+            [beside.appendingPathComponent("mooddex")]
+            + ["release", "debug"].map { package.appendingPathComponent(".build/\($0)/mooddex") }
+        return (candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]).path
+    }()
     static var available: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     struct Outcome { var status: Int32; var output: String; var errors: String }
@@ -45,7 +53,7 @@ enum Tool {
 /// Bytes read on another thread (both pipes drain at once, so a full one never blocks the tool).
 final class Collected: @unchecked Sendable { var data = Data() }
 
-@Suite(.serialized, .enabled(if: Tool.available, "build the tool first: swift build --build-tests"))
+@Suite(.serialized, .enabled(if: Tool.available, "build the tool first: swift build -c release"))
 struct CommandLineTests {
     let folder: URL
     init() throws { folder = try temporaryFolder("cli") }
