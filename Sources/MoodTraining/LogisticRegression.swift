@@ -128,9 +128,6 @@ public struct LogisticRegression: Sendable {
             var loss = 0.0
             let d = features, k = classes
             var logits = [Double](repeating: 0, count: k), residuals = [Double](repeating: 0, count: k)
-            let spare = UnsafeMutablePointer<Double>.allocate(capacity: d)
-            spare.initialize(repeating: 0, count: d)
-            defer { spare.deallocate() }
             x.withUnsafeBufferPointer { x in
                 theta.withUnsafeBufferPointer { t in
                     gradient.withUnsafeMutableBufferPointer { g in
@@ -167,13 +164,22 @@ public struct LogisticRegression: Sendable {
                                     residuals[c], c + 1 < k ? residuals[c + 1] : 0, c + 2 < k ? residuals[c + 2] : 0,
                                     c + 3 < k ? residuals[c + 3] : 0
                                 )
-                                // Beyond the last class, rows of a scratch buffer take the (zero) updates.
                                 let g0 = g.baseAddress! + c * d
-                                let g1 = c + 1 < k ? g0 + d : spare, g2 = c + 2 < k ? g0 + 2 * d : spare,
-                                    g3 = c + 3 < k ? g0 + 3 * d : spare
-                                for j in 0..<d {
-                                    let v = row[j]
-                                    g0[j] += r0 * v; g1[j] += r1 * v; g2[j] += r2 * v; g3[j] += r3 * v
+                                switch min(4, k - c) {
+                                case 4:
+                                    let (g1, g2, g3) = (g0 + d, g0 + 2 * d, g0 + 3 * d)
+                                    for j in 0..<d {
+                                        let v = row[j]
+                                        g0[j] += r0 * v; g1[j] += r1 * v; g2[j] += r2 * v; g3[j] += r3 * v
+                                    }
+                                case 3:
+                                    let (g1, g2) = (g0 + d, g0 + 2 * d)
+                                    for j in 0..<d { let v = row[j]; g0[j] += r0 * v; g1[j] += r1 * v; g2[j] += r2 * v }
+                                case 2:
+                                    let g1 = g0 + d
+                                    for j in 0..<d { let v = row[j]; g0[j] += r0 * v; g1[j] += r1 * v }
+                                default:
+                                    for j in 0..<d { g0[j] += r0 * row[j] }
                                 }
                             }
                         }
