@@ -36,6 +36,11 @@ import MoodTraining
 /// A VGG base (``MusicnnNetwork/Architecture/vgg``) has no front-end maps to cache: it always
 /// trains whole, from log-mels, with its groups (blocks 1-2, blocks 3-5, the head) at the same
 /// ladder of rates.
+///
+/// Multi-label (`Settings.multiLabel`, N tags): one sigmoid per tag and binary cross-entropy;
+/// the probe is one binary logistic regression per tag (each its own `C`), whose two-class
+/// softmax is the sigmoid of `z1 - z0`, so its head row is `w1 - w0`, `b1 - b0`; prediction
+/// averages each tag's sigmoid over the clip's windows.
 public final class FineTunedMusicnn {
     /// Where the new head starts.
     public enum HeadStart: String, Codable, Sendable {
@@ -64,9 +69,13 @@ public final class FineTunedMusicnn {
         /// Whether the front end trains too in the unfrozen stage (from log-mel windows); `nil`
         /// is false (so model files written before this option still load).
         public var trainFrontEnd: Bool?
+        /// Whether the `classes` outputs are independent tags (sigmoid, binary cross-entropy)
+        /// rather than exclusive classes (softmax); `nil` is false (older model files).
+        public var multiLabel: Bool?
         public init() {}
 
         public var trainsFrontEnd: Bool { trainFrontEnd ?? false }
+        public var isMultiLabel: Bool { multiLabel ?? false }
 
         /// LP-FT as `ch3-four-moods` measures it: the probe's head, then 10 unfrozen epochs
         /// peaking at 3e-3 on the head and 3e-4 on the mid end (spread 10). The rate is fixed:
@@ -89,7 +98,8 @@ public final class FineTunedMusicnn {
         public var unfrozenFinder: LearningRateFinder.Result
         /// The frozen stage's rate (`nil` without one).
         public var frozenRate: Double?
-        /// The probe's chosen `C` when the head started from it.
+        /// The probe's chosen `C` when the head started from it (multi-label: the median of
+        /// the tags' choices).
         public var probePenalty: Double?
         public var unfrozenRate: Double
         public var history: [EpochRecord]
@@ -135,6 +145,35 @@ public final class FineTunedMusicnn {
         settings: Settings, cache: URL, threads: Int, progress: Bool = false,
         backend: TrainingBackend = .reference
     ) throws -> (FineTunedMusicnn, Record) {
+        try fineTune(
+            maps: maps, logMels: logMels, train: train, targets: .classes(labels, count: settings.classes),
+            probeFolds: probeFolds, validation: validation.map { ($0.0, .classes($0.1, count: settings.classes)) },
+            settings: settings, cache: cache, threads: threads, progress: progress, backend: backend)
+    }
+
+    /// The same for multi-label tagging (`settings.multiLabel` true): `tags` holds each training
+    /// clip's 0/1 vector over the `settings.classes` tags, `validation` its clips and vectors.
+    public static func train(
+        maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], tags: [[Float]], probeFolds: [[Int]]? = nil,
+        validation: ([Int], [[Float]])? = nil,
+        settings: Settings, cache: URL, threads: Int, progress: Bool = false,
+        backend: TrainingBackend = .reference
+    ) throws -> (FineTunedMusicnn, Record) {
+        try fineTune(
+            maps: maps, logMels: logMels, train: train, targets: .tags(tags), probeFolds: probeFolds,
+            validation: validation.map { ($0.0, .tags($0.1)) }, settings: settings, cache: cache, threads: threads,
+            progress: progress, backend: backend)
+    }
+
+    static func fineTune(
+        maps: FrontEndMaps?, logMels: ClipLogMels?, train: [Int], targets: Targets, probeFolds: [[Int]]?,
+        validation: ([Int], Targets)?, settings: Settings, cache: URL, threads: Int, progress: Bool,
+        backend: TrainingBackend
+    ) throws -> (FineTunedMusicnn, Record) {
+        try check(targets, clips: train.count, settings: settings, name: "training targets")
+        if let validation {
+            try check(validation.1, clips: validation.0.count, settings: settings, name: "validation targets")
+        }
         if let maps, maps.model != settings.base {
             throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)")
         }
@@ -150,8 +189,7 @@ public final class FineTunedMusicnn {
             path: settings.base.rawValue, skippingMissing: true)
         let model = FineTunedMusicnn(settings: settings, net: net)
         model.trained.setTrainingBackend(backend)
-        func windows(_ clips: [Int], _ labels: [Int]) -> TrainingData {
-            let targets = Targets.classes(labels, count: settings.classes)
+        func windows(_ clips: [Int], _ targets: Targets) -> TrainingData {
             if let logMels, settings.trainsFrontEnd {
                 return LogMelWindows(logMels, clips: clips, targets: targets)
             }
@@ -166,7 +204,7 @@ public final class FineTunedMusicnn {
         } else if maps == nil {
             throw InvalidParameter("maps", "none", "are needed unless the front end trains")
         }
-        let trainData = windows(train, labels)
+        let trainData = windows(train, targets)
         let validData = validation.map { windows($0.0, $0.1) } ?? trainData
         let groups = model.trainedGroups.map { range in model.trained.layers[range].flatMap(\.parameters) }
         let optimizer = Adam.adamW(groups.map { ParameterGroup($0) }, weightDecay: settings.weightDecay)
@@ -191,7 +229,7 @@ public final class FineTunedMusicnn {
                 )
             }
             probePenalty = try model.setHeadFromProbe(
-                maps: maps, logMels: logMels, train: train, labels: labels, folds: probeFolds, threads: threads)
+                maps: maps, logMels: logMels, train: train, targets: targets, folds: probeFolds, threads: threads)
         } else {
             // Stage 1: the body frozen but for its batch norms.
             for range in model.trainedGroups.dropLast() {
@@ -232,35 +270,68 @@ public final class FineTunedMusicnn {
     func setHeadFromProbe(
         maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], labels: [Int], folds: [[Int]], threads: Int
     ) throws -> Double {
+        try setHeadFromProbe(
+            maps: maps, logMels: logMels, train: train, targets: .classes(labels, count: settings.classes),
+            folds: folds, threads: threads)
+    }
+
+    /// The same for either kind of targets; multi-label: one binary probe per tag, the median `C`.
+    func setHeadFromProbe(
+        maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], targets: Targets, folds: [[Int]],
+        threads: Int
+    ) throws -> Double {
         let features =
             if let maps {
                 net.clipOutputs(maps: maps, clips: train, upTo: net.embeddingEnd, threads: threads)
             } else {
                 net.clipOutputs(logMels: logMels!, clips: train, upTo: net.embeddingEnd, threads: threads)
             }
-        let (scaler, probe, _) = try PenaltySearch.fit(
-            x: features.map { $0.map(Double.init) }, labels: labels, classes: settings.classes, folds: folds,
-            threads: threads)
-        guard let head = net.network.layers.last as? Linear, head.inFeatures == probe.features else {
+        let x = features.map { $0.map(Double.init) }
+        // Each output's probe as a row of weights over standardised features and an intercept.
+        let scaler: Standardizer
+        var rows = [(weights: ArraySlice<Double>, intercept: Double)](), penalties = [Double]()
+        switch targets {
+        case .classes(let labels, let count):
+            let (s, probe, _) = try PenaltySearch.fit(
+                x: x, labels: labels, classes: count, folds: folds, threads: threads)
+            scaler = s
+            rows = (0..<count).map {
+                (probe.weights[$0 * probe.features..<($0 + 1) * probe.features], probe.intercepts[$0])
+            }
+            penalties = [probe.inverseRegularisation]
+        case .tags(let vectors):
+            scaler = Standardizer(fitting: x)
+            for t in 0..<settings.classes {
+                let y = vectors.map { $0[t] > 0 ? 1 : 0 }
+                let (_, probe, _) = try PenaltySearch.fit(x: x, labels: y, classes: 2, folds: folds, threads: threads)
+                let w = probe.features
+                rows.append(
+                    (
+                        ArraySlice((0..<w).map { probe.weights[w + $0] - probe.weights[$0] }),
+                        probe.intercepts[1] - probe.intercepts[0]
+                    ))
+                penalties.append(probe.inverseRegularisation)
+            }
+        }
+        let width = x.first?.count ?? 0
+        guard let head = net.network.layers.last as? Linear, head.inFeatures == width else {
             throw InvalidParameter(
-                "base", settings.base.rawValue,
-                "needs a dense output layer over the \(probe.features) penultimate features")
+                "base", settings.base.rawValue, "needs a dense output layer over the \(width) penultimate features")
         }
         // A feature constant over the training clips has a deviation of a few ulps of its mean
         // (rounding in the mean), and w / s would overflow Float or cancel to noise: its
         // standardised value, constant up to that rounding, goes into the bias (its training mean)
         // instead of a weight. The bound, 1e-6 of the mean, is about 16 Float ulps.
-        let width = probe.features
         let constant = (0..<width).map { scaler.scale[$0] < 1e-6 * abs(scaler.mean[$0]) }
         let constantValue = (0..<width).map { j in
             constant[j]
                 ? features.reduce(0.0) { $0 + (Double($1[j]) - scaler.mean[j]) / scaler.scale[j] }
                     / Double(features.count) : 0
         }
-        for k in 0..<settings.classes {
-            var bias = probe.intercepts[k]
+        for (k, row) in rows.enumerated() {
+            var bias = row.intercept
             for j in 0..<width {
-                let w = probe.weights[k * width + j]
+                let w = row.weights[row.weights.startIndex + j]
                 if constant[j] {
                     head.weight.value.data[k * width + j] = 0
                     bias += w * constantValue[j]
@@ -271,7 +342,32 @@ public final class FineTunedMusicnn {
             }
             head.bias.value.data[k] = Float(bias)
         }
-        return probe.inverseRegularisation
+        return penalties.sorted()[penalties.count / 2]
+    }
+
+    /// Targets that fit the settings: one per clip, of the kind `multiLabel` says, `classes` wide.
+    static func check(_ targets: Targets, clips: Int, settings: Settings, name: String) throws {
+        let problem: String? =
+            switch targets {
+            case .classes(let labels, let count):
+                settings.isMultiLabel
+                    ? "are class labels, but the settings are multi-label"
+                    : count != settings.classes
+                        ? "count \(count) classes, the settings \(settings.classes)"
+                        : labels.first { !(0..<count).contains($0) }.map {
+                            "hold the label \($0), outside 0..<\(count)"
+                        }
+            case .tags(let rows):
+                !settings.isMultiLabel
+                    ? "are tag vectors, but the settings are single-label"
+                    : rows.first { $0.count != settings.classes }.map {
+                        "hold a vector of \($0.count) tags, the settings \(settings.classes)"
+                    }
+            }
+        if let problem { throw InvalidParameter(name, "\(targets.sampleCount) rows", problem) }
+        if targets.sampleCount != clips {
+            throw InvalidParameter(name, "\(targets.sampleCount) rows", "must give one per clip (\(clips))")
+        }
     }
 
     static func freezeExceptNorms(_ layer: Layer) {
@@ -293,7 +389,8 @@ public final class FineTunedMusicnn {
         return clips.map { c in sums[c]!.map { $0 / Float(counts[c]!) } }
     }
 
-    /// Class probabilities per clip: the softmax averaged over the clip's grid windows of
+    /// Class probabilities per clip (multi-label: tag probabilities): the softmax (sigmoid)
+    /// averaged over the clip's grid windows of
     /// `maps`, which must come from this model's own front end (the released one's unless the
     /// front end trained).
     public func probabilities(maps: FrontEndMaps, clips: [Int], threads: Int) -> [[Float]] {
@@ -316,8 +413,11 @@ public final class FineTunedMusicnn {
         let learner = Learner(
             network: network, train: data, valid: data, batchSize: settings.batchSize, seed: 0, threads: threads)
         let logits = learner.predictLogits(data)
-        let windows = SoftmaxCrossEntropy.probabilities(
-            Tensor(shape: [logits.count, settings.classes], values: logits.flatMap { $0 }))
+        let windows =
+            settings.isMultiLabel
+            ? logits.map { $0.map { 1 / (1 + exp(-$0)) } }
+            : SoftmaxCrossEntropy.probabilities(
+                Tensor(shape: [logits.count, settings.classes], values: logits.flatMap { $0 }))
         return Self.meanPerClip(windows, items: items, clips: clips)
     }
 }

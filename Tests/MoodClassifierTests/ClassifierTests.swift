@@ -207,6 +207,63 @@ struct FineTunedModelTests {
         }
     }
 
+    /// Multi-label LP-FT starts from one binary regression per tag: before any step, each tag's
+    /// sigmoid from the head equals that tag's two-class probability from its own standardised
+    /// fit (Float head against Double regressions, 1e-4); after one epoch the scores are
+    /// probabilities, not summing to 1 across tags; targets of the wrong kind or width are a
+    /// clear error.
+    @Test func multiLabelProbesHeadPredictsAsThePerTagRegressions() throws {
+        let folder = try temporaryFolder("multi-label-head")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
+        let cache = Locations.cacheDirectory()
+        let tags: [[Float]] = labels.enumerated().map { i, m in [m < 2 ? 1 : 0, m % 2 == 0 ? 1 : 0, i % 3 == 0 ? 1 : 0]
+        }
+        let maps = try FrontEndMaps(
+            model: .msdMusicnn, paths: paths, seconds: 30, cache: cache, threads: 2, progress: false, persist: false)
+        var settings = FineTunedMusicnn.Settings.probeStart
+        (settings.classes, settings.multiLabel) = (3, true)
+        let net = MusicnnNetwork(.musicnn, outputs: 3, seed: 1)
+        try net.loadNamed(
+            try PretrainedModel.msdMusicnn.load(cache: cache).namedTensors().filter {
+                !$0.key.hasPrefix("\(net.network.layers.count - 1).")
+            }, path: "MSD_musicnn", skippingMissing: true)
+        let model = FineTunedMusicnn(settings: settings, net: net)
+        var generator = SeededGenerator(seed: 1)
+        let folds = CrossValidation.groupKFold(groups: artists, folds: 5, generator: &generator)
+        let clips = Array(paths.indices)
+        _ = try model.setHeadFromProbe(maps: maps, train: clips, targets: .tags(tags), folds: folds, threads: 2)
+        let fromHead = model.probabilities(maps: maps, clips: clips, threads: 2)
+        let features = net.clipOutputs(maps: maps, clips: clips, upTo: net.embeddingEnd, threads: 2).map {
+            $0.map(Double.init)
+        }
+        for t in 0..<3 {
+            let (scaler, regression, _) = try PenaltySearch.fit(
+                x: features, labels: tags.map { $0[t] > 0 ? 1 : 0 }, classes: 2, folds: folds, threads: 1)
+            for (c, row) in features.enumerated() {
+                let expected = regression.probabilities(scaler.transform(row))[1]
+                #expect(abs(Double(fromHead[c][t]) - expected) < 1e-4, "tag \(t), clip \(c)")
+            }
+        }
+        (settings.unfrozenEpochs, settings.batchSize, settings.finderSteps) = (1, 4, 4)
+        let (trained, record) = try FineTunedMusicnn.train(
+            maps: maps, train: clips, tags: tags, probeFolds: folds, settings: settings, cache: cache, threads: 2)
+        #expect(record.history.count == 1 && record.history[0].trainLoss.isFinite)
+        let scores = trained.probabilities(maps: maps, clips: clips, threads: 2)
+        #expect(scores.allSatisfy { $0.count == 3 && $0.allSatisfy { (0...1).contains($0) } })
+        #expect(scores.contains { abs($0.reduce(0, +) - 1) > 1e-3 })
+        #expect(throws: InvalidParameter.self) {
+            _ = try FineTunedMusicnn.train(
+                maps: maps, train: clips, labels: labels, probeFolds: folds, settings: settings, cache: cache,
+                threads: 2)
+        }
+        #expect(throws: InvalidParameter.self) {
+            _ = try FineTunedMusicnn.train(
+                maps: maps, train: clips, tags: tags.map { Array($0.prefix(2)) }, probeFolds: folds,
+                settings: settings, cache: cache, threads: 2)
+        }
+    }
+
     /// A model.json written before the head-start option (no `headStart`, no `unfrozenRate`)
     /// still loads, as fastai's procedure; LP-FT's settings round-trip.
     @Test func settingsWithoutTheNewFieldsStillDecode() throws {
