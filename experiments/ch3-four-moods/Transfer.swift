@@ -105,6 +105,14 @@ extension Ch3FourMoods {
             contenders.append(
                 try embeddingContender("all \(bases.count) embeddings joined + logistic regression", features: joined))
         }
+        // The two musicnn bodies alone, the pair `ch3-multilabel` joins (400 values per clip).
+        let musicnn = bases.indices.filter { bases[$0].architecture == .musicnn }
+        if musicnn.count > 1 && musicnn.count < bases.count {
+            let joined = clips.indices.map { i in musicnn.flatMap { allFeatures[$0][i] } }
+            let name = musicnn.map { "\(bases[$0])" }.joined(separator: " + ")
+            contenders.append(
+                try embeddingContender("\(name) embeddings joined + logistic regression", features: joined))
+        }
 
         // 2. Fine-tuning: MSD_musicnn, the best probe's body, fastai's way (the thesis's procedure)
         //    and from the probe's head (LP-FT); MTT_musicnn from its probe's head. The VGG bodies
@@ -177,7 +185,9 @@ extension Ch3FourMoods {
             The logistic regressions are fitted to their exact optimum (L-BFGS in double precision; the same \
             probabilities as scikit-learn's `LogisticRegression` within 1e-5, tested). The penalty is chosen \
             inside each training set, by a 5-fold artist-grouped search over C in \(PenaltySearch.grid.map { String(format: "%g", $0) }.joined(separator: ", ")) \
-            (held-out cross-entropy); the test fold never takes part. C chosen per outer fold:
+            (held-out cross-entropy); the test fold never takes part. A joined row puts the networks' clip embeddings \
+            side by side (standardised together); the two musicnn bodies joined are the pair `ch3-multilabel` joins. \
+            C chosen per outer fold:
             """)
         nb.table(
             ["features", "C per fold"],

@@ -107,12 +107,18 @@ public enum Ch3MultiLabel: Experiment {
         // The probe on MSD_musicnn's embedding, and (full runs) on MSD_musicnn's and MTT_musicnn's
         // joined; `transfer_chosen_roc_auc_macro` is whichever scores higher on the validation artists
         // (`transfer_roc_auc_macro` stays MSD_musicnn's alone, as in earlier reports).
-        let transfer = try (nb.quick ? [[transferBase]] : transferBases).compactMap { bases in
+        var transfer = try (nb.quick ? [[transferBase]] : transferBases).compactMap { bases in
             try embeddingModel(
                 bases: bases, tags: tags, nb: nb, clips: clips, train: train, valid: valid, test: test,
                 targets: targets)
         }
         let pretrained = transfer.first
+        if pretrained != nil,
+            let tuned = try fineTunedModel(
+                tags: tags, nb: nb, clips: clips, train: train, valid: valid, test: test, targets: targets)
+        {
+            transfer.append(tuned)
+        }
         let chosen = transfer.max { $0.validationROCAUC < $1.validationROCAUC }
 
         nb.markdown("## Results on the test artists")
@@ -133,11 +139,7 @@ public enum Ch3MultiLabel: Experiment {
                 row("\(tags.count) tags, positive weights", full), row("\(tags.count) tags, unweighted", plain),
                 row("10 most frequent tags", few),
             ]
-                + transfer.map {
-                    row(
-                        "\(tags.count) tags, \($0.name) embedding\($0.bases.count > 1 ? "s joined" : "") + logistic regression per tag",
-                        $0.outcome)
-                })
+                + transfer.map { row("\(tags.count) tags, \($0.approach)", $0.outcome) })
         if let pretrained {
             let better = pretrained.outcome.rocInterval.low > full.report.rocAUCMacro
             nb.markdown(
@@ -158,22 +160,48 @@ public enum Ch3MultiLabel: Experiment {
                 "transfer_pr_auc_macro", pretrained.outcome.report.averagePrecisionMacro,
                 label: "PR-AUC macro, \(transferBase) embedding + logistic regression (4Q tags)", unit: "plain")
         }
-        if let joined = transfer.dropFirst().first, let pretrained, let chosen {
+        if let joined = transfer.first(where: { $0.bases.count > 1 && $0.fineTuning == nil }) {
             nb.markdown(
                 """
                 The next row joins the 200-d penultimate features of \(joined.name) (400 values per clip, \
                 median C \(String(format: "%g", joined.medianPenalty))): MTT_musicnn was trained on MagnaTagATune's tags \
-                (slow, soft, ambient, ...), which describe other sides of a clip than the Million Song Dataset's. \
-                Which of the two is the transfer result was fixed before looking at the test artists: the one with the \
-                higher ROC-AUC macro on the validation artists (\(String(format: "%.3f", pretrained.validationROCAUC)) alone, \
-                \(String(format: "%.3f", joined.validationROCAUC)) joined), here \(chosen.name): ROC-AUC macro \
-                \(chosen.outcome.rocInterval.formatted(3)) on the test artists.\(
-                    transfer.contains { $0.outcome.report.rocAUCMacro > chosen.outcome.report.rocAUCMacro }
-                    ? " The other row scores higher on the test artists; that is seen only after the choice, so it is not the result; the \(valid.count) validation clips are too few to tell the two apart." : "")
+                (slow, soft, ambient, ...), which describe other sides of a clip than the Million Song Dataset's.
                 """)
             nb.metric(
                 "transfer_joined_roc_auc_macro", joined.outcome.report.rocAUCMacro,
                 label: "ROC-AUC macro, \(joined.name) embeddings joined + logistic regression (4Q tags)", unit: "plain")
+        }
+        if let tuned = transfer.first(where: { $0.fineTuning != nil }), let record = tuned.fineTuning {
+            let settings = record.settings
+            nb.markdown(
+                String(
+                    format:
+                        """
+                        The fine-tuned row is %@'s body trained on the tags as `ch3-four-moods` fine-tunes it from the \
+                        probe (LP-FT): the first embedding row's per-tag regressions, the same penalty search, become \
+                        a %d-sigmoid head (each tag's two-class fit is the sigmoid of the difference of its two \
+                        logits), then the mid end, back end and head train together on random 3-s crops with binary \
+                        cross-entropy, %d epochs, one-cycle peaking at %g on the head and %g on the mid end (the \
+                        settings `ch3-four-moods` uses, not tuned here). A clip's score for a tag is its sigmoid \
+                        averaged over the clip's 3-s windows. Validation loss after the first and the last epoch: \
+                        %.4f and %.4f.
+                        """, "\(settings.base)", tags.count, settings.unfrozenEpochs, settings.unfrozenRate ?? .nan,
+                    (settings.unfrozenRate ?? .nan) / settings.spread, record.history.first?.validLoss ?? .nan,
+                    record.history.last?.validLoss ?? .nan))
+            nb.metric(
+                "transfer_finetuned_roc_auc_macro", tuned.outcome.report.rocAUCMacro,
+                label: "ROC-AUC macro, \(tuned.name) fine-tuned from the per-tag probes (4Q tags)", unit: "plain")
+        }
+        if transfer.count > 1, let chosen {
+            let others = transfer.filter { $0.approach != chosen.approach }
+            nb.markdown(
+                """
+                Which row is the transfer result was fixed before looking at the test artists: the one with the \
+                highest ROC-AUC macro on the validation artists (\(transfer.map { "\($0.shortName) \(String(format: "%.3f", $0.validationROCAUC))" }.joined(separator: ", "))), \
+                here \(chosen.shortName): ROC-AUC macro \(chosen.outcome.rocInterval.formatted(3)) on the test artists.\(
+                    others.contains { $0.outcome.report.rocAUCMacro > chosen.outcome.report.rocAUCMacro }
+                    ? " Another row scores higher on the test artists; that is seen only after the choice, so it is not the result; the \(valid.count) validation clips are too few to tell them apart." : "")
+                """)
             nb.metric(
                 "transfer_chosen_roc_auc_macro", chosen.outcome.report.rocAUCMacro,
                 label: "ROC-AUC macro of the transfer model chosen on the validation artists (4Q tags)", unit: "plain")
@@ -397,7 +425,19 @@ public enum Ch3MultiLabel: Experiment {
         var outcome: Outcome
         var medianPenalty: Double
         var validationROCAUC: Double
+        /// The fine-tuning's settings and record; nil for an embedding model.
+        var fineTuning: (settings: FineTunedMusicnn.Settings, history: [EpochRecord])?
         var name: String { bases.map(\.rawValue).joined(separator: " + ") }
+        /// The row's name in the results table.
+        var approach: String {
+            fineTuning != nil
+                ? "\(name) fine-tuned from the per-tag probes"
+                : "\(name) embedding\(bases.count > 1 ? "s joined" : "") + logistic regression per tag"
+        }
+        /// How the choice sentence names it.
+        var shortName: String {
+            fineTuning != nil ? "\(name) fine-tuned" : bases.count > 1 ? "\(name) joined" : "\(name) alone"
+        }
     }
 
     /// Per-tag logistic regressions on the pretrained networks' clip embeddings (first 30 s),
@@ -459,6 +499,53 @@ public enum Ch3MultiLabel: Experiment {
         return Transfer(
             bases: bases, outcome: outcome, medianPenalty: penalties.sorted()[penalties.count / 2],
             validationROCAUC: validation)
+    }
+
+    /// MSD_musicnn fine-tuned from the first embedding row's per-tag probes (LP-FT with
+    /// `ch3-four-moods`' settings; quick runs: 2 epochs); nil when the weights are absent.
+    static func fineTunedModel(
+        tags: [String], nb: Notebook, clips: [FourQ.Clip], train: [Int], valid: [Int], test: [Int],
+        targets: ([Int], [String]) -> [[Float]]
+    ) throws -> Transfer? {
+        let cache = nb.options.cacheDirectory
+        guard transferBase.isAvailable(cache: cache) else { return nil }
+        let started = Date()
+        let used = (train + valid + test).sorted()
+        let local = Dictionary(uniqueKeysWithValues: used.enumerated().map { ($0.element, $0.offset) })
+        let maps = try FrontEndMaps(
+            model: transferBase, paths: used.map { clips[$0].path }, seconds: 30, cache: cache, threads: nb.threads,
+            progress: nb.options.showProgress)
+        var settings = FineTunedMusicnn.Settings.probeStart
+        settings.base = transferBase
+        settings.seed = nb.seed
+        settings.classes = tags.count
+        settings.multiLabel = true
+        if nb.quick { settings.unfrozenEpochs = 2 }
+        // The embedding row's penalty-search folds (and, in full runs, its grid), so the head starts
+        // as exactly its probes.
+        let inner = CrossValidation.groupKFold(groups: train.map { clips[$0].artist }, folds: 5, seed: nb.seed &+ 11)
+        let (model, record) = try FineTunedMusicnn.train(
+            maps: maps, train: train.map { local[$0]! }, tags: targets(train, tags), probeFolds: inner,
+            validation: (valid.map { local[$0]! }, targets(valid, tags)), settings: settings, cache: cache,
+            threads: nb.threads, progress: nb.options.showProgress)
+        func scores(_ rows: [Int]) -> [[Double]] {
+            model.probabilities(maps: maps, clips: rows.map { local[$0]! }, threads: nb.threads).map {
+                $0.map(Double.init)
+            }
+        }
+        let (testScores, validScores) = (scores(test), scores(valid))
+        nb.timing("\(transferBase) fine-tuned", seconds: Date().timeIntervalSince(started))
+        let outcome = evaluate(
+            tags: tags, nb: nb, seed: nb.seed, train: train, valid: valid, test: test, targets: targets,
+            testScores: testScores, validScores: validScores)
+        let validation = MultiLabelReport(
+            scores: validScores, truth: targets(valid, tags).map { $0.map { $0 > 0 } }
+        ).rocAUCMacro
+        var transfer = Transfer(
+            bases: [transferBase], outcome: outcome, medianPenalty: record.probePenalty ?? .nan,
+            validationROCAUC: validation)
+        transfer.fineTuning = (settings, record.history)
+        return transfer
     }
 
     static func f1(_ predicted: [Bool], _ truth: [Bool]) -> Double {
