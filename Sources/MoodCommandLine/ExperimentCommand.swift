@@ -29,6 +29,9 @@ public struct ExperimentCommand<Chapter: Experiment>: ParsableCommand {
         case .failed(let message):
             FileHandle.standardError.write(Data("\(Chapter.name): failed: \(message)\n".utf8))
             throw ExitCode(1)
+        case .interrupted:
+            FileHandle.standardError.write(Data("\(Chapter.name): \(ExperimentRunner.interruptedNote)\n".utf8))
+            throw ExitCode(130)
         }
         if Interrupt.requested { throw ExitCode(130) }
     }

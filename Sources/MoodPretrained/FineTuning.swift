@@ -99,7 +99,7 @@ public final class FineTunedMusicnn {
         /// The frozen stage's rate (`nil` without one).
         public var frozenRate: Double?
         /// The probe's chosen `C` when the head started from it (multi-label: the median of
-        /// the tags' choices).
+        /// the tags' choices, the upper one of an even count).
         public var probePenalty: Double?
         public var unfrozenRate: Double
         public var history: [EpochRecord]
@@ -275,7 +275,8 @@ public final class FineTunedMusicnn {
             folds: folds, threads: threads)
     }
 
-    /// The same for either kind of targets; multi-label: one binary probe per tag, the median `C`.
+    /// The same for either kind of targets; multi-label: one binary probe per tag, the median
+    /// `C` (the upper one of an even count).
     func setHeadFromProbe(
         maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], targets: Targets, folds: [[Int]],
         threads: Int

@@ -38,10 +38,12 @@ struct RunCommand: ParsableCommand {
         let options = arguments.options
         let quick = arguments.quick
         var failures = 0
-        for name in selected {
+        runs: for name in selected {
             if Interrupt.requested { break }
             if name == "frontend" {
-                do { try FrontendJob(options: options).run() } catch {
+                do { try FrontendJob(options: options).run() } catch is CancellationError {
+                    warn("frontend: interrupted"); break runs
+                } catch {
                     warn("frontend: failed: \(error)"); failures += 1
                 }
                 continue
@@ -58,6 +60,9 @@ struct RunCommand: ParsableCommand {
             case .failed(let message):
                 warn("\(name): failed: \(message)")
                 failures += 1
+            case .interrupted:
+                warn("\(name): \(ExperimentRunner.interruptedNote)")
+                break runs
             }
         }
         if !quick {

@@ -79,6 +79,28 @@ func temporaryFolder(_ label: String) throws -> URL {
         #expect(reason.contains("nowhere/file.csv") && reason.contains("ask the authors"))
     }
 
+    /// A run stopped by Ctrl-C (the experiment throws `CancellationError`) is reported as
+    /// interrupted, not as a failure, and writes no report.
+    @Test func anInterruptedRunWritesNoReport() throws {
+        enum Stopped: Experiment {
+            static let name = "stopped"
+            static let title = "stopped"
+            static let thesisSection = "0"
+            static let requirements: [DataRequirement] = []
+            static func run(_ nb: Notebook) throws {
+                nb.markdown("half a story")
+                throw CancellationError()
+            }
+        }
+        let folder = try temporaryFolder("interrupted")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = ExperimentRunner.run(
+            Stopped.self,
+            options: RunOptions(dataRoot: folder, cacheDirectory: folder, reports: folder, figures: folder))
+        guard case .interrupted = outcome else { Issue.record("expected interrupted, got \(outcome)"); return }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("stopped.md").path))
+    }
+
     @Test func checkFailsWhenAMetricLeavesItsBand() throws {
         let folder = try temporaryFolder("check")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -176,6 +198,7 @@ func temporaryFolder(_ label: String) throws -> URL {
         case .written: break
         case .skipped(let reason): Issue.record("skipped although its data is present: \(reason)"); return
         case .failed(let message): Issue.record("failed: \(message)"); return
+        case .interrupted: Issue.record("interrupted"); return
         }
         let pinned = try Expectations(contentsOf: Self.expectations)
         let findings = pinned.check(reports: folder, quick: true).filter { $0.experiment == experiment.name }

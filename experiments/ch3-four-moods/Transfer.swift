@@ -185,8 +185,7 @@ extension Ch3FourMoods {
             The logistic regressions are fitted to their exact optimum (L-BFGS in double precision; the same \
             probabilities as scikit-learn's `LogisticRegression` within 1e-5, tested). The penalty is chosen \
             inside each training set, by a 5-fold artist-grouped search over C in \(PenaltySearch.grid.map { String(format: "%g", $0) }.joined(separator: ", ")) \
-            (held-out cross-entropy); the test fold never takes part. A joined row puts the networks' clip embeddings \
-            side by side (standardised together); the two musicnn bodies joined are the pair `ch3-multilabel` joins. \
+            (held-out cross-entropy); the test fold never takes part.\(bases.count > 1 ? " A joined row puts the networks' clip embeddings side by side (standardised together); the two musicnn bodies joined are the pair `ch3-multilabel` joins." : "") \
             C chosen per outer fold:
             """)
         nb.table(
@@ -236,7 +235,7 @@ extension Ch3FourMoods {
             rows.append(
                 [set.contender.name] + accuracies.map { String(format: "%.2f", 100 * $0) }
                     + [String(format: "%.2f ± %.2f", 100 * mean, 100 * sd)])
-            if set.contender.name.hasPrefix("\(PretrainedModel.msdMusicnn) ") {
+            if set.contender.name == "\(PretrainedModel.msdMusicnn) embedding + logistic regression" {
                 nb.metric(
                     "transfer_msd_musicnn_embedding_assignment_mean", mean,
                     label: "MSD_musicnn embedding + logistic regression: mean over 3 fold assignments")

@@ -104,9 +104,10 @@ public enum Ch3MultiLabel: Experiment {
                     valid: valid, test: test, targets: targets))
         }
         if seeds.count > 1 { nb.timing("two more seeds", seconds: Date().timeIntervalSince(seedsStarted)) }
-        // The probe on MSD_musicnn's embedding, and (full runs) on MSD_musicnn's and MTT_musicnn's
-        // joined; `transfer_chosen_roc_auc_macro` is whichever scores higher on the validation artists
-        // (`transfer_roc_auc_macro` stays MSD_musicnn's alone, as in earlier reports).
+        // The probe on MSD_musicnn's embedding, (full runs) on MSD_musicnn's and MTT_musicnn's
+        // joined, and MSD_musicnn fine-tuned from the first; `transfer_chosen_roc_auc_macro` is
+        // whichever scores highest on the validation artists (`transfer_roc_auc_macro` stays
+        // MSD_musicnn's probe alone, as in earlier reports).
         var transfer = try (nb.quick ? [[transferBase]] : transferBases).compactMap { bases in
             try embeddingModel(
                 bases: bases, tags: tags, nb: nb, clips: clips, train: train, valid: valid, test: test,
@@ -178,14 +179,16 @@ public enum Ch3MultiLabel: Experiment {
                     format:
                         """
                         The fine-tuned row is %@'s body trained on the tags as `ch3-four-moods` fine-tunes it from the \
-                        probe (LP-FT): the first embedding row's per-tag regressions, the same penalty search, become \
+                        probe (LP-FT): the first embedding row's per-tag regressions (the same artist-grouped search\(nb.quick ? "; quick runs search the full grid of C here" : ""); \
+                        median C %g) become \
                         a %d-sigmoid head (each tag's two-class fit is the sigmoid of the difference of its two \
                         logits), then the mid end, back end and head train together on random 3-s crops with binary \
                         cross-entropy, %d epochs, one-cycle peaking at %g on the head and %g on the mid end (the \
                         settings `ch3-four-moods` uses, not tuned here). A clip's score for a tag is its sigmoid \
                         averaged over the clip's 3-s windows. Validation loss after the first and the last epoch: \
                         %.4f and %.4f.
-                        """, "\(settings.base)", tags.count, settings.unfrozenEpochs, settings.unfrozenRate ?? .nan,
+                        """, "\(settings.base)", tuned.medianPenalty, tags.count, settings.unfrozenEpochs,
+                    settings.unfrozenRate ?? .nan,
                     (settings.unfrozenRate ?? .nan) / settings.spread, record.history.first?.validLoss ?? .nan,
                     record.history.last?.validLoss ?? .nan))
             nb.metric(
@@ -418,8 +421,8 @@ public enum Ch3MultiLabel: Experiment {
     /// The networks whose embeddings the transfer rows use: MSD_musicnn alone, then joined with MTT_musicnn.
     static let transferBases: [[PretrainedModel]] = [[.msdMusicnn], [.msdMusicnn, .mttMusicnn]]
 
-    /// A transfer row: the probe's outcome on the test artists, and its ROC-AUC macro on the
-    /// validation artists (which chooses between the rows).
+    /// A transfer row (a probe or a fine-tuning): its outcome on the test artists, and its
+    /// ROC-AUC macro on the validation artists (which chooses between the rows).
     struct Transfer {
         var bases: [PretrainedModel]
         var outcome: Outcome
@@ -522,7 +525,7 @@ public enum Ch3MultiLabel: Experiment {
         settings.multiLabel = true
         if nb.quick { settings.unfrozenEpochs = 2 }
         // The embedding row's penalty-search folds (and, in full runs, its grid), so the head starts
-        // as exactly its probes.
+        // as its probes (up to rounding: that row standardises before the search, this one inside).
         let inner = CrossValidation.groupKFold(groups: train.map { clips[$0].artist }, folds: 5, seed: nb.seed &+ 11)
         let (model, record) = try FineTunedMusicnn.train(
             maps: maps, train: train.map { local[$0]! }, tags: targets(train, tags), probeFolds: inner,
