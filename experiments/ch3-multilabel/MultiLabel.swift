@@ -493,15 +493,24 @@ public enum Ch3MultiLabel: Experiment {
         }
         let name = bases.map(\.rawValue).joined(separator: " + ")
         nb.timing("\(name) embedding model", seconds: Date().timeIntervalSince(started))
+        return transferRow(
+            bases: bases, tags: tags, nb: nb, train: train, valid: valid, test: test, targets: targets,
+            testScores: testScores, validScores: validScores, medianPenalty: penalties.sorted()[penalties.count / 2])
+    }
+
+    /// A transfer row from its scores: the test-artist outcome and the validation ROC-AUC macro.
+    static func transferRow(
+        bases: [PretrainedModel], tags: [String], nb: Notebook, train: [Int], valid: [Int], test: [Int],
+        targets: ([Int], [String]) -> [[Float]], testScores: [[Double]], validScores: [[Double]],
+        medianPenalty: Double
+    ) -> Transfer {
         let outcome = evaluate(
             tags: tags, nb: nb, seed: nb.seed, train: train, valid: valid, test: test, targets: targets,
             testScores: testScores, validScores: validScores)
         let validation = MultiLabelReport(
             scores: validScores, truth: targets(valid, tags).map { $0.map { $0 > 0 } }
         ).rocAUCMacro
-        return Transfer(
-            bases: bases, outcome: outcome, medianPenalty: penalties.sorted()[penalties.count / 2],
-            validationROCAUC: validation)
+        return Transfer(bases: bases, outcome: outcome, medianPenalty: medianPenalty, validationROCAUC: validation)
     }
 
     /// MSD_musicnn fine-tuned from the first embedding row's per-tag probes (LP-FT with
@@ -538,15 +547,9 @@ public enum Ch3MultiLabel: Experiment {
         }
         let (testScores, validScores) = (scores(test), scores(valid))
         nb.timing("\(transferBase) fine-tuned", seconds: Date().timeIntervalSince(started))
-        let outcome = evaluate(
-            tags: tags, nb: nb, seed: nb.seed, train: train, valid: valid, test: test, targets: targets,
-            testScores: testScores, validScores: validScores)
-        let validation = MultiLabelReport(
-            scores: validScores, truth: targets(valid, tags).map { $0.map { $0 > 0 } }
-        ).rocAUCMacro
-        var transfer = Transfer(
-            bases: [transferBase], outcome: outcome, medianPenalty: record.probePenalty ?? .nan,
-            validationROCAUC: validation)
+        var transfer = transferRow(
+            bases: [transferBase], tags: tags, nb: nb, train: train, valid: valid, test: test, targets: targets,
+            testScores: testScores, validScores: validScores, medianPenalty: record.probePenalty ?? .nan)
         transfer.fineTuning = (settings, record.history)
         return transfer
     }
