@@ -6,13 +6,13 @@ import MoodPretrained
 import MoodTensor
 import MoodTraining
 
-/// The cheapest transfer, and on the 4Q folds the most accurate (`ch3-four-moods`): a
-/// pretrained musicnn's penultimate features averaged over the clip's 3-s patches, standardised,
-/// into an L2-penalised logistic regression whose penalty is chosen by an artist-grouped search
-/// inside the training clips.
+/// The cheapest transfer, and on the 4Q folds among the most accurate (`ch3-four-moods`): a
+/// pretrained network's penultimate features (musicnn 200, VGG 256) averaged over the clip's
+/// 3-s windows of its front-end map (``FrontEndMaps``), standardised, into an L2-penalised
+/// logistic regression whose penalty is chosen by an artist-grouped search inside the training clips.
 ///
 /// Saved as a folder that stands alone: `model.safetensors` holds the pretrained body (as
-/// released, 3 MB) and the probe (`probe.weights` `[moods, 200]`, `probe.intercepts`,
+/// released, 3 MB) and the probe (`probe.weights` `[moods, 200 or 256]`, `probe.intercepts`,
 /// `probe.mean`, `probe.scale`, in float64), `model.json` the settings (`"kind":
 /// "musicnn-embedding-logistic"`).
 public final class EmbeddingMoodModel: MoodClassifying {
@@ -65,7 +65,7 @@ public final class EmbeddingMoodModel: MoodClassifying {
             model: base, paths: paths, seconds: seconds, cache: cache, threads: threads, progress: progress,
             persist: persist, keepGoing: keepGoing, minimumSeconds: minimumSeconds,
             network: {
-                let copy = MusicnnNetwork(.musicnn, seed: 0)
+                let copy = MusicnnNetwork(base.architecture, seed: 0)
                 try copy.loadNamed(weights, path: "\(base) weights")
                 copy.network.setInferenceBackend(backend)
                 return copy
@@ -86,10 +86,6 @@ public final class EmbeddingMoodModel: MoodClassifying {
         progress: Bool = false
     ) throws -> (EmbeddingMoodModel, [Double]) {
         precondition(paths.count == labels.count && paths.count == groups.count, "one label and one group per file")
-        guard settings.base.architecture == .musicnn else {
-            throw InvalidParameter(
-                "base", settings.base.rawValue, "the embedding model is built on MSD_musicnn or MTT_musicnn")
-        }
         let net = try settings.base.load(cache: cache)
         let (rows, _) = try embeddings(
             paths, base: settings.base, net: net, seconds: settings.seconds, cache: cache, persist: true,
@@ -142,9 +138,6 @@ public final class EmbeddingMoodModel: MoodClassifying {
 
     public static func load(from folder: URL, settings: Settings) throws -> EmbeddingMoodModel {
         let json = folder.appendingPathComponent("model.json").path
-        guard settings.base.architecture == .musicnn else {
-            throw InputError(json, "base \(settings.base) is not a musicnn network")
-        }
         guard !settings.moods.isEmpty, Set(settings.moods).count == settings.moods.count else {
             throw InputError(json, "moods \(settings.moods) are not distinct names")
         }
@@ -153,7 +146,7 @@ public final class EmbeddingMoodModel: MoodClassifying {
         }
         let file = folder.appendingPathComponent("model.safetensors").path
         let tensors = try Safetensors.read(file).tensors
-        let net = MusicnnNetwork(.musicnn, seed: 0)
+        let net = MusicnnNetwork(settings.base.architecture, seed: 0)
         try net.loadNamed(tensors, path: file)
         func doubles(_ name: String, count: Int) throws -> [Double] {
             guard let entry = tensors[name], case .f64(let values) = entry.values, values.count == count,

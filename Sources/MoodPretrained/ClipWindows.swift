@@ -2,7 +2,8 @@ import MoodCore
 import MoodTraining
 
 /// Per-clip arrays that 187-frame windows are cut from: ``FrontEndMaps`` (a frozen front end's
-/// output, `[561, 187, 1]` a window) or ``ClipLogMels`` (musicnn's input, `[1, 187, 96]`).
+/// output; a window is `[561, 187, 1]` for musicnn, `[128, 46, 24]` for VGG) or ``ClipLogMels``
+/// (musicnn's input, `[1, 187, 96]`).
 public protocol ClipWindowSource: Sendable {
     /// Frames per clip.
     var frames: [Int] { get }

@@ -33,9 +33,10 @@ import MoodTraining
 /// a random 3-s window per clip and epoch; prediction averages the softmax over a clip's
 /// non-overlapping windows, as musicnn's tagger averages its patches.
 ///
-/// A VGG base (``MusicnnNetwork/Architecture/vgg``) has no front-end maps to cache: it always
-/// trains whole, from log-mels, with its groups (blocks 1-2, blocks 3-5, the head) at the same
-/// ladder of rates.
+/// A VGG base (``MusicnnNetwork/Architecture/vgg``) has the same groups: blocks 1-2 are its
+/// front end (76 % of its FLOPs, cached as ``FrontEndMaps``), blocks 3-5 its mid end, nothing
+/// between pool 5 and the head; so it fine-tunes blocks 3-5 and the head on cached maps, or
+/// with `trainFrontEnd` the whole network from log-mels.
 ///
 /// Multi-label (`Settings.multiLabel`, N tags): one sigmoid per tag and binary cross-entropy;
 /// the probe is one binary logistic regression per tag (each its own `C`), whose two-class
@@ -124,6 +125,9 @@ public final class FineTunedMusicnn {
         } else {
             trained = net.tail()
             trainedGroups = net.tailGroups
+            // The input is a frozen map: its gradient would be computed for nothing (VGG's
+            // block 3 reads it directly; musicnn's mid end keeps its own wiring).
+            (trained.layers.first as? Conv2D)?.computesInputGradient = false
         }
     }
 
@@ -136,9 +140,9 @@ public final class FineTunedMusicnn {
     /// trained convolutions (`TrainingBackend`). `probeFolds` (indices into `train`, e.g. grouped
     /// by artist) are the probe's penalty search when the head starts from the probe (required then).
     /// `logMels` (the same clips as `maps`) are required when the front end trains; the probe
-    /// is still fitted on features from the released front end's `maps`. A VGG base has no
-    /// front-end maps: it trains whole (`trainFrontEnd` true) from `logMels` alone, `maps` nil,
-    /// and its probe is fitted on the released network's features of the same log-mels.
+    /// is still fitted on features from the released front end's `maps`; with `maps` nil (only
+    /// when the front end trains) the probe is fitted on the released network's features of the
+    /// log-mels themselves.
     public static func train(
         maps: FrontEndMaps?, logMels: ClipLogMels? = nil, train: [Int], labels: [Int], probeFolds: [[Int]]? = nil,
         validation: ([Int], [Int])? = nil,
@@ -176,11 +180,6 @@ public final class FineTunedMusicnn {
         }
         if let maps, maps.model != settings.base {
             throw InvalidParameter("maps", maps.model, "must come from the base model \(settings.base)")
-        }
-        if settings.base.architecture == .vgg && !settings.trainsFrontEnd {
-            throw InvalidParameter(
-                "trainFrontEnd", settings.trainFrontEnd.map(String.init) ?? "nil",
-                "must be true for \(settings.base): VGG has no front end to freeze, the whole network trains")
         }
         let net = MusicnnNetwork(settings.base.architecture, outputs: settings.classes, seed: settings.seed)
         let pretrained = try settings.base.load(cache: cache)

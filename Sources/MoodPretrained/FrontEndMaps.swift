@@ -4,19 +4,53 @@ import MoodCore
 import MoodSpectrogram
 import MoodTensor
 
-/// What a frozen musicnn front end computes for each clip, computed once and kept on disk.
+/// What a frozen front end computes for each clip, computed once and kept on disk.
 ///
-/// The front end (timbral and temporal filters, 88 % of musicnn's FLOPs) runs over a clip's
-/// whole compressed log-mel, not patch by patch, giving a `[561, T]` map (features x frames)
-/// from which any 187-frame window is a patch's front-end output; at a window's edges the
-/// features see the neighbouring music instead of zero padding, the only difference from
-/// running the patch alone. Maps are stored as Float16 under
+/// The front end runs over a clip's whole compressed log-mel, not patch by patch, giving a
+/// `[channels, rows, width]` map from which any 187-frame window is a patch's front-end output;
+/// at a window's edges the features see the neighbouring music instead of zero padding, the
+/// only difference from running the patch alone.
+///
+/// - musicnn: the timbral and temporal filters (88 % of its FLOPs), `[561, T, 1]`, one row per frame.
+/// - VGG: blocks 1-2 (76 % of its FLOPs), `[128, rows, 24]`; the two poolings halve time twice,
+///   so a row stands for 4 frames and a window is 46 rows. A window starting at frame `s` is cut
+///   at row `s / 4` (rounded down): up to 3 frames (48 ms) earlier than the patch itself.
+///
+/// Maps are stored as Float16 under
 /// `<cache>/pretrained/frontend/<model>/<sha256 of the file>-<seconds>-<recipe>.f16`.
 public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
-    public static let channels = 561
+    /// The shape of an architecture's front-end map.
+    public struct Layout: Sendable, Equatable {
+        public var channels: Int
+        /// Values per row and channel (frequency bins left after the front end).
+        public var width: Int
+        /// Input frames per row.
+        public var frameStride: Int
+        /// Rows of one 187-frame window.
+        public var windowRows: Int
+
+        public init(_ architecture: MusicnnNetwork.Architecture) {
+            switch architecture {
+            case .musicnn: (channels, width, frameStride, windowRows) = (561, 1, 1, MusicnnInput.patchFrames)
+            case .vgg: (channels, width, frameStride, windowRows) = (128, 24, 4, Self.vggRows(MusicnnInput.patchFrames))
+            }
+        }
+
+        /// Rows of the map of `frames` input frames.
+        public func rows(frames: Int) -> Int { frameStride == 1 ? frames : Self.vggRows(frames) }
+
+        /// VGG's pool 1 (4 x 1, stride 2) then pool 2 (2 x 2, stride 2), both without padding.
+        static func vggRows(_ frames: Int) -> Int { ((frames - 4) / 2 + 1 - 2) / 2 + 1 }
+
+        /// Float values of one clip's map.
+        public func count(frames: Int) -> Int { channels * rows(frames: frames) * width }
+    }
+
     public let model: PretrainedModel
-    /// One map per clip: `channels x frames[i]` values, channel-major.
+    public let layout: Layout
+    /// One map per clip: `channels x rows x width` values, channel-major (``Layout``).
     public private(set) var maps: [[Float16]]
+    /// Input frames per clip.
     public private(set) var frames: [Int]
     /// Files that could not be read, by index (only when built with `keepGoing`).
     public private(set) var failures: [Int: InputError] = [:]
@@ -33,8 +67,9 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
         persist: Bool = true, keepGoing: Bool = false, minimumSeconds: Double = 0,
         network: (() throws -> MusicnnNetwork)? = nil
     ) throws {
-        precondition(model.architecture == .musicnn, "front-end maps exist for the musicnn architecture")
         self.model = model
+        let layout = Layout(model.architecture)
+        self.layout = layout
         maps = Array(repeating: [], count: paths.count)
         frames = Array(repeating: 0, count: paths.count)
         let folder: URL? = persist ? cache.appendingPathComponent("pretrained/frontend/\(model.rawValue)") : nil
@@ -46,8 +81,9 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
             keepGoing: keepGoing
         ) { i, net, computer in
             try Self.map(
-                paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net, computer: computer, folder: folder
-            )
+                paths[i], seconds: seconds, minimumSeconds: minimumSeconds, net: net, computer: computer,
+                folder: folder,
+                layout: layout)
         }
         for (i, result) in results.enumerated() {
             switch result {
@@ -60,7 +96,7 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
 
     static func map(
         _ path: String, seconds: Double, minimumSeconds: Double, net: MusicnnNetwork, computer: LogMelSpectrogram,
-        folder: URL?
+        folder: URL?, layout: Layout
     ) throws -> ([Float16], Int) {
         let file = try folder.map {
             $0.appendingPathComponent(
@@ -68,7 +104,7 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
         }
         if let file, let data = FileManager.default.contents(atPath: file.path), data.count > 8, data.count % 2 == 0 {
             let t = data.withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self)) }
-            if (data.count - 8) == 2 * t * channels {
+            if t >= MusicnnInput.patchFrames && (data.count - 8) == 2 * layout.count(frames: t) {
                 let values = data.withUnsafeBytes { raw in Array(raw.bindMemory(to: Float16.self)[4...]) }
                 return (values, t)
             }
@@ -87,6 +123,8 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
         let x = Tensor(shape: [1, 1, mel.frames, MusicnnInput.melBands], values: mel.values)
         var y = x
         for layer in net.network.layers[net.groups[0]] { y = layer.forward(y, training: false) }
+        precondition(
+            y.count == layout.count(frames: mel.frames), "front-end map of \(y.shape) for \(mel.frames) frames")
         let values = (0..<y.count).map { Float16(y.data[$0]) }
         var data = Data(count: 8)
         data.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(mel.frames), as: UInt64.self) }
@@ -95,14 +133,17 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
         return (values, mel.frames)
     }
 
-    public var windowShape: [Int] { [Self.channels, MusicnnInput.patchFrames, 1] }
+    public var windowShape: [Int] { [layout.channels, layout.windowRows, layout.width] }
 
-    /// Writes the window of `clip` starting at `start` as `[561, 187, 1]` Float32.
+    /// Writes the window of `clip` starting at frame `start` as `windowShape` Float32 values
+    /// (from row `start / frameStride`, kept inside the map).
     public func window(_ clip: Int, start: Int, into destination: UnsafeMutablePointer<Float>) {
-        let t = frames[clip], length = MusicnnInput.patchFrames
+        let rows = layout.rows(frames: frames[clip]), length = layout.windowRows * layout.width
+        let row = min(start / layout.frameStride, rows - layout.windowRows)
         maps[clip].withUnsafeBufferPointer { map in
-            for c in 0..<Self.channels {
-                Compute.convert(map.baseAddress! + c * t + start, to: destination + c * length, count: length)
+            for c in 0..<layout.channels {
+                Compute.convert(
+                    map.baseAddress! + (c * rows + row) * layout.width, to: destination + c * length, count: length)
             }
         }
     }

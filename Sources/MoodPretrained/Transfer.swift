@@ -4,8 +4,9 @@ import MoodTensor
 import MoodTraining
 
 extension MusicnnNetwork {
-    /// The layers after the front end (mid end, pooling, back end, head) as one trainable
-    /// network over front-end windows `[N, 561, 187, 1]`. Shares its layers with `network`.
+    /// The layers after the front end (musicnn: mid end, pooling, back end, head; VGG: blocks
+    /// 3-5 and the head) as one trainable network over front-end windows (``FrontEndMaps``'
+    /// `windowShape`). Shares its layers with `network`.
     public func tail() -> Sequential {
         let tail = Sequential(Array(network.layers[groups[1].lowerBound...]))
         network.name("")  // wrapping renamed the shared layers; keep the whole network's names

@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train the four-mood model on every 4Q clip under the data root and save it.",
         discussion: """
-            --base MSD_musicnn (or MTT_musicnn) starts from a network pretrained on music (needs the musicnn \
+            --base MSD_musicnn (or MTT_musicnn, MSD_vgg, MTT_vgg) starts from a network pretrained on music (needs the musicnn \
             weights from scripts/setup): --method embedding fits a penalised logistic regression on its clip \
             embeddings (penalty chosen by an artist-grouped search; the most accurate in ch3-four-moods), \
             --method fine-tune fine-tunes it with fastai's procedure (a new head trained with the body frozen, \
@@ -20,7 +20,7 @@ struct TrainCommand: ParsableCommand {
             fine-tunes the unfrozen body from there (LP-FT). --base none trains the small CNN from scratch.
             """)
     enum Base: String, ExpressibleByArgument, CaseIterable {
-        case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn"
+        case none, msdMusicnn = "MSD_musicnn", mttMusicnn = "MTT_musicnn", msdVGG = "MSD_vgg", mttVGG = "MTT_vgg"
     }
     enum Method: String, ExpressibleByArgument, CaseIterable {
         case embedding, fineTune = "fine-tune", fineTuneFromProbe = "fine-tune-from-probe"
@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The model folder to write (model.safetensors + model.json).") var output: String
     @Option(
         help:
-            "The starting network: none (from scratch), MSD_musicnn or MTT_musicnn (default: the best measured in ch3-four-moods)."
+            "The starting network: none (from scratch), MSD_musicnn, MTT_musicnn, MSD_vgg or MTT_vgg (default: the best single network measured in ch3-four-moods)."
     ) var base: Base = .msdMusicnn
     @Option(
         help:
@@ -50,7 +50,8 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if base == .none && method != .embedding {
-            throw ValidationError("--method \(method.rawValue) needs a pretrained --base (MSD_musicnn or MTT_musicnn)")
+            throw ValidationError(
+                "--method \(method.rawValue) needs a pretrained --base (MSD_musicnn, MTT_musicnn, MSD_vgg or MTT_vgg)")
         }
         guard epochs >= 1 else {
             throw ValidationError("--epochs \(epochs): must be at least 1 (0 epochs would save an untrained model)")

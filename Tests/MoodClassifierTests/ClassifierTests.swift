@@ -328,16 +328,18 @@ struct FineTunedModelTests {
         try expectTrainedWhole(model, record, from: .msdMusicnn, mels: mels, clips: clips, cache: cache)
     }
 
-    /// A VGG base trains whole from log-mels, without front-end maps: the head starts as the
-    /// probe on the released network's features, the convolutions move, the input norm keeps
-    /// its numbers and the probabilities sum to 1; asked to keep a front end frozen, it is a
-    /// clear error (VGG has none to freeze).
-    @Test func aVGGBaseFineTunesWholeFromLogMels() throws {
+    /// A VGG base fine-tunes blocks 3-5 and the head on the cached block-2 maps: the head starts
+    /// as the probe, blocks 1-2 keep the released numbers, block 3 moves and the probabilities
+    /// sum to 1. With `trainFrontEnd` it trains whole from log-mels instead (the input norm keeps
+    /// its numbers); without maps and without `trainFrontEnd` it is a clear error.
+    @Test func aVGGBaseFineTunesOnItsMapsOrWhole() throws {
         let folder = try temporaryFolder("vgg")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
         let cache = Locations.cacheDirectory()
         let mels = try ClipLogMels(paths: paths, seconds: 30, threads: 2, progress: false)
+        let maps = try FrontEndMaps(
+            model: .msdVGG, paths: paths, seconds: 30, cache: cache, threads: 2, progress: false, persist: false)
         var settings = FineTunedMusicnn.Settings.probeStart
         settings.base = .msdVGG
         (settings.unfrozenEpochs, settings.batchSize, settings.finderSteps) = (1, 4, 4)
@@ -349,12 +351,69 @@ struct FineTunedModelTests {
                 maps: nil, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
                 cache: cache, threads: 2)
         }
+        let (onMaps, mapsRecord) = try FineTunedMusicnn.train(
+            maps: maps, train: clips, labels: labels, probeFolds: folds, settings: settings, cache: cache, threads: 2)
+        #expect(mapsRecord.probePenalty != nil)
+        #expect(mapsRecord.history.count == 1 && mapsRecord.history.allSatisfy { $0.trainLoss.isFinite })
+        let pretrained = try PretrainedModel.msdVGG.load(cache: cache).network.layers
+        let trained = onMaps.net.network.layers
+        let values = { (layer: Layer) in layer.parameters.map(\.value.values) }
+        for i in onMaps.net.groups[0] { #expect(values(trained[i]) == values(pretrained[i]), "layer \(i) is frozen") }
+        let block3 = onMaps.net.groups[1].lowerBound
+        #expect(trained[block3] is Conv2D && values(trained[block3]) != values(pretrained[block3]))
+        for p in onMaps.probabilities(maps: maps, clips: clips, threads: 2) { #expect(abs(p.reduce(0, +) - 1) < 1e-4) }
+
         settings.trainFrontEnd = true
         let (model, record) = try FineTunedMusicnn.train(
             maps: nil, logMels: mels, train: clips, labels: labels, probeFolds: folds, settings: settings,
             cache: cache, threads: 2)
         #expect(record.probePenalty != nil)
         try expectTrainedWhole(model, record, from: .msdVGG, mels: mels, clips: clips, cache: cache)
+    }
+
+    /// A VGG map (blocks 1-2 over the whole clip) cut at frame `4k` is the patch at `4k` run
+    /// alone, except its first and last rows, where the patch alone sees zero padding (Float16
+    /// storage: within 2e-3 relative); a start between rows rounds down to the row.
+    @Test func aVGGMapsWindowIsItsPatchAwayFromTheEdges() throws {
+        let folder = try temporaryFolder("vgg-map")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var generator = SeededGenerator(seed: 3)
+        let samples = (0..<16000 * 8).map { i -> Float in
+            let t = Double(i) / 16000
+            let noise = Double(generator.next() % 2001) / 1000 - 1
+            return Float(0.3 * sin(2 * .pi * (200 + 300 * t) * t) * (1 + sin(3 * t)) / 2 + 0.05 * noise)
+        }
+        let url = folder.appendingPathComponent("sweep.wav")
+        try wavData(samples, channels: 1, sampleRate: 16000).write(to: url)
+        let cache = Locations.cacheDirectory()
+        let maps = try FrontEndMaps(
+            model: .msdVGG, paths: [url.path], seconds: 30, cache: cache, threads: 1, progress: false, persist: false)
+        #expect(maps.windowShape == [128, 46, 24])
+        let mels = try ClipLogMels(paths: [url.path], seconds: 30, threads: 1, progress: false)
+        #expect(mels.frames == maps.frames)
+        let net = try PretrainedModel.msdVGG.load(cache: cache)
+        let (rows, width) = (46, 24), size = 128 * rows * width
+        var window = [Float](repeating: 0, count: size), shifted = window
+        for start in [0, 100, (maps.frames[0] - 187) / 4 * 4] {
+            let patch = Tensor(shape: [1, 1, 187, 96])
+            mels.window(0, start: start, into: patch.data)
+            var y = patch
+            for layer in net.network.layers[net.groups[0]] { y = layer.forward(y, training: false) }
+            #expect(y.shape == [1, 128, rows, width])
+            maps.window(0, start: start, into: &window)
+            var worst = 0.0
+            for c in 0..<128 {
+                for r in 1..<(rows - 1) {
+                    for f in 0..<width {
+                        let i = (c * rows + r) * width + f
+                        worst = max(worst, Double(abs(window[i] - y.data[i])) / max(1, Double(abs(y.data[i]))))
+                    }
+                }
+            }
+            #expect(worst < 2e-3, "start \(start): \(worst)")
+            maps.window(0, start: start + 3, into: &shifted)
+            #expect(shifted == window, "start \(start + 3) rounds down to the row of \(start)")
+        }
     }
 
     /// One epoch ran with a finite loss; the input norm (layer 0) kept `base`'s numbers and the
