@@ -12,7 +12,7 @@ import MoodTraining
 /// logistic regression whose penalty is chosen by an artist-grouped search inside the training clips.
 ///
 /// Saved as a folder that stands alone: `model.safetensors` holds the pretrained body (as
-/// released, 3 MB) and the probe (`probe.weights` `[moods, 200 or 256]`, `probe.intercepts`,
+/// released, 2-3 MB) and the probe (`probe.weights` `[moods, 200 or 256]`, `probe.intercepts`,
 /// `probe.mean`, `probe.scale`, in float64), `model.json` the settings (`"kind":
 /// "musicnn-embedding-logistic"`).
 public final class EmbeddingMoodModel: MoodClassifying {

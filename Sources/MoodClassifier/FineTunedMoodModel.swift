@@ -23,7 +23,7 @@ extension MoodModel: MoodClassifying {
     public var moods: [String] { settings.moods }
 }
 
-/// A four-mood classifier fine-tuned from a pretrained musicnn (`FineTunedMusicnn`), saved as
+/// A four-mood classifier fine-tuned from a pretrained musicnn or VGG (`FineTunedMusicnn`), saved as
 /// a folder like ``MoodModel``: `model.safetensors` (every weight, so the folder stands alone)
 /// and `model.json` (`"kind": "musicnn-fine-tuned"`, the base, the moods, the recipe).
 public final class FineTunedMoodModel: MoodClassifying {

@@ -11,9 +11,16 @@ public protocol ClipWindowSource: Sendable {
     var windowShape: [Int] { get }
     /// Writes the window of `clip` starting at frame `start`, `windowShape` values.
     func window(_ clip: Int, start: Int, into destination: UnsafeMutablePointer<Float>)
+    /// The distinct windows of `clip` a random crop draws from: starts `k * stride` for `k` in
+    /// `0 ..< count` (by default every frame a whole window fits after).
+    func randomStarts(_ clip: Int) -> (count: Int, stride: Int)
 }
 
 extension ClipWindowSource {
+    public func randomStarts(_ clip: Int) -> (count: Int, stride: Int) {
+        (max(1, frames[clip] - MusicnnInput.patchFrames + 1), 1)
+    }
+
     /// The 187-frame windows a clip is tagged by: non-overlapping, from the start (at least one).
     public func gridStarts(_ clip: Int) -> [Int] {
         (0..<max(1, frames[clip] / MusicnnInput.patchFrames)).map { $0 * MusicnnInput.patchFrames }
@@ -50,8 +57,8 @@ public struct ClipWindows<Source: ClipWindowSource>: TrainingData {
         _ index: Int, into destination: UnsafeMutablePointer<Float>, augment: Bool, generator: inout SeededGenerator
     ) {
         let (clip, start) = items[index]
-        let room = source.frames[clip] - MusicnnInput.patchFrames
-        let chosen = augment && room > 0 ? Int(generator.next() % UInt64(room + 1)) : start
+        let (count, stride) = source.randomStarts(clip)
+        let chosen = augment && count > 1 ? Int(generator.next() % UInt64(count)) * stride : start
         source.window(clip, start: chosen, into: destination)
     }
 }

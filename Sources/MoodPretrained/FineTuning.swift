@@ -6,7 +6,8 @@ import MoodTraining
 /// fastai's transfer-learning procedure on a pretrained musicnn, as the thesis applied it to
 /// its ImageNet ResNet:
 ///
-/// 1. a new head for the task (the 200 -> 50 tag layer becomes 200 -> classes, freshly drawn);
+/// 1. a new head for the task (musicnn's 200 -> 50 tag layer becomes 200 -> classes, VGG's
+///    256 -> 50 becomes 256 -> classes, freshly drawn);
 /// 2. `freeze`: only the head trains, plus every batch norm (fastai's `train_bn`);
 ///    `lr_find`, then `fit_one_cycle(frozenEpochs, lr)`;
 /// 3. `unfreeze`, `lr_find` again, `fit_one_cycle(unfrozenEpochs, slice(hi / spread, hi))`
@@ -125,10 +126,10 @@ public final class FineTunedMusicnn {
         } else {
             trained = net.tail()
             trainedGroups = net.tailGroups
-            // The input is a frozen map: its gradient would be computed for nothing (VGG's
-            // block 3 reads it directly; musicnn's mid end keeps its own wiring).
-            (trained.layers.first as? Conv2D)?.computesInputGradient = false
         }
+        // On maps the tail's input is frozen: VGG's block 3 need not compute its gradient (set
+        // both ways, since the layer is shared with `net`). musicnn's mid end keeps its wiring.
+        Self.firstConvolution(net.network.layers[net.groups[1]])?.computesInputGradient = settings.trainsFrontEnd
     }
 
     /// The rate fastai's `lr_find` suggests (`lr_min`: the minimum's rate over ten), kept
@@ -370,6 +371,16 @@ public final class FineTunedMusicnn {
         }
     }
 
+    /// The convolution that first reads the input of `layers`: the first layer with parameters,
+    /// if it is one (looking inside a sequence). Layers without parameters before it (zero
+    /// padding, dropout) have nothing to train, so the input's gradient serves nothing there.
+    static func firstConvolution(_ layers: ArraySlice<Layer>) -> Conv2D? {
+        guard let first = layers.first(where: { !$0.parameters.isEmpty }) else { return nil }
+        if let conv = first as? Conv2D { return conv }
+        if let sequence = first as? Sequential { return firstConvolution(sequence.layers[...]) }
+        return nil
+    }
+
     static func freezeExceptNorms(_ layer: Layer) {
         if layer is BatchNorm2D { return }
         if layer.sublayers.isEmpty { for p in layer.parameters { p.frozen = true } }
@@ -432,15 +443,7 @@ extension MusicnnNetwork {
             return
         }
         for p in norm.parameters { p.frozen = true }
-        func firstConvolution(_ layer: Layer) -> Conv2D? {
-            if let conv = layer as? Conv2D { return conv }
-            // Zero padding has nothing to train and may come first (musicnn's temporal branches).
-            if let sequence = layer as? Sequential {
-                return sequence.layers.first { !($0 is ZeroPad2D) }.flatMap(firstConvolution)
-            }
-            return nil
-        }
         let readers = (network.layers[1] as? Concatenate)?.branches ?? [network.layers[1]]
-        for reader in readers { firstConvolution(reader)?.computesInputGradient = false }
+        for reader in readers { FineTunedMusicnn.firstConvolution([reader][...])?.computesInputGradient = false }
     }
 }

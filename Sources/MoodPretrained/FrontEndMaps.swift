@@ -9,7 +9,7 @@ import MoodTensor
 /// The front end runs over a clip's whole compressed log-mel, not patch by patch, giving a
 /// `[channels, rows, width]` map from which any 187-frame window is a patch's front-end output;
 /// at a window's edges the features see the neighbouring music instead of zero padding, the
-/// only difference from running the patch alone.
+/// only difference from running the patch alone (for VGG, also the start's rounding below).
 ///
 /// - musicnn: the timbral and temporal filters (88 % of its FLOPs), `[561, T, 1]`, one row per frame.
 /// - VGG: blocks 1-2 (76 % of its FLOPs), `[128, rows, 24]`; the two poolings halve time twice,
@@ -103,8 +103,11 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
                 try SHA256.hex(ofFile: path) + String(format: "-%g-", seconds) + MusicnnInput.recipeVersion + ".f16")
         }
         if let file, let data = FileManager.default.contents(atPath: file.path), data.count > 8, data.count % 2 == 0 {
-            let t = data.withUnsafeBytes { Int($0.loadUnaligned(as: UInt64.self)) }
-            if t >= MusicnnInput.patchFrames && (data.count - 8) == 2 * layout.count(frames: t) {
+            // A damaged header is recomputed, never trusted: the frame count must fit the file.
+            let header = data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            if let t = Int(exactly: header), t >= MusicnnInput.patchFrames, t <= data.count,
+                (data.count - 8) == 2 * layout.count(frames: t)
+            {
                 let values = data.withUnsafeBytes { raw in Array(raw.bindMemory(to: Float16.self)[4...]) }
                 return (values, t)
             }
@@ -134,6 +137,11 @@ public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
     }
 
     public var windowShape: [Int] { [layout.channels, layout.windowRows, layout.width] }
+
+    /// Every row a whole window fits after, each once (VGG: a start every 4 frames).
+    public func randomStarts(_ clip: Int) -> (count: Int, stride: Int) {
+        (layout.rows(frames: frames[clip]) - layout.windowRows + 1, layout.frameStride)
+    }
 
     /// Writes the window of `clip` starting at frame `start` as `windowShape` Float32 values
     /// (from row `start / frameStride`, kept inside the map).

@@ -76,8 +76,10 @@ public final class MusicnnNetwork {
                 input = 128
             }
             body.append(Flatten())
-            // Groups: blocks 1-2 (front), blocks 3-5 (mid), nothing between pool5 and the output.
-            let front = 1 + 2 * 5, mid = body.count - front
+            // Groups: blocks 1-2 up to pool 2 (front), then pool 2's dropout and blocks 3-5 (mid),
+            // nothing between pool5 and the output. The dropout goes with what trains: a frozen
+            // front end is computed once in inference mode (``FrontEndMaps``), where it would vanish.
+            let front = 1 + 5 + 4, mid = body.count - front
             let head: [Layer] = [Dropout(0.5, generator: &g), Linear(256, outputs, generator: &g)]
             network = Sequential(body + head)
             groups = Self.ranges([front, mid, 0, head.count])

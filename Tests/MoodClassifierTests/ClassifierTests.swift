@@ -176,30 +176,36 @@ struct FineTunedModelTests {
 
     /// Fine-tuning from the probe (LP-FT) starts from the embedding model: before any step, its
     /// head gives that model's probabilities (one window per clip, so the mean of softmaxes is
-    /// the softmax of the mean; Float head against the Double regression, 1e-4), with the same `C`.
-    @Test func theProbesHeadPredictsAsTheEmbeddingModel() throws {
+    /// the softmax of the mean; Float head against the Double regression, 1e-4), with the same `C`;
+    /// for either architecture (VGG: 256 features from its block-2 maps), and the embedding model
+    /// saved and loaded classifies the same.
+    @Test(arguments: [PretrainedModel.msdMusicnn, .msdVGG])
+    func theProbesHeadPredictsAsTheEmbeddingModel(base: PretrainedModel) throws {
         let folder = try temporaryFolder("probe-head")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (paths, labels, artists) = try toneClips(in: folder, count: 10, seconds: 4)
         let cache = Locations.cacheDirectory()
-        let (embedding, _) = try EmbeddingMoodModel.train(
+        let (trained, _) = try EmbeddingMoodModel.train(
             paths: paths, labels: labels, groups: artists,
-            settings: EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: .msdMusicnn),
+            settings: EmbeddingMoodModel.Settings(moods: ["happy", "sad", "calm", "energetic"], base: base),
             cache: cache, threads: 2)
-        let net = MusicnnNetwork(.musicnn, outputs: 4, seed: 1)
+        try trained.save(to: folder.appendingPathComponent("embedding"))
+        let embedding = try MoodModels.load(from: folder.appendingPathComponent("embedding"))
+        let net = MusicnnNetwork(base.architecture, outputs: 4, seed: 1)
         try net.loadNamed(
-            try PretrainedModel.msdMusicnn.load(cache: cache).namedTensors().filter {
+            try base.load(cache: cache).namedTensors().filter {
                 !$0.key.hasPrefix("\(net.network.layers.count - 1).")
-            }, path: "MSD_musicnn", skippingMissing: true)
-        let settings = FineTunedMusicnn.Settings.probeStart
+            }, path: base.rawValue, skippingMissing: true)
+        var settings = FineTunedMusicnn.Settings.probeStart
+        settings.base = base
         let model = FineTunedMusicnn(settings: settings, net: net)
         let maps = try FrontEndMaps(
-            model: .msdMusicnn, paths: paths, seconds: 30, cache: cache, threads: 2, progress: false, persist: false)
+            model: base, paths: paths, seconds: 30, cache: cache, threads: 2, progress: false, persist: false)
         var generator = SeededGenerator(seed: settings.seed)
         let folds = CrossValidation.groupKFold(groups: artists, folds: 5, generator: &generator)
         let penalty = try model.setHeadFromProbe(
             maps: maps, train: Array(paths.indices), labels: labels, folds: folds, threads: 2)
-        #expect(penalty == embedding.settings.penalty)
+        #expect(penalty == trained.settings.penalty)
         let fineTuned = model.probabilities(maps: maps, clips: Array(paths.indices), threads: 2)
         for (p, result) in zip(fineTuned, embedding.classify(paths, threads: 2)) {
             let q = try result.get()
@@ -330,7 +336,8 @@ struct FineTunedModelTests {
 
     /// A VGG base fine-tunes blocks 3-5 and the head on the cached block-2 maps: the head starts
     /// as the probe, blocks 1-2 keep the released numbers, block 3 moves and the probabilities
-    /// sum to 1. With `trainFrontEnd` it trains whole from log-mels instead (the input norm keeps
+    /// sum to 1; pool 2's dropout trains with them, and block 3 skips the map's gradient. With
+    /// `trainFrontEnd` it trains whole from log-mels instead (the input norm keeps
     /// its numbers); without maps and without `trainFrontEnd` it is a clear error.
     @Test func aVGGBaseFineTunesOnItsMapsOrWhole() throws {
         let folder = try temporaryFolder("vgg")
@@ -359,8 +366,10 @@ struct FineTunedModelTests {
         let trained = onMaps.net.network.layers
         let values = { (layer: Layer) in layer.parameters.map(\.value.values) }
         for i in onMaps.net.groups[0] { #expect(values(trained[i]) == values(pretrained[i]), "layer \(i) is frozen") }
-        let block3 = onMaps.net.groups[1].lowerBound
-        #expect(trained[block3] is Conv2D && values(trained[block3]) != values(pretrained[block3]))
+        #expect(trained[onMaps.net.groups[1].lowerBound] is Dropout, "pool 2's dropout trains with blocks 3-5")
+        let block3 = try #require(onMaps.net.groups[1].first { trained[$0] is Conv2D })
+        #expect(values(trained[block3]) != values(pretrained[block3]))
+        #expect((trained[block3] as? Conv2D)?.computesInputGradient == false, "the frozen map needs no gradient")
         for p in onMaps.probabilities(maps: maps, clips: clips, threads: 2) { #expect(abs(p.reduce(0, +) - 1) < 1e-4) }
 
         settings.trainFrontEnd = true

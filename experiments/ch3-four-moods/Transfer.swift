@@ -35,13 +35,16 @@ extension Ch3FourMoods {
         }
         let used = Array(Set(tested).union((0..<foldCount).flatMap(training))).sorted()
         let bases: [PretrainedModel] = nb.quick ? [.msdMusicnn] : PretrainedModel.allCases
+        let gflop = { (a: MusicnnNetwork.Architecture) in
+            String(format: "%.1f", MusicnnNetwork(a, seed: 0).forwardFLOPs / 1e9)
+        }
         nb.markdown(
             """
             The thesis fine-tuned a pretrained CNN with fastai. Networks pretrained on *music* are at hand:
             the four taggers of the `musicnn` 0.1.0 package (ISC licence; MoodDex reads their TensorFlow
             checkpoints itself and matches TensorFlow's outputs within 1e-4): **musicnn** (musically
-            motivated timbral and temporal filters, 2.5 GFLOP per 3-s patch) and a 5-layer **VGG**
-            (1.6 GFLOP), each trained on the Million Song Dataset's 50 Last.fm tags (MSD) or on
+            motivated timbral and temporal filters, \(gflop(.musicnn)) GFLOP per 3-s patch) and a 5-layer **VGG**
+            (\(gflop(.vgg)) GFLOP), each trained on the Million Song Dataset's 50 Last.fm tags (MSD) or on
             MagnaTagATune's (MTT). Input: musicnn's own, 16 kHz, 96 mel bands, `log10(10000 x + 1)`,
             non-overlapping 3-s patches of the first \(Int(seconds)) s. Same folds as above\(nb.quick ? "; quick run: every other training clip, one network" : "").
             """)
