@@ -8,7 +8,7 @@ import MoodTraining
 
 /// The cheapest transfer, and on the 4Q folds among the most accurate (`ch3-four-moods`): a
 /// pretrained network's penultimate features (musicnn 200, VGG 256) averaged over the clip's
-/// 3-s windows of its front-end map (``FrontEndMaps``), standardised, into an L2-penalised
+/// 3-s windows of its front-end map (`FrontEndMaps`), standardised, into an L2-penalised
 /// logistic regression whose penalty is chosen by an artist-grouped search inside the training clips.
 ///
 /// Saved as a folder that stands alone: `model.safetensors` holds the pretrained body (as
