@@ -21,26 +21,32 @@ import MoodTensor
 public final class FrontEndMaps: ClipWindowSource, @unchecked Sendable {
     /// The shape of an architecture's front-end map.
     public struct Layout: Sendable, Equatable {
-        public var channels: Int
+        public let architecture: MusicnnNetwork.Architecture
+        public let channels: Int
         /// Values per row and channel (frequency bins left after the front end).
-        public var width: Int
+        public let width: Int
         /// Input frames per row.
-        public var frameStride: Int
-        /// Rows of one 187-frame window.
-        public var windowRows: Int
+        public let frameStride: Int
 
         public init(_ architecture: MusicnnNetwork.Architecture) {
+            self.architecture = architecture
             switch architecture {
-            case .musicnn: (channels, width, frameStride, windowRows) = (561, 1, 1, MusicnnInput.patchFrames)
-            case .vgg: (channels, width, frameStride, windowRows) = (128, 24, 4, Self.vggRows(MusicnnInput.patchFrames))
+            case .musicnn: (channels, width, frameStride) = (561, 1, 1)
+            case .vgg: (channels, width, frameStride) = (128, 24, 4)
             }
         }
 
-        /// Rows of the map of `frames` input frames.
-        public func rows(frames: Int) -> Int { frameStride == 1 ? frames : Self.vggRows(frames) }
+        /// Rows of the map of `frames` input frames. VGG: pool 1 (4 x 1, stride 2) then pool 2
+        /// (2 x 2, stride 2), both without padding.
+        public func rows(frames: Int) -> Int {
+            switch architecture {
+            case .musicnn: frames
+            case .vgg: ((frames - 4) / 2 + 1 - 2) / 2 + 1
+            }
+        }
 
-        /// VGG's pool 1 (4 x 1, stride 2) then pool 2 (2 x 2, stride 2), both without padding.
-        static func vggRows(_ frames: Int) -> Int { ((frames - 4) / 2 + 1 - 2) / 2 + 1 }
+        /// Rows of one 187-frame window.
+        public var windowRows: Int { rows(frames: MusicnnInput.patchFrames) }
 
         /// Float values of one clip's map.
         public func count(frames: Int) -> Int { channels * rows(frames: frames) * width }
